@@ -1,0 +1,31 @@
+// `canarybot <command>`: a table of commands, each in its own file exporting `run(args)`.
+
+export interface CliCommand {
+  summary: string;
+  /** Returns the process exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<CliCommand>> = {
+  // validate: () => import('./validate.js').then((m) => m.validateCommand),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`canarybot: unknown command "${name}"\n\n${usage()}`);
+    return 1;
+  }
+  const command = await load();
+  return command.run(rest);
+}
+
+function usage(): string {
+  const lines = Object.keys(commands).map((name) => `  ${name}`);
+  return `usage: canarybot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "canarybot <command> --help" for a command's options.\n`;
+}

@@ -1,0 +1,139 @@
+// The normalized release pipeline definition: what src/pipelines produces from a YAML file after
+// validation and defaults. The core, engine and adapters only ever see this shape.
+
+export type TagSource =
+  | { kind: 'short-sha' }
+  | { kind: 'sha' }
+  | { kind: 'ref' }
+  | { kind: 'variable'; name: string };
+
+export interface TriggerSpec {
+  /** GitLab project path (`group/name`) or numeric id. */
+  project: string | number;
+  branch: string;
+  /** Image repository without tag. */
+  image: string;
+  tag: TagSource;
+}
+
+export interface WorkloadRef {
+  subset: string;
+  deployment: string;
+  /** Container whose image is set; the stable side defaults to the canary's container name. */
+  container: string;
+}
+
+export interface CanaryWorkloadRef extends WorkloadRef {
+  /** Replica count for the canary; unset means "as many as the stable Deployment". */
+  replicas?: number;
+}
+
+export interface TargetSpec {
+  /** kubeconfig context names, released in order; `default` means the current context. */
+  clusters: string[];
+  namespace: string;
+  virtualService: string;
+  /** Name of the managed http route; unset means the first route pointing at `host`. */
+  route?: string;
+  host: string;
+  stable: WorkloadRef;
+  canary: CanaryWorkloadRef;
+  settleMs: number;
+  /** Deadline for a Deployment rollout to become ready (default 10 min). */
+  readinessDeadlineMs: number;
+}
+
+/** Istio StringMatch: exactly one of exact, prefix, regex. */
+export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+
+/** One A/B match block; all conditions inside it must hold (Istio HTTPMatchRequest semantics). */
+export interface TrafficMatch {
+  headers?: Record<string, StringMatch>;
+  /** Cookie name → exact value; rendered as a regex on the `cookie` header. */
+  cookies?: Record<string, string>;
+  queryParams?: Record<string, StringMatch>;
+}
+
+export interface MetricCheck {
+  /** Built-in name (request-success-rate, request-duration-p99, request-count) or a custom name with `query`. */
+  name: string;
+  query?: string;
+  min?: number;
+  max?: number;
+  /**
+   * Relative threshold against the stable workload in the same window: for a `min` metric, the
+   * canary may be at most this many units below stable; for a `max` metric, at most this many
+   * percent above stable.
+   */
+  maxDegradation?: number;
+}
+
+export interface AnalysisSpec {
+  intervalMs: number;
+  windowMs: number;
+  count: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  consecutiveErrorLimit: number;
+  minRequests: number;
+  metrics: MetricCheck[];
+}
+
+export type MatcherOp = '=' | '!=' | '=~' | '!~';
+export interface LabelMatcher {
+  name: string;
+  op: MatcherOp;
+  value: string;
+}
+
+export interface AlertSourceSpec {
+  kind: 'alertmanager';
+  /** Every matcher must match an alert's labels for the alert to concern this release. */
+  matchers: LabelMatcher[];
+}
+
+export type AccessLevelName = 'developer' | 'maintainer' | 'owner';
+
+export interface ApprovalPolicy {
+  minAccessLevel: AccessLevelName;
+  users: string[];
+  groups: string[];
+  allowAuthor: boolean;
+}
+
+export interface NotifySpec {
+  slack?: { channel: string };
+  mattermost?: { channel: string };
+}
+
+export type Step =
+  | { kind: 'setWeight'; weight: number }
+  | { kind: 'setMirror'; percent: number }
+  /** Without a duration the release waits for `/canary resume` (or promote). */
+  | { kind: 'pause'; durationMs?: number }
+  /** Overrides of spec.analysis for this step; `durationMs` sets the needed checks to duration / interval. */
+  | { kind: 'analysis'; durationMs?: number; count?: number; metrics?: MetricCheck[] }
+  | { kind: 'approval' }
+  | { kind: 'webhook'; name: string; url: string; timeoutMs: number; bearerEnv?: string };
+
+export type Strategy =
+  | { kind: 'canary'; steps: Step[] }
+  /** Requests matching any block go to the canary; the rest stay on stable. */
+  | { kind: 'abTest'; match: TrafficMatch[]; steps: Step[] }
+  | { kind: 'mirror'; steps: Step[] }
+  /** A preview route (requests carrying the header) reaches the new version before the 0 → 100 switch. */
+  | { kind: 'blueGreen'; preview: { header: string; value: string }; steps: Step[] };
+
+export interface Definition {
+  /** metadata.name; also the service name used in commands, statuses and locks. */
+  name: string;
+  /** File the definition was loaded from, when any (for messages). */
+  file?: string;
+  trigger: TriggerSpec;
+  target: TargetSpec;
+  strategy: Strategy;
+  analysis: AnalysisSpec;
+  alerts: AlertSourceSpec[];
+  approvals: ApprovalPolicy;
+  notify: NotifySpec;
+}

@@ -1,0 +1,76 @@
+// The ports through which the engine's effect executor reaches the world. The core only knows these
+// types; adapters (src/mesh, src/gates, src/gitlab, src/chatops) implement them, and the engine's
+// tests use the in-memory fakes in src/engine/fakes.
+
+import type { AnalysisSpec, MetricCheck, Step, TargetSpec } from './definition.js';
+import type { ReleaseEventKind } from './effect.js';
+import type { CheckResult } from './gate.js';
+import type { Release } from './release.js';
+import type { TrafficState } from './traffic.js';
+
+/** Where a release acts: one cluster of the definition's target. */
+export interface ReleaseTarget extends TargetSpec {
+  cluster: string;
+  service: string;
+  /** GitLab project of the definition (for tenant checks). */
+  project: string | number;
+}
+
+export function releaseTarget(release: Release): ReleaseTarget {
+  return {
+    ...release.definition.target,
+    cluster: release.cluster,
+    service: release.service,
+    project: release.definition.trigger.project,
+  };
+}
+
+export type RolloutStatus =
+  | { state: 'ready' }
+  | { state: 'progressing'; message: string }
+  | { state: 'failed'; message: string };
+
+/** Errors: throw CanarybotError (src/core/errors.ts); transient codes are retried by the executor. */
+export interface TrafficRouter {
+  /** Throws CanarybotError PREFLIGHT_FAILED / TENANT_REFUSED with an actionable message on mismatch. */
+  preflight(target: ReleaseTarget): Promise<void>;
+  /** Write the traffic state to the managed route; no write when nothing changes. */
+  setTraffic(target: ReleaseTarget, traffic: TrafficState): Promise<void>;
+}
+
+export interface WorkloadController {
+  /** Set the canary's image and replicas (default: stable's spec.replicas); report rollout status. */
+  ensureCanary(target: ReleaseTarget, image: string, replicas?: number): Promise<RolloutStatus>;
+  /** Set the stable Deployment's image; report rollout status. */
+  ensureStable(target: ReleaseTarget, image: string): Promise<RolloutStatus>;
+  scaleCanary(target: ReleaseTarget, replicas: number): Promise<void>;
+}
+
+export interface GateEvaluator {
+  /** One check: every metric over the window plus every alert source. Never throws for an outage: returns `error` measurements. */
+  evaluate(release: Release, analysis: AnalysisSpec, metrics: MetricCheck[]): Promise<CheckResult>;
+  callWebhook(release: Release, step: Extract<Step, { kind: 'webhook' }>): Promise<CheckResult>;
+}
+
+/** GitLab write-back. Must never throw into the release: queue, retry and coalesce internally. */
+export interface Reporter {
+  report(release: Release, event: ReleaseEventKind): Promise<void>;
+}
+
+/** Chat notifications. Must never throw into the release. */
+export interface Notifier {
+  notify(release: Release, event: ReleaseEventKind): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Ports {
+  router: TrafficRouter;
+  workloads: WorkloadController;
+  gates: GateEvaluator;
+  reporter: Reporter;
+  notifier: Notifier;
+  clock: Clock;
+}

@@ -1,0 +1,137 @@
+import type { Definition } from './definition.js';
+import type { CheckResult } from './gate.js';
+import type { TrafficState, Weights } from './traffic.js';
+
+export const LIVE_STATES = [
+  'pending',
+  'deploying',
+  'progressing',
+  'paused',
+  'awaiting-approval',
+  'promoting',
+  'rolling-back',
+] as const;
+export const TERMINAL_STATES = ['succeeded', 'rolled-back', 'failed', 'superseded', 'aborted'] as const;
+
+export type LiveState = (typeof LIVE_STATES)[number];
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+export type ReleaseState = LiveState | TerminalState;
+
+export function isLive(state: ReleaseState): state is LiveState {
+  return (LIVE_STATES as readonly string[]).includes(state);
+}
+
+/** A verified identity: who acted, through which channel. */
+export interface Actor {
+  /** GitLab username (chat users are mapped to one before they may change anything). */
+  username: string;
+  /** GitLab user id when known. */
+  userId?: number;
+  channel: 'gitlab' | 'slack' | 'mattermost' | 'alert' | 'system' | 'api';
+  /** Chat user id/name when the command came from chat. */
+  chatUser?: string;
+}
+
+export interface MergeRequestRef {
+  /** GitLab project id the MR belongs to. */
+  projectId: number;
+  iid: number;
+  url?: string;
+  authorUsername?: string;
+  title?: string;
+}
+
+export interface ReleaseTrigger {
+  definition: Definition;
+  image: string;
+  sha: string;
+  ref: string;
+  pipeline: { id: number; url?: string } | null;
+  mr: MergeRequestRef | null;
+  actor: Actor | null;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: Actor | null;
+  action: string;
+  stepIndex: number | null;
+  detail?: string;
+}
+
+export interface GateRecord {
+  stepIndex: number;
+  check: CheckResult;
+}
+
+/** A sample for the progress chart: canary weight and success rate over time. */
+export interface TimelinePoint {
+  at: number;
+  canaryWeight: number;
+  successRate: number | null;
+}
+
+/** Counters of the analysis step in progress. */
+export interface AnalysisProgress {
+  passed: number;
+  failed: number;
+  inconclusive: number;
+  consecutiveErrors: number;
+  checks: number;
+}
+
+export interface Approval {
+  releaseId: string;
+  stepIndex: number;
+  actor: Actor;
+  at: number;
+}
+
+export interface Release {
+  id: string;
+  definition: Definition;
+  /** = definition.name */
+  service: string;
+  namespace: string;
+  /** The cluster being released now (definition.target.clusters[clusterIndex]). */
+  cluster: string;
+  clusterIndex: number;
+  image: string;
+  sha: string;
+  ref: string;
+  pipeline: { id: number; url?: string } | null;
+  mr: MergeRequestRef | null;
+  triggeredBy: Actor | null;
+
+  state: ReleaseState;
+  /**
+   * Sub-phase within a state, so that a re-run after a crash resumes at the right effect
+   * (e.g. `rolling-back`: `traffic` then `scale-down`). Free-form, owned by the core.
+   */
+  phase: string;
+  /** Index into the planned steps; -1 before the first step. */
+  stepIndex: number;
+  stepStartedAt: number;
+  /** Progress deadline of the current wait (readiness, rollout), or null. */
+  deadlineAt: number | null;
+  /** Time of the last traffic change (for settle). */
+  trafficChangedAt: number | null;
+  weights: Weights;
+  traffic: TrafficState;
+  analysis: AnalysisProgress | null;
+  approvals: Approval[];
+  /** State to enter when a rollback completes: rolled-back, aborted or superseded. */
+  rollbackOutcome: 'rolled-back' | 'aborted' | 'superseded' | null;
+  /** One sentence: why the release failed, was rolled back or aborted, with the figure. */
+  reason: string | null;
+  gates: GateRecord[];
+  audit: AuditEntry[];
+  timeline: TimelinePoint[];
+  /** Incremented by /canary retry. */
+  attempt: number;
+  /** Optimistic-concurrency version; the store increments it on every write. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  endedAt: number | null;
+}

@@ -1,0 +1,59 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+
+/**
+ * A route module: registers its routes on the app. Each lives in src/server/routes/ and receives
+ * only the dependencies it needs through its own options object (closure), so the app stays a
+ * composition root.
+ */
+export type RouteModule = (app: FastifyInstance) => void | Promise<void>;
+
+export interface AppOptions {
+  logger?: Logger | false;
+  /** Largest accepted request body in bytes (WEBHOOK_BODY_LIMIT, default 1 MiB); larger → 413. */
+  bodyLimit?: number;
+  routes: RouteModule[];
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: (options.logger || undefined) as FastifyBaseLogger | undefined,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Webhook senders retry on slow answers; nothing we do on the request path should be slow.
+    connectionTimeout: 10_000,
+    disableRequestLogging: true,
+  });
+  keepRawBody(app);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  for (const register of options.routes) await register(app);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes received, for signature checks. */
+    rawBody?: Buffer;
+  }
+}
+
+/** JSON bodies are parsed by us so signature checks can see the raw bytes. */
+function keepRawBody(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')));
+    } catch {
+      const error = Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 });
+      done(error, undefined);
+    }
+  });
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    done(null, Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
+  });
+}
