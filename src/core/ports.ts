@@ -72,5 +72,23 @@ export interface Ports {
   gates: GateEvaluator;
   reporter: Reporter;
   notifier: Notifier;
+  replier: CommandReplier;
   clock: Clock;
+}
+
+/** Where the outcome of a command goes back to: the MR thread it came from, or the chat response URL. */
+export type ReplyTarget =
+  | { channel: 'gitlab'; projectId: number; mrIid: number; noteId: number; discussionId?: string }
+  | { channel: 'slack' | 'mattermost'; responseUrl: string };
+
+export interface CommandOutcome {
+  ok: boolean;
+  /** One or two sentences for a human; names the rule when refused. */
+  message: string;
+  releaseId?: string;
+}
+
+/** Answers commands where they were given. Must never throw into the release. */
+export interface CommandReplier {
+  reply(target: ReplyTarget, outcome: CommandOutcome): Promise<void>;
 }

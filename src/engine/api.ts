@@ -1,0 +1,56 @@
+// What the rest of the bot (webhook and chat intake, HTTP read API, CLI) may ask of the engine.
+// Everything here enqueues or reads; nothing waits for a release to move.
+
+import type { ActingVerb } from '../core/command.js';
+import type { ReplyTarget } from '../core/ports.js';
+import type { Actor, Release, ReleaseTrigger } from '../core/release.js';
+
+export interface TriggerResult {
+  /** true when a job was enqueued (the HTTP answer is then 202). */
+  enqueued: boolean;
+  /** Why nothing was enqueued (duplicate delivery, same image already rolling out, …). */
+  ignored?: string;
+}
+
+export interface CommandRequest {
+  verb: ActingVerb;
+  /** Already authorized by the intake (GitLab members / chat identity + approvals policy). */
+  actor: Actor;
+  releaseId: string;
+  /** The step the release was on when the command was given; approvals bind to it. */
+  stepIndex: number;
+  reason?: string;
+  replyTo?: ReplyTarget;
+}
+
+export interface AlertRequest {
+  name: string;
+  labels: Record<string, string>;
+  startsAt: string;
+  fingerprint: string;
+  source: string;
+}
+
+export interface ReleaseQuery {
+  state?: 'live';
+  service?: string;
+  limit?: number;
+}
+
+export interface ReleaseReader {
+  get(id: string): Promise<Release | null>;
+  /** Newest first. */
+  list(query?: ReleaseQuery): Promise<Release[]>;
+  /** The live release of an MR (by the MR's project id and iid), if any. */
+  findLiveByMergeRequest(projectId: number, iid: number): Promise<Release | null>;
+  /** The newest release of an MR, live or not (for retry and status). */
+  findLatestByMergeRequest(projectId: number, iid: number): Promise<Release | null>;
+}
+
+export interface ReleaseEngine extends ReleaseReader {
+  trigger(trigger: ReleaseTrigger, options?: { idempotencyKey?: string }): Promise<TriggerResult>;
+  /** Enqueue a command; abort jumps the line. The outcome is sent to `replyTo`. */
+  command(request: CommandRequest): Promise<void>;
+  /** Abort every live release whose definition's alert matchers all match; idempotent per (fingerprint, startsAt). */
+  alert(alert: AlertRequest): Promise<{ releaseIds: string[] }>;
+}

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The bot's own metrics. One instance per process (or per test), passed to whoever records; the
+ * registry is served on GET /metrics.
+ */
+export interface Metrics {
+  registry: Registry;
+  releasesTotal: Counter<'outcome'>;
+  releaseDuration: Histogram<'outcome'>;
+  stepDuration: Histogram<'kind'>;
+  gateVerdicts: Counter<'verdict'>;
+  canaryWeight: Gauge<'service' | 'namespace' | 'cluster'>;
+  webhookDeliveries: Counter<'source' | 'event' | 'outcome'>;
+  queueDepth: Gauge<'queue' | 'state'>;
+}
+
+export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaults) collectDefaultMetrics({ register: registry, prefix: 'canarybot_' });
+  const registers = [registry];
+  return {
+    registry,
+    releasesTotal: new Counter({ name: 'canarybot_releases_total', help: 'Releases that ended, by outcome (state).', labelNames: ['outcome'], registers }),
+    releaseDuration: new Histogram({
+      name: 'canarybot_release_duration_seconds',
+      help: 'Time from trigger to the end of a release.',
+      labelNames: ['outcome'],
+      buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+      registers,
+    }),
+    stepDuration: new Histogram({
+      name: 'canarybot_step_duration_seconds',
+      help: 'Time spent in one release step, by step kind.',
+      labelNames: ['kind'],
+      buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800],
+      registers,
+    }),
+    gateVerdicts: new Counter({ name: 'canarybot_gate_verdicts_total', help: 'Gate checks by verdict.', labelNames: ['verdict'], registers }),
+    canaryWeight: new Gauge({ name: 'canarybot_canary_weight_percent', help: 'Current canary weight per service.', labelNames: ['service', 'namespace', 'cluster'], registers }),
+    webhookDeliveries: new Counter({
+      name: 'canarybot_webhook_deliveries_total',
+      help: 'Webhook and chat deliveries received, by source, event and outcome (accepted, ignored, duplicate, refused, invalid).',
+      labelNames: ['source', 'event', 'outcome'],
+      registers,
+    }),
+    queueDepth: new Gauge({ name: 'canarybot_queue_jobs', help: 'Jobs in the engine queue by state.', labelNames: ['queue', 'state'], registers }),
+  };
+}
