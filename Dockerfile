@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# Build stage: install everything, compile TypeScript to dist/.
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm ci --ignore-scripts && npx tsc -p tsconfig.build.json
+
+# Runtime stage: production dependencies and the compiled bot only, as a non-root user.
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production PIPELINES_DIR=/etc/canarybot/pipelines PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY pipelines /etc/canarybot/pipelines
+USER 10001:10001
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/bin/canarybot.js"]
+CMD ["serve"]
