@@ -1,0 +1,89 @@
+// What GitLab should show for a release, derived from the record alone (so any replica can
+// compute it and a newer record simply replaces an older one): commit status, deployment, note.
+
+import { planSteps } from '../core/plan.js';
+import { isLive, type Release } from '../core/release.js';
+import type { CommitStatusState, DeploymentStatus } from './gitlab-api.js';
+import { renderProgressNote, type ProgressNoteLinks } from './render-progress-note.js';
+
+export interface DesiredWriteback {
+  releaseId: string;
+  /** The definition's GitLab project (path or id): where the commit status and deployment go. */
+  project: string | number;
+  sha: string;
+  ref: string;
+  mr: { projectId: number; iid: number } | null;
+  note: string | null;
+  status: { state: CommitStatusState; name: string; targetUrl?: string; description: string };
+  deployment: { environment: string; status: Exclude<DeploymentStatus, 'created'> };
+  /**
+   * Editing the progress note notifies nobody, so an approval wait also gets one short new note
+   * (DESIGN §9 allows it), posted once per `key` (attempt and step).
+   */
+  approvalRequest: { key: string; body: string } | null;
+}
+
+function approvalRequest(release: Release): DesiredWriteback['approvalRequest'] {
+  if (release.state !== 'awaiting-approval' || !release.mr) return null;
+  const users = release.definition.approvals.users.map((u) => `@${u}`);
+  const body = [
+    `🙋 Approval needed for ${'`'}${release.service}${'`'} at step ${release.stepIndex + 1} (canary at ${release.weights.canary} %).`,
+    'Comment `/canary approve` to continue or `/canary abort` to roll back; the progress note above has the figures.',
+    ...(users.length > 0 ? [users.join(' ')] : []),
+  ].join(' ');
+  return { key: `${release.attempt}-${release.stepIndex}`, body };
+}
+
+/** DESIGN §9: promotion → success; gate failure, alert, deadline → failed; abort, supersede → canceled. */
+export function commitStatusFor(release: Release): CommitStatusState {
+  switch (release.state) {
+    case 'pending':
+      return 'pending';
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+    case 'rolled-back':
+      return 'failed';
+    case 'aborted':
+    case 'superseded':
+      return 'canceled';
+    default:
+      return 'running';
+  }
+}
+
+function deploymentStatusFor(release: Release): Exclude<DeploymentStatus, 'created'> {
+  const state = commitStatusFor(release);
+  return state === 'pending' ? 'running' : state;
+}
+
+function describe(release: Release): string {
+  const total = planSteps(release.definition).length;
+  let text: string;
+  if (release.state === 'awaiting-approval') text = `waiting for /canary approve at step ${release.stepIndex + 1}/${total}`;
+  else if (isLive(release.state)) {
+    text = release.stepIndex >= 0 ? `${release.state}: step ${release.stepIndex + 1}/${total}, canary ${release.weights.canary} %` : release.state;
+  } else text = release.reason ?? release.state;
+  // GitLab truncates descriptions; keep it one short line.
+  return text.replace(/\s+/g, ' ').slice(0, 140);
+}
+
+export function desiredWriteback(release: Release, links: ProgressNoteLinks): DesiredWriteback {
+  const publicUrl = links.publicUrl?.replace(/\/+$/, '');
+  return {
+    releaseId: release.id,
+    project: release.definition.trigger.project,
+    sha: release.sha,
+    ref: release.ref,
+    mr: release.mr ? { projectId: release.mr.projectId, iid: release.mr.iid } : null,
+    note: release.mr ? renderProgressNote(release, links) : null,
+    status: {
+      state: commitStatusFor(release),
+      name: `canarybot/${release.definition.name}`,
+      ...(publicUrl ? { targetUrl: `${publicUrl}/api/releases/${encodeURIComponent(release.id)}` } : {}),
+      description: describe(release),
+    },
+    deployment: { environment: `${release.cluster}/${release.namespace}/${release.service}`, status: deploymentStatusFor(release) },
+    approvalRequest: approvalRequest(release),
+  };
+}
