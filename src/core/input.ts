@@ -14,7 +14,11 @@ export type Input =
   /** Begin a freshly created release. */
   | { type: 'start' }
   /** A scheduled tick is due (pause over, next analysis check, poll readiness, settle over). */
-  | { type: 'tick' }
+  | {
+      type: 'tick';
+      /** The `schedule-tick` key this tick was scheduled under; absent for recovery ticks (which re-drive). */
+      key?: string;
+    }
   | ({ type: 'effect-result'; effect: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary' } & EffectOutcome)
   | { type: 'gate-result'; stepIndex: number; check: CheckResult }
   | {

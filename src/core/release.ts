@@ -114,6 +114,15 @@ export interface Release {
   stepStartedAt: number;
   /** Progress deadline of the current wait (readiness, rollout), or null. */
   deadlineAt: number | null;
+  /**
+   * When the current wait ends (settle, timed pause, next analysis check, readiness poll); a tick
+   * before it only reschedules. Optional for records written before it existed.
+   */
+  wakeAt?: number | null;
+  /** The schedule-tick key of the current wait; a keyed tick with another key is stale and ignored. */
+  wakeKey?: string | null;
+  /** Where `/canary resume` returns to after `/canary pause` (null: an untimed pause step, resume moves on). */
+  resumeTo?: { state: LiveState; phase: string } | null;
   /** Time of the last traffic change (for settle). */
   trafficChangedAt: number | null;
   weights: Weights;

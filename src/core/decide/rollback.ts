@@ -1,0 +1,70 @@
+// Rollback: 100 % stable first (never delayed by settle), then the scale-down after settle, then the
+// terminal state. A release that never passed preflight has touched nothing and ends at once.
+
+import type { Release, TerminalState } from '../release.js';
+import { ALL_STABLE } from '../traffic.js';
+import type { Draft } from './draft.js';
+import { announce, audit, copyTraffic, wakeAt } from './draft.js';
+
+export type RollbackOutcome = NonNullable<Release['rollbackOutcome']>;
+
+/** Ends the release in a terminal state and tells GitLab and chat. */
+export function endRelease(d: Draft, state: TerminalState, reason?: string): void {
+  const r = d.next;
+  r.state = state;
+  r.phase = 'done';
+  r.endedAt = d.now;
+  r.deadlineAt = null;
+  r.wakeAt = null;
+  r.wakeKey = null;
+  r.resumeTo = null;
+  if (reason !== undefined) r.reason = reason;
+  audit(d, state, r.reason ?? undefined);
+  announce(d, state === 'succeeded' ? 'promoted' : state);
+}
+
+export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string): void {
+  const r = d.next;
+  if (r.state === 'pending') {
+    r.rollbackOutcome = outcome;
+    endRelease(d, outcome, reason);
+    return;
+  }
+  r.state = 'rolling-back';
+  r.phase = 'traffic';
+  r.rollbackOutcome = outcome;
+  r.reason = reason;
+  r.deadlineAt = null;
+  r.wakeAt = null;
+  r.wakeKey = null;
+  r.resumeTo = null;
+  // The traffic write goes first in the effect list: the executor runs effects in order.
+  // Put the traffic write first in the effect list whatever came before: the executor runs effects
+  // in order, and nothing may happen before stable has all the traffic again.
+  const traffic = copyTraffic(ALL_STABLE);
+  r.traffic = traffic;
+  r.weights = { ...traffic.weights };
+  d.effects.unshift({ type: 'set-traffic', traffic: copyTraffic(ALL_STABLE) });
+  audit(d, 'rolling-back', reason);
+  announce(d, 'rolling-back');
+}
+
+/** The rollback's traffic write came back ok: settle, then scale the canary down. */
+export function rollbackTrafficDone(d: Draft): void {
+  const r = d.next;
+  r.trafficChangedAt = d.now;
+  r.phase = 'settle';
+  wakeAt(d, d.now + Math.max(0, r.definition.target.settleMs), 'rollback-settle');
+}
+
+export function rollbackScaleDown(d: Draft): void {
+  d.next.phase = 'scale-down';
+  d.next.wakeAt = null;
+  d.next.wakeKey = null;
+  d.effects.push({ type: 'scale-canary', replicas: 0 });
+}
+
+export function rollbackDone(d: Draft, scaleError?: string): void {
+  if (scaleError !== undefined) audit(d, 'scale-down-failed', scaleError);
+  endRelease(d, d.next.rollbackOutcome ?? 'rolled-back');
+}

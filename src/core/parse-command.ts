@@ -1,0 +1,94 @@
+// One grammar for `/canary` commands in MR comments and chat slash commands (Atlantis-style: a closed
+// table of verbs; anything else is ignored or answered with the help text).
+
+import { COMMAND_VERBS } from './command.js';
+import type { CommandVerb, ParsedCommand } from './command.js';
+
+export type ParseResult =
+  | { kind: 'none' }
+  | { kind: 'command'; command: ParsedCommand }
+  | { kind: 'invalid'; message: string };
+
+export interface ParseOptions {
+  /** Chat: the service is named after the verb (`approve reviews`). MR comments: the MR names it. */
+  requireService: boolean;
+}
+
+export const HELP_TEXT = [
+  'Usage:',
+  '  /canary <command> [reason]              in a merge request comment (first line)',
+  '  /canary <command> <service> [reason]    in chat',
+  '',
+  'Commands:',
+  '  approve          pass the approval step the release is waiting on',
+  '  promote          skip the remaining steps and promote (refused while an analysis is failing)',
+  '  abort [reason]   roll back to 100 % stable now',
+  '  pause            hold the release at its current step',
+  '  resume           continue a paused release',
+  '  retry            run a rolled-back, failed or aborted release again with the same image',
+  '  status           show the release: state, step, weights, gates',
+  '  list             list the live releases',
+  '  help             show this help',
+  '',
+  'Services are named `service`, `namespace/service` or `cluster/namespace/service`.',
+].join('\n');
+
+const PREFIX = /^\/canary(?=\s|$)/i;
+const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*){0,2}$/;
+/** Verbs whose service is optional in chat (they read, or answer for every service). */
+const OPTIONAL_SERVICE: ReadonlySet<CommandVerb> = new Set(['status', 'list', 'help']);
+
+function isVerb(word: string): word is CommandVerb {
+  return (COMMAND_VERBS as readonly string[]).includes(word);
+}
+
+function invalid(problem: string): ParseResult {
+  return { kind: 'invalid', message: `${problem}\n\n${HELP_TEXT}` };
+}
+
+/** Splits off the first whitespace-separated word; the rest keeps its inner spacing. */
+function firstWord(text: string): [string, string] {
+  const match = /^(\S+)\s*([\s\S]*)$/.exec(text);
+  return match ? [match[1] ?? '', (match[2] ?? '').trim()] : ['', ''];
+}
+
+function parseAfterVerb(verb: CommandVerb, rest: string, requireService: boolean): ParseResult {
+  const command: ParsedCommand = { verb };
+  let args = rest;
+  if (requireService) {
+    const [service, after] = firstWord(args);
+    if (service === '') {
+      if (OPTIONAL_SERVICE.has(verb)) return { kind: 'command', command };
+      return invalid(`\`/canary ${verb}\` needs a service: \`/canary ${verb} <service>\`.`);
+    }
+    if (!SERVICE.test(service)) return invalid(`"${service}" is not a service name.`);
+    command.service = service;
+    args = after;
+  }
+  if (args === '') return { kind: 'command', command };
+  if (verb === 'abort') return { kind: 'command', command: { ...command, reason: args } };
+  return invalid(`\`/canary ${verb}\` takes no further arguments (got "${args}").`);
+}
+
+/**
+ * Parses the first line of an MR comment or a chat slash command's text. A comment that does not
+ * start with `/canary` (GitLab's own quick actions such as `/approve` included) is `none`; in chat
+ * the leading `/canary` is optional because the slash command already names the bot.
+ */
+export function parseCommand(text: string, options: ParseOptions): ParseResult {
+  const firstLine = (text.split(/\r?\n/, 1)[0] ?? '').trim();
+  let body: string;
+  if (PREFIX.test(firstLine)) body = firstLine.replace(PREFIX, '').trim();
+  else if (options.requireService) body = firstLine;
+  else return { kind: 'none' };
+
+  const [word, rest] = firstWord(body);
+  if (word === '') {
+    // A bare `/canary` in chat is the usual way to ask for help.
+    if (options.requireService) return { kind: 'command', command: { verb: 'help' } };
+    return invalid('A command is missing after `/canary`.');
+  }
+  const verb = word.toLowerCase();
+  if (!isVerb(verb)) return invalid(`Unknown command "${word}".`);
+  return parseAfterVerb(verb, rest, options.requireService);
+}
