@@ -1,0 +1,73 @@
+import type { ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
+import type { CommandReplier } from '../core/ports.js';
+import type { ReleaseEngine } from '../engine/api.js';
+import type { GitLabApi } from '../gitlab/client.js';
+import type { Metrics } from '../metrics.js';
+import type { RouteModule } from '../server/app.js';
+import { mattermostRoute } from '../server/routes/mattermost.js';
+import { slackRoute } from '../server/routes/slack.js';
+import { createQueuedChatIntake } from './chat-intake.js';
+import { createChatCommandHandler } from './handle-chat-command.js';
+import { createIdentityResolver, loadChatUsers } from './identity.js';
+import { createSlackEmailLookup } from './slack-email-lookup.js';
+
+export interface ChatCommandsOptions {
+  engine: Pick<ReleaseEngine, 'list' | 'command'>;
+  gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'getMergeRequest'>;
+  /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
+  connection: ConnectionOptions;
+  /** BullMQ prefix, e.g. the engine's. */
+  prefix?: string;
+  /** SLACK_SIGNING_SECRET; unset → no Slack route. */
+  slackSigningSecret?: string;
+  /** MATTERMOST_TOKEN; unset → no Mattermost route. */
+  mattermostToken?: string;
+  /** CHAT_USERS_FILE */
+  chatUsersFile?: string;
+  /** CHAT_LOOKUP_BY_EMAIL */
+  chatLookupByEmail?: boolean;
+  /** A Slack bot token with `users:read.email`, for e-mail lookup of Slack users. */
+  slackBotToken?: string;
+  /** Answers read commands and refusals: the ChatReplier (the same one the engine's ports use). */
+  replier: CommandReplier;
+  /** false on replicas that should only receive; default true (runs the chat-intake worker). */
+  runWorker?: boolean;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'webhookDeliveries'>;
+}
+
+export interface ChatCommands {
+  /** `POST /chatops/slack` and/or `POST /chatops/mattermost`, for `buildApp({ routes })`. */
+  routes: RouteModule[];
+  close(): Promise<void>;
+}
+
+/** Wires the chat slash commands for `canarybot serve`: identity, handler, the chat-intake queue and the routes. */
+export async function createChatCommands(options: ChatCommandsOptions): Promise<ChatCommands> {
+  const mapping = options.chatUsersFile ? await loadChatUsers(options.chatUsersFile) : undefined;
+  const identity = createIdentityResolver({
+    gitlab: options.gitlab,
+    ...(mapping ? { mapping } : {}),
+    ...(options.chatLookupByEmail ? { lookupByEmail: true } : {}),
+    ...(options.chatLookupByEmail && options.slackBotToken ? { emailOf: createSlackEmailLookup({ token: options.slackBotToken }) } : {}),
+  });
+  const handler = createChatCommandHandler({
+    engine: options.engine,
+    identity,
+    gitlab: options.gitlab,
+    replier: options.replier,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const intake = createQueuedChatIntake({
+    connection: options.connection,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    ...(options.runWorker === false ? {} : { handler }),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const shared = { intake, ...(options.metrics ? { metrics: options.metrics } : {}) };
+  const routes: RouteModule[] = [];
+  if (options.slackSigningSecret) routes.push(slackRoute({ ...shared, signingSecret: options.slackSigningSecret }));
+  if (options.mattermostToken) routes.push(mattermostRoute({ ...shared, token: options.mattermostToken }));
+  return { routes, close: () => intake.close() };
+}

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import { authorize } from '../core/approval-policy.js';
+import type { ActingVerb, ParsedCommand } from '../core/command.js';
+import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
+import type { CommandReplier, ReplyTarget } from '../core/ports.js';
+import type { Release } from '../core/release.js';
+import type { ReleaseEngine } from '../engine/api.js';
+import type { GitLabApi } from '../gitlab/client.js';
+import { chatUserLabel, type ChatRequest } from './chat-request.js';
+import { releaseList, releaseStatus } from './format-release.js';
+import type { IdentityResolver } from './identity.js';
+import { latestPerTarget, resolveService } from './resolve-service.js';
+
+export interface ChatCommandHandlerOptions {
+  engine: Pick<ReleaseEngine, 'list' | 'command'>;
+  identity: IdentityResolver;
+  gitlab: Pick<GitLabApi, 'memberAccessLevel' | 'getMergeRequest'>;
+  /** Sends read answers and refusals; accepted commands are answered by the engine through its replier. */
+  replier: CommandReplier;
+  logger?: Pick<Logger, 'warn' | 'info'>;
+}
+
+export type ChatCommandHandler = (request: ChatRequest) => Promise<void>;
+
+/**
+ * Runs a chat slash command off the request path: the same grammar and the same approvals policy as
+ * MR comments. Reading (status, list, help) is open to every chat user; changing a release needs a
+ * chat user mapped to a GitLab user whose access on the definition's project satisfies the policy.
+ * Never throws: every path ends in a reply.
+ */
+export function createChatCommandHandler(options: ChatCommandHandlerOptions): ChatCommandHandler {
+  const { engine, replier } = options;
+
+  return async (request) => {
+    const target: ReplyTarget = { channel: request.channel, responseUrl: request.responseUrl };
+    const say = (ok: boolean, message: string): Promise<void> => replier.reply(target, { ok, message });
+    try {
+      const parsed = parseCommand(request.text, { requireService: true });
+      if (parsed.kind !== 'command') return await say(false, parsed.kind === 'invalid' ? parsed.message : HELP_TEXT);
+      const command = parsed.command;
+      switch (command.verb) {
+        case 'help':
+          return await say(true, HELP_TEXT);
+        case 'list':
+          return await say(true, releaseList(await engine.list({ state: 'live' }), 'No live releases.'));
+        case 'status':
+          return await say(true, await statusText(engine, command));
+        default:
+          return await act(request, command as ParsedCommand & { verb: ActingVerb; service: string }, target, say);
+      }
+    } catch (error) {
+      options.logger?.warn({ channel: request.channel, err: error }, 'chat command failed');
+      await say(false, 'canarybot could not complete this command (a service it depends on is unavailable); nothing was changed. Try again in a minute.').catch(() => undefined);
+    }
+  };
+
+  async function act(
+    request: ChatRequest,
+    command: ParsedCommand & { verb: ActingVerb; service: string },
+    target: ReplyTarget,
+    say: (ok: boolean, message: string) => Promise<void>,
+  ): Promise<void> {
+    const identity = await options.identity.resolve(request);
+    if (identity.kind === 'unmapped') return say(false, `Refused: ${identity.message}`);
+
+    const release = await findRelease(engine, command.verb, command.service);
+    if (typeof release === 'string') return say(false, release);
+
+    const accessLevel = await options.gitlab.memberAccessLevel(release.definition.trigger.project, identity.user.id);
+    const mrAuthor = await mergeRequestAuthorOf(options.gitlab, release);
+    const verdict = authorize({
+      verb: command.verb,
+      policy: release.definition.approvals,
+      actor: { username: identity.user.username, accessLevel },
+      ...(mrAuthor ? { mrAuthor } : {}),
+    });
+    if (!verdict.allowed) return say(false, `Refused: ${verdict.message}`);
+
+    options.logger?.info({ channel: request.channel, releaseId: release.id, verb: command.verb, username: identity.user.username }, 'chat command accepted');
+    await engine.command({
+      verb: command.verb,
+      actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) },
+      releaseId: release.id,
+      stepIndex: release.stepIndex,
+      ...(command.reason ? { reason: command.reason } : {}),
+      replyTo: target,
+    });
+  }
+}
+
+/** The MR author decides `approvals.allowAuthor`; a release recorded without it asks GitLab, as the MR-comment intake does. */
+async function mergeRequestAuthorOf(gitlab: Pick<GitLabApi, 'getMergeRequest'>, release: Release): Promise<string | undefined> {
+  if (!release.mr) return undefined;
+  if (release.mr.authorUsername) return release.mr.authorUsername;
+  const mr = await gitlab.getMergeRequest(release.mr.projectId, release.mr.iid);
+  return mr?.author.username || undefined;
+}
+
+/** `retry` and `status` look at each target's newest release; the other verbs at live ones. */
+async function findRelease(engine: Pick<ReleaseEngine, 'list'>, verb: ActingVerb | 'status', name: string): Promise<Release | string> {
+  const service = name.split('/').at(-1)!;
+  const candidates = verb === 'retry' || verb === 'status' ? latestPerTarget(await engine.list({ service })) : await engine.list({ state: 'live', service });
+  const found = resolveService(name, candidates);
+  if (found.kind === 'found') return found.release;
+  if (found.kind === 'ambiguous') return `\`${name}\` names more than one release target; say which: ${found.choices.map((c) => `\`/canary ${verb} ${c}\``).join(', ')}.`;
+  const what = verb === 'retry' || verb === 'status' ? 'release' : 'live release';
+  return `No ${what} of \`${name}\`. \`/canary list\` shows the live releases.`;
+}
+
+async function statusText(engine: Pick<ReleaseEngine, 'list'>, command: ParsedCommand): Promise<string> {
+  if (!command.service) return releaseList(await engine.list({ state: 'live' }), 'No live releases.');
+  const release = await findRelease(engine, 'status', command.service);
+  return typeof release === 'string' ? release : releaseStatus(release);
+}
