@@ -1,0 +1,24 @@
+import { ClusterRegistry } from './cluster-registry.js';
+import type { RetryPolicy } from './kube-call.js';
+import { TenantPolicy } from './tenants.js';
+import { IstioTrafficRouter } from './traffic-router.js';
+import { KubeWorkloadController } from './workload-controller.js';
+
+export interface Mesh {
+  registry: ClusterRegistry;
+  tenants: TenantPolicy;
+  router: IstioTrafficRouter;
+  workloads: KubeWorkloadController;
+}
+
+/** The mesh adapters from the environment: KUBECONFIG (else in-cluster) and TENANTS_FILE. */
+export function createMesh(env: NodeJS.ProcessEnv = process.env, retry?: RetryPolicy): Mesh {
+  const registry = ClusterRegistry.fromEnvironment(env);
+  const tenants = TenantPolicy.fromEnvironment(env);
+  return {
+    registry,
+    tenants,
+    router: new IstioTrafficRouter(registry, { tenants, retry }),
+    workloads: new KubeWorkloadController(registry, { tenants, retry }),
+  };
+}

@@ -1,0 +1,70 @@
+// A Kubernetes API test server seeded with the bookinfo `reviews` objects, and the real adapters
+// (real @kubernetes/client-node over HTTPS) pointed at it through a kubeconfig.
+
+import type { ReleaseTarget } from '../../src/core/ports.js';
+import { ClusterRegistry } from '../../src/mesh/cluster-registry.js';
+import type { RetryPolicy } from '../../src/mesh/kube-call.js';
+import type { TenantPolicy } from '../../src/mesh/tenants.js';
+import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
+import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
+import { KubeApiServer, type KubeApiServerOptions } from '../support/kube-api-server.js';
+import { deployment, destinationRule, NS, virtualService } from './fixtures.js';
+
+export const FAST_RETRY: RetryPolicy = { attempts: 3, delayMs: 1 };
+
+export function target(partial: Partial<ReleaseTarget> = {}): ReleaseTarget {
+  return {
+    clusters: ['default'],
+    cluster: 'default',
+    namespace: NS,
+    virtualService: 'reviews',
+    route: 'primary',
+    host: 'reviews',
+    stable: { subset: 'stable', deployment: 'reviews-primary', container: 'reviews' },
+    canary: { subset: 'canary', deployment: 'reviews-canary', container: 'reviews' },
+    settleMs: 0,
+    readinessDeadlineMs: 600_000,
+    service: 'reviews',
+    project: 'bookinfo/reviews',
+    ...partial,
+  };
+}
+
+export function seedBookinfo(server: KubeApiServer, vsExtra: Record<string, unknown> = {}): void {
+  server.seed(virtualService(vsExtra));
+  server.seed(destinationRule());
+  server.seed(deployment('reviews-primary', 'stable', 3));
+  server.seed(deployment('reviews-canary', 'canary', 0));
+  server.clearRecord();
+}
+
+export interface MeshHarness {
+  server: KubeApiServer;
+  registry: ClusterRegistry;
+  router: IstioTrafficRouter;
+  workloads: KubeWorkloadController;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: KubeApiServerOptions = {}, tenants?: TenantPolicy): Promise<MeshHarness> {
+  const server = await KubeApiServer.start(options);
+  const registry = ClusterRegistry.fromEnvironment({ KUBECONFIG: server.writeKubeconfig() });
+  seedBookinfo(server);
+  return {
+    server,
+    registry,
+    router: new IstioTrafficRouter(registry, { tenants, retry: FAST_RETRY }),
+    workloads: new KubeWorkloadController(registry, { tenants, retry: FAST_RETRY }),
+    close: () => server.close(),
+  };
+}
+
+/** The VirtualService's http routes as stored. */
+export function httpRoutes(server: KubeApiServer): Record<string, unknown>[] {
+  return (server.object('VirtualService', NS, 'reviews')?.spec as { http: Record<string, unknown>[] }).http;
+}
+
+/** Bodies of the successful PATCHes, in order. */
+export function patches(server: KubeApiServer): unknown[] {
+  return server.writes().map((write) => write.body);
+}
