@@ -1,0 +1,113 @@
+// `canarybot plan <name|file>`: the dry run of a definition, step by step, optionally with the exact
+// VirtualService each step would write.
+
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import type { Definition } from '../core/definition.js';
+import { CanarybotError } from '../core/errors.js';
+import type { VirtualServiceObject } from '../mesh/virtual-service.js';
+import { formatDefinitionError, type DefinitionError } from '../pipelines/definition-error.js';
+import { loadDefinitionFile, loadDefinitions } from '../pipelines/load-definitions.js';
+import { renderPlan } from '../pipelines/render-plan.js';
+import { pipelinesDir, processIo, type CliIo } from './io.js';
+import type { CliCommand } from './main.js';
+
+const HELP = `usage: canarybot plan <name|file> [--dir <dir>] [--image <ref>] [--virtual-service <file>]
+
+Prints what a release of this definition would do, without touching anything: each step with the
+canary's weight, the mirror / A-B / preview routing, the gates it waits for and its minimum
+duration, and the total minimum release time.
+
+  name|file                 metadata.name of a definition in the directory, or a definition file
+  --dir <dir>               directory of definitions (default: $PIPELINES_DIR, else ./pipelines)
+  --image <ref>             the image being released (default: trigger.image with a tag placeholder)
+  --virtual-service <file>  the VirtualService as it is now (YAML); prints, for every step, the exact
+                            VirtualService canarybot would write: only the managed route changes
+`;
+
+class PlanInputError extends Error {}
+
+async function findDefinition(target: string, dir: string): Promise<{ definition?: Definition; errors: DefinitionError[] }> {
+  if (/\.ya?ml$/i.test(target) || target.includes('/')) {
+    const { definition, errors } = await loadDefinitionFile(target);
+    return definition ? { definition, errors } : { errors };
+  }
+  const { definitions, errors } = await loadDefinitions(dir);
+  const definition = definitions.find((candidate) => candidate.name === target);
+  if (definition) return { definition, errors: [] };
+  if (errors.length > 0) return { errors };
+  const names = definitions.map((candidate) => candidate.name).join(', ') || 'none';
+  throw new PlanInputError(`no definition named "${target}" in ${dir} (found: ${names})`);
+}
+
+async function readVirtualService(file: string): Promise<VirtualServiceObject> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new PlanInputError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new PlanInputError(`${file} is empty`);
+  for (const doc of docs) {
+    if (doc.errors.length > 0) throw new PlanInputError(`${file} is not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
+    const object = doc.toJS() as Partial<VirtualServiceObject> | null;
+    if (object?.kind !== 'VirtualService') continue;
+    if (typeof object.metadata?.name !== 'string' || typeof object.spec !== 'object' || object.spec === null) {
+      throw new PlanInputError(`${file}: the VirtualService needs metadata.name and spec`);
+    }
+    return object as VirtualServiceObject;
+  }
+  throw new PlanInputError(`${file} holds no object of kind VirtualService`);
+}
+
+export async function runPlan(args: string[], io: CliIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        dir: { type: 'string' },
+        image: { type: 'string' },
+        'virtual-service': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`canarybot plan: ${(error as Error).message}\n\n${HELP}`);
+    return 1;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const [target, ...extra] = parsed.positionals;
+  if (!target || extra.length > 0) {
+    io.stderr.write(`canarybot plan: expected one definition name or file\n\n${HELP}`);
+    return 1;
+  }
+  try {
+    const { definition, errors } = await findDefinition(target, pipelinesDir(io, parsed.values.dir));
+    if (!definition) {
+      for (const error of errors) io.stdout.write(`${formatDefinitionError(error)}\n`);
+      return 1;
+    }
+    const vsFile = parsed.values['virtual-service'];
+    const virtualService = vsFile ? await readVirtualService(vsFile) : undefined;
+    io.stdout.write(renderPlan(definition, { image: parsed.values.image, virtualService }));
+    return 0;
+  } catch (error) {
+    if (error instanceof PlanInputError || error instanceof CanarybotError) {
+      io.stderr.write(`canarybot plan: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+export const planCommand: CliCommand = {
+  summary: 'dry run: every step of a definition and the VirtualService it would write',
+  run: (args) => runPlan(args),
+};

@@ -1,0 +1,58 @@
+// `canarybot validate [dir]`: every error in every definition, one line each, or a summary.
+
+import { parseArgs } from 'node:util';
+import { formatDefinitionError } from '../pipelines/definition-error.js';
+import { loadDefinitions } from '../pipelines/load-definitions.js';
+import { pipelinesDir, processIo, type CliIo } from './io.js';
+import type { CliCommand } from './main.js';
+
+const HELP = `usage: canarybot validate [dir]
+
+Checks every release pipeline definition (*.yaml, *.yml) in dir and prints each error as
+file:line:column: field.path: what is wrong. Exit code 1 when there is any error, else 0 with a
+summary of the definitions.
+
+  dir   directory of definitions (default: $PIPELINES_DIR, else ./pipelines)
+`;
+
+export async function runValidate(args: string[], io: CliIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    io.stderr.write(`canarybot validate: ${(error as Error).message}\n\n${HELP}`);
+    return 1;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) {
+    io.stderr.write(`canarybot validate: expected at most one directory\n\n${HELP}`);
+    return 1;
+  }
+  const dir = pipelinesDir(io, parsed.positionals[0]);
+  const { definitions, errors } = await loadDefinitions(dir);
+  if (errors.length > 0) {
+    for (const error of errors) io.stdout.write(`${formatDefinitionError(error)}\n`);
+    const files = new Set(errors.map((error) => error.file)).size;
+    io.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`);
+    return 1;
+  }
+  if (definitions.length === 0) {
+    io.stdout.write(`no definitions in ${dir} (looked for *.yaml and *.yml)\n`);
+    return 0;
+  }
+  io.stdout.write(`${definitions.length} valid definition${definitions.length === 1 ? '' : 's'} in ${dir}:\n`);
+  const width = Math.max(...definitions.map((definition) => definition.name.length));
+  for (const definition of definitions) {
+    const steps = definition.strategy.steps.length;
+    io.stdout.write(`  ${definition.name.padEnd(width)}  ${definition.strategy.kind}, ${steps} step${steps === 1 ? '' : 's'}\n`);
+  }
+  return 0;
+}
+
+export const validateCommand: CliCommand = {
+  summary: 'check release pipeline definitions',
+  run: (args) => runValidate(args),
+};

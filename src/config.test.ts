@@ -1,0 +1,202 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, exitOnConfigError, loadConfig, loadServeConfig, secretValues, type Config } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'canarybot-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+const serveEnv = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 'glpat-x', GITLAB_WEBHOOK_SECRET: 'hook' };
+
+describe('loadConfig defaults', () => {
+  it('fills every default from an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6379',
+      pipelinesDir: './pipelines',
+      prometheusTimeoutMs: 5000,
+      chatLookupByEmail: false,
+      logLevel: 'info',
+      webhookBodyLimit: 1048576,
+      gitlabWritesPerMinute: 60,
+      workerConcurrency: 16,
+    });
+  });
+});
+
+describe('loadConfig values', () => {
+  it.each<[string, Record<string, string>, Partial<Config>]>([
+    ['port', { PORT: '3000' }, { port: 3000 }],
+    ['host', { HOST: '127.0.0.1' }, { host: '127.0.0.1' }],
+    ['redis', { REDIS_URL: 'rediss://r:6380/2' }, { redisUrl: 'rediss://r:6380/2' }],
+    ['gitlab', serveEnv, { gitlabUrl: 'https://gitlab.example.com', gitlabToken: 'glpat-x', gitlabWebhookSecret: 'hook' }],
+    ['signing secret', { GITLAB_WEBHOOK_SIGNING_SECRET: 's' }, { gitlabWebhookSigningSecret: 's' }],
+    ['kubeconfig', { KUBECONFIG: '/etc/kube' }, { kubeconfig: '/etc/kube' }],
+    ['pipelines', { PIPELINES_DIR: '/srv/p' }, { pipelinesDir: '/srv/p' }],
+    ['prometheus', { PROMETHEUS_URL: 'http://prom:9090', PROMETHEUS_TIMEOUT: '1m30s' }, { prometheusUrl: 'http://prom:9090', prometheusTimeoutMs: 90_000 }],
+    ['alertmanager', { ALERTMANAGER_URL: 'http://am:9093', ALERT_WEBHOOK_SECRET: 'a', ALERT_PRESETS_FILE: 'p.yaml' }, { alertmanagerUrl: 'http://am:9093', alertWebhookSecret: 'a', alertPresetsFile: 'p.yaml' }],
+    ['slack', { SLACK_SIGNING_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/x' }, { slackSigningSecret: 's', slackWebhookUrl: 'https://hooks.slack.com/x' }],
+    ['mattermost', { MATTERMOST_TOKEN: 't', MATTERMOST_WEBHOOK_URL: 'http://mm/hooks/x' }, { mattermostToken: 't', mattermostWebhookUrl: 'http://mm/hooks/x' }],
+    ['chat users', { CHAT_USERS_FILE: 'u.yaml', CHAT_LOOKUP_BY_EMAIL: 'true' }, { chatUsersFile: 'u.yaml', chatLookupByEmail: true }],
+    ['bool no', { CHAT_LOOKUP_BY_EMAIL: 'No' }, { chatLookupByEmail: false }],
+    ['tenants', { TENANTS_FILE: 't.yaml' }, { tenantsFile: 't.yaml' }],
+    ['links', { PUBLIC_URL: 'https://bot.example.com', GRAFANA_URL: 'https://g', JAEGER_URL: 'https://j' }, { publicUrl: 'https://bot.example.com', grafanaUrl: 'https://g', jaegerUrl: 'https://j' }],
+    ['log level', { LOG_LEVEL: 'debug' }, { logLevel: 'debug' }],
+    ['limits', { WEBHOOK_BODY_LIMIT: '2048', GITLAB_WRITES_PER_MINUTE: '10', WORKER_CONCURRENCY: '2' }, { webhookBodyLimit: 2048, gitlabWritesPerMinute: 10, workerConcurrency: 2 }],
+  ])('%s', (_name, env, expected) => {
+    expect(loadConfig(env)).toMatchObject(expected);
+  });
+});
+
+describe('empty values', () => {
+  it('treats an empty string as unset', () => {
+    const config = loadConfig({ PORT: '', PROMETHEUS_URL: '' });
+
+    expect(config.port).toBe(8080);
+    expect(config).not.toHaveProperty('prometheusUrl');
+  });
+});
+
+describe('loadConfig errors', () => {
+  it.each<[string, Record<string, string>, string]>([
+    ['port not a number', { PORT: 'http' }, 'PORT: must be a whole number between 0 and 65535 (got "http")'],
+    ['port too big', { PORT: '70000' }, 'PORT: must be between 0 and 65535 (got "70000")'],
+    ['redis scheme', { REDIS_URL: 'http://r:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL (got "http://r:6379")'],
+    ['gitlab url', { GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL: must be an http(s) URL (got "gitlab.example.com")'],
+    ['log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    ['duration', { PROMETHEUS_TIMEOUT: '5 seconds' }, 'PROMETHEUS_TIMEOUT: must be a duration such as 500ms, 5s or 1m (got "5 seconds")'],
+    ['bool', { CHAT_LOOKUP_BY_EMAIL: 'maybe' }, 'CHAT_LOOKUP_BY_EMAIL: must be true or false (got "maybe")'],
+    ['body limit zero', { WEBHOOK_BODY_LIMIT: '0' }, 'WEBHOOK_BODY_LIMIT: must be between 1 and 1073741824 (got "0")'],
+    ['concurrency', { WORKER_CONCURRENCY: '-1' }, 'WORKER_CONCURRENCY: must be a whole number between 1 and 1024 (got "-1")'],
+    ['newline stays on one line', { LOG_LEVEL: 'a\nb' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "a\\nb")'],
+  ])('%s', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).toBe(message);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+});
+
+describe('secrets from files', () => {
+  it('reads <NAME>_FILE trimmed', () => {
+    const token = file('token', '  glpat-from-file\n');
+
+    expect(loadConfig({ GITLAB_TOKEN_FILE: token }).gitlabToken).toBe('glpat-from-file');
+  });
+
+  it.each(['GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_SIGNING_SECRET', 'ALERT_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET', 'MATTERMOST_TOKEN'])(
+    '%s_FILE works and both set is an error',
+    (name) => {
+      const path = file(name, `value-of-${name}\n`);
+
+      expect(secretValues(loadConfig({ [`${name}_FILE`]: path }))).toEqual([`value-of-${name}`]);
+      expect(() => loadConfig({ [name]: 'x', [`${name}_FILE`]: path })).toThrow(`${name}: set either ${name} or ${name}_FILE, not both`);
+    },
+  );
+
+  it('names the _FILE variable when the file is missing', () => {
+    expect(() => loadConfig({ GITLAB_TOKEN_FILE: join(dir, 'nope') })).toThrow(/^GITLAB_TOKEN_FILE: cannot read .*nope \(ENOENT\)$/);
+  });
+
+  it('rejects an empty secret file', () => {
+    const empty = file('empty', '\n');
+
+    expect(() => loadConfig({ MATTERMOST_TOKEN_FILE: empty })).toThrow('MATTERMOST_TOKEN_FILE: ' + empty + ' is empty');
+  });
+
+  it('does not echo a secret in an error', () => {
+    expect(() => loadConfig({ GITLAB_TOKEN: '' , GITLAB_WEBHOOK_SECRET: 'ok', GITLAB_URL: 'nope' })).toThrow('GITLAB_URL');
+  });
+});
+
+describe('loadServeConfig', () => {
+  it('accepts the three required variables', () => {
+    expect(loadServeConfig(serveEnv).gitlabToken).toBe('glpat-x');
+  });
+
+  it.each(['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET'])('requires %s', (name) => {
+    const env: Record<string, string> = { ...serveEnv };
+    delete env[name];
+
+    expect(() => loadServeConfig(env)).toThrow(new RegExp(`^${name}: is required.* to run canarybot serve$`));
+  });
+});
+
+describe('secretValues', () => {
+  it('lists every secret and nothing else', () => {
+    const config = loadConfig({
+      ...serveEnv,
+      GITLAB_WEBHOOK_SIGNING_SECRET: 'sign',
+      ALERT_WEBHOOK_SECRET: 'alert',
+      SLACK_SIGNING_SECRET: 'slack',
+      MATTERMOST_TOKEN: 'mm',
+    });
+
+    expect(secretValues(config).sort()).toEqual(['alert', 'glpat-x', 'hook', 'mm', 'sign', 'slack']);
+  });
+});
+
+describe('exitOnConfigError', () => {
+  it('prints one line and exits 2 for a ConfigError', () => {
+    const written: string[] = [];
+    let code: number | undefined;
+    const io = {
+      stderr: { write: (text: string) => written.push(text) },
+      exit: (c: number): never => {
+        code = c;
+        throw new Error('exited');
+      },
+    };
+
+    expect(() => exitOnConfigError(new ConfigError('PORT', 'must be a number'), io)).toThrow('exited');
+    expect(code).toBe(2);
+    expect(written).toEqual(['canarybot: configuration error: PORT: must be a number\n']);
+  });
+
+  it('rethrows anything else', () => {
+    const boom = new Error('boom');
+    const io = { stderr: { write: () => true }, exit: (): never => { throw new Error('should not exit'); } };
+
+    expect(() => exitOnConfigError(boom, io)).toThrow('boom');
+  });
+});
+
+describe('README', () => {
+  it('documents every variable with its default', () => {
+    const readme = readFileSync('README.md', 'utf8');
+
+    for (const variable of CONFIG_VARIABLES) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${variable.name}\` |`));
+      expect(row, variable.name).toBeDefined();
+      if (variable.default !== undefined) expect(row).toContain(`\`${variable.default}\``);
+      if (variable.secret) expect(row).toContain('secret');
+    }
+  });
+});
+
+describe('a real process with a bad environment', () => {
+  it('prints one line and exits 2', () => {
+    const script = "import { loadServeConfig, exitOnConfigError } from './src/config.ts'; try { loadServeConfig(); } catch (e) { exitOnConfigError(e); }";
+
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, PORT: 'eighty' },
+      encoding: 'utf8',
+    });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('canarybot: configuration error: PORT: must be a whole number between 0 and 65535 (got "eighty")\n');
+  });
+});

@@ -1,0 +1,225 @@
+// Environment → typed configuration, in one place (DESIGN §7). A missing or malformed value becomes a
+// ConfigError with one line naming the variable; the CLI prints it and exits 2.
+
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDuration } from './core/duration.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  redisUrl: string;
+  gitlabUrl?: string;
+  gitlabToken?: string;
+  gitlabWebhookSecret?: string;
+  /** GitLab signing token for `webhook-signature` (HMAC) verification, when configured. */
+  gitlabWebhookSigningSecret?: string;
+  /** Path of a kubeconfig file; unset means in-cluster configuration. */
+  kubeconfig?: string;
+  pipelinesDir: string;
+  prometheusUrl?: string;
+  /** Upper bound of one Prometheus query. */
+  prometheusTimeoutMs: number;
+  alertmanagerUrl?: string;
+  alertWebhookSecret?: string;
+  /** Field mappings for `POST /webhooks/alerts/:preset` beyond the built-in presets. */
+  alertPresetsFile?: string;
+  slackSigningSecret?: string;
+  slackWebhookUrl?: string;
+  mattermostToken?: string;
+  mattermostWebhookUrl?: string;
+  /** Map of chat users to GitLab usernames. */
+  chatUsersFile?: string;
+  /** Map chat users to GitLab users by e-mail when not in CHAT_USERS_FILE. */
+  chatLookupByEmail: boolean;
+  /** Which GitLab projects may release to which namespaces. */
+  tenantsFile?: string;
+  publicUrl?: string;
+  grafanaUrl?: string;
+  jaegerUrl?: string;
+  logLevel: LogLevel;
+  /** Largest accepted webhook body in bytes. */
+  webhookBodyLimit: number;
+  /** Budget of GitLab write calls (notes, statuses) per minute. */
+  gitlabWritesPerMinute: number;
+  workerConcurrency: number;
+}
+
+/** What `canarybot serve` cannot run without. */
+export type ServeConfig = Config & Required<Pick<Config, 'gitlabUrl' | 'gitlabToken' | 'gitlabWebhookSecret'>>;
+
+/** Variables that hold secrets; each may instead be read from the file named by `<NAME>_FILE`. */
+export const SECRET_VARIABLES = [
+  'GITLAB_TOKEN',
+  'GITLAB_WEBHOOK_SECRET',
+  'GITLAB_WEBHOOK_SIGNING_SECRET',
+  'ALERT_WEBHOOK_SECRET',
+  'SLACK_SIGNING_SECRET',
+  'MATTERMOST_TOKEN',
+] as const;
+
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`));
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 5s or 1m' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const boolean = z
+  .string()
+  .transform((text) => text.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+  .transform((text) => text === 'true' || text === '1' || text === 'yes');
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+// One entry per variable: name, schema, and the Config field it fills.
+const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
+  ['PORT', integer(0, 65535), 'port', '8080'],
+  ['HOST', nonEmpty, 'host', '0.0.0.0'],
+  ['REDIS_URL', z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }), 'redisUrl', 'redis://127.0.0.1:6379'],
+  ['GITLAB_URL', httpUrl, 'gitlabUrl'],
+  ['GITLAB_TOKEN', nonEmpty, 'gitlabToken'],
+  ['GITLAB_WEBHOOK_SECRET', nonEmpty, 'gitlabWebhookSecret'],
+  ['GITLAB_WEBHOOK_SIGNING_SECRET', nonEmpty, 'gitlabWebhookSigningSecret'],
+  ['KUBECONFIG', nonEmpty, 'kubeconfig'],
+  ['PIPELINES_DIR', nonEmpty, 'pipelinesDir', './pipelines'],
+  ['PROMETHEUS_URL', httpUrl, 'prometheusUrl'],
+  ['PROMETHEUS_TIMEOUT', duration, 'prometheusTimeoutMs', '5s'],
+  ['ALERTMANAGER_URL', httpUrl, 'alertmanagerUrl'],
+  ['ALERT_WEBHOOK_SECRET', nonEmpty, 'alertWebhookSecret'],
+  ['ALERT_PRESETS_FILE', nonEmpty, 'alertPresetsFile'],
+  ['SLACK_SIGNING_SECRET', nonEmpty, 'slackSigningSecret'],
+  ['SLACK_WEBHOOK_URL', httpUrl, 'slackWebhookUrl'],
+  ['MATTERMOST_TOKEN', nonEmpty, 'mattermostToken'],
+  ['MATTERMOST_WEBHOOK_URL', httpUrl, 'mattermostWebhookUrl'],
+  ['CHAT_USERS_FILE', nonEmpty, 'chatUsersFile'],
+  ['CHAT_LOOKUP_BY_EMAIL', boolean, 'chatLookupByEmail', 'false'],
+  ['TENANTS_FILE', nonEmpty, 'tenantsFile'],
+  ['PUBLIC_URL', httpUrl, 'publicUrl'],
+  ['GRAFANA_URL', httpUrl, 'grafanaUrl'],
+  ['JAEGER_URL', httpUrl, 'jaegerUrl'],
+  ['LOG_LEVEL', z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'logLevel', 'info'],
+  ['WEBHOOK_BODY_LIMIT', integer(1, 1024 * 1024 * 1024), 'webhookBodyLimit', '1048576'],
+  ['GITLAB_WRITES_PER_MINUTE', integer(1, 100_000), 'gitlabWritesPerMinute', '60'],
+  ['WORKER_CONCURRENCY', integer(1, 1024), 'workerConcurrency', '16'],
+];
+
+/** Every variable canarybot reads, with its default (for docs and `--help`). */
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default?: string; secret: boolean }> = VARIABLES.map(
+  ([name, , , fallback]) => ({
+    name,
+    ...(fallback === undefined ? {} : { default: fallback }),
+    secret: (SECRET_VARIABLES as readonly string[]).includes(name),
+  }),
+);
+
+/** `NAME` or the trimmed content of the file named by `NAME_FILE`; both set is an error. */
+function rawValue(env: Env, name: string): string | undefined {
+  const direct = env[name];
+  if (!(SECRET_VARIABLES as readonly string[]).includes(name)) return direct === '' ? undefined : direct;
+  const file = env[`${name}_FILE`];
+  if (direct !== undefined && direct !== '' && file !== undefined && file !== '') {
+    throw new ConfigError(name, `set either ${name} or ${name}_FILE, not both`);
+  }
+  if (file === undefined || file === '') return direct === '' ? undefined : direct;
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${code})`);
+  }
+  if (content === '') throw new ConfigError(`${name}_FILE`, `${file} is empty`);
+  return content;
+}
+
+/** Parse the environment; throws ConfigError (one line) on the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const config: Record<string, unknown> = {};
+  for (const [name, schema, field, fallback] of VARIABLES) {
+    const value = rawValue(env, name) ?? fallback;
+    if (value === undefined) continue;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      const problem = result.error.issues[0]?.message ?? 'is malformed';
+      // Never echo secrets back.
+      const shown = (SECRET_VARIABLES as readonly string[]).includes(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      throw new ConfigError(name, `${problem}${shown}`);
+    }
+    config[field] = result.data;
+  }
+  return config as unknown as Config;
+}
+
+/** `loadConfig` plus what `serve` needs to run: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET. */
+export function loadServeConfig(env: Env = process.env): ServeConfig {
+  const config = loadConfig(env);
+  const required: Array<[string, keyof Config]> = [
+    ['GITLAB_URL', 'gitlabUrl'],
+    ['GITLAB_TOKEN', 'gitlabToken'],
+    ['GITLAB_WEBHOOK_SECRET', 'gitlabWebhookSecret'],
+  ];
+  for (const [name, field] of required) {
+    if (config[field] === undefined) {
+      const hint = (SECRET_VARIABLES as readonly string[]).includes(name) ? ` (or ${name}_FILE)` : '';
+      throw new ConfigError(name, `is required${hint} to run canarybot serve`);
+    }
+  }
+  return config as ServeConfig;
+}
+
+/** The secret strings of a config, for log redaction. */
+export function secretValues(config: Config): string[] {
+  return [
+    config.gitlabToken,
+    config.gitlabWebhookSecret,
+    config.gitlabWebhookSigningSecret,
+    config.alertWebhookSecret,
+    config.slackSigningSecret,
+    config.mattermostToken,
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
+export interface ExitIo {
+  stderr: { write(text: string): unknown };
+  exit(code: number): never;
+}
+
+/**
+ * For the CLI: a ConfigError is printed as one line on stderr and the process exits 2, with no stack
+ * trace. Anything else is rethrown.
+ */
+export function exitOnConfigError(error: unknown, io: ExitIo = { stderr: process.stderr, exit: (code) => process.exit(code) }): never {
+  if (error instanceof ConfigError) {
+    io.stderr.write(`canarybot: configuration error: ${error.message}\n`);
+    return io.exit(2);
+  }
+  throw error;
+}

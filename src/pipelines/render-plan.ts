@@ -1,0 +1,119 @@
+// `canarybot plan` as text: the step table of a definition and, given the current VirtualService, the
+// exact object each step would write. The traffic per step comes from the core planner and the
+// VirtualService from the mesh's pure edit, so the dry run and the router cannot disagree.
+
+import { stringify } from 'yaml';
+import type { Definition, Step, TagSource, TrafficMatch } from '../core/definition.js';
+import { formatDuration } from '../core/duration.js';
+import { minimumReleaseMs, planSteps, type PlannedStep } from '../core/plan.js';
+import { ALL_STABLE, type TrafficState } from '../core/traffic.js';
+import { desiredVirtualService, type VirtualServiceObject } from '../mesh/virtual-service.js';
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'setWeight':
+      return `set weight ${step.weight}%`;
+    case 'setMirror':
+      return `mirror ${step.percent}%`;
+    case 'pause':
+      return step.durationMs === undefined ? 'pause until resumed' : `pause ${formatDuration(step.durationMs)}`;
+    case 'analysis':
+      if (step.durationMs !== undefined) return `analysis for ${formatDuration(step.durationMs)}`;
+      return step.count === undefined ? 'analysis' : `analysis ×${step.count}`;
+    case 'approval':
+      return 'approval';
+    case 'webhook':
+      return `webhook ${step.name}`;
+  }
+}
+
+function describeMatch(block: TrafficMatch): string {
+  const parts: string[] = [];
+  for (const [name, match] of Object.entries(block.headers ?? {})) parts.push(`header ${name} ${stringMatch(match)}`);
+  for (const [name, value] of Object.entries(block.cookies ?? {})) parts.push(`cookie ${name}=${value}`);
+  for (const [name, match] of Object.entries(block.queryParams ?? {})) parts.push(`query ${name} ${stringMatch(match)}`);
+  return parts.join(' and ');
+}
+
+function stringMatch(match: { exact: string } | { prefix: string } | { regex: string }): string {
+  if ('exact' in match) return `= ${match.exact}`;
+  if ('prefix' in match) return `starts with ${match.prefix}`;
+  return `~ ${match.regex}`;
+}
+
+/** What the route does besides weights: mirror, A/B match, preview (`-` for none). */
+export function describeRouting(traffic: TrafficState): string {
+  const parts: string[] = [];
+  if (traffic.mirrorPercent > 0) parts.push(`mirror ${traffic.mirrorPercent}% to canary`);
+  if (traffic.abMatch) parts.push(`A/B: ${traffic.abMatch.map(describeMatch).join(' or ')} → canary`);
+  if (traffic.preview) parts.push(`preview: ${traffic.preview.header}: ${traffic.preview.value} → canary`);
+  return parts.join('; ') || '-';
+}
+
+function tagLabel(tag: TagSource): string {
+  return tag.kind === 'variable' ? `<$${tag.name}>` : `<${tag.kind}>`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 || i === 2 || i === 4 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export interface PlanOptions {
+  image?: string;
+  /** The VirtualService as it is in the cluster; with it, each step's desired object is printed. */
+  virtualService?: VirtualServiceObject;
+}
+
+export function renderPlan(definition: Definition, options: PlanOptions = {}): string {
+  const plan = planSteps(definition);
+  const { target, trigger, strategy } = definition;
+  const image = options.image ?? `${trigger.image}:${tagLabel(trigger.tag)}`;
+  const out: string[] = [
+    `${definition.name}: ${strategy.kind}, ${plan.length} steps${definition.file ? ` (${definition.file})` : ''}`,
+    `image:  ${image}`,
+    `target: ${target.clusters.join(', ')} / ${target.namespace} / VirtualService ${target.virtualService}, route ${target.route ?? `(first to ${target.host})`}`,
+    `        stable ${target.stable.deployment} (subset ${target.stable.subset}), canary ${target.canary.deployment} (subset ${target.canary.subset})`,
+    '',
+    `before step 1: deploy ${image} to ${target.canary.deployment} and wait until ready (at most ${formatDuration(target.readinessDeadlineMs)})`,
+    '',
+    table(
+      ['step', 'action', 'stable/canary', 'also routed to canary', 'min. duration', 'gates'],
+      plan.map((planned) => [
+        String(planned.index + 1),
+        describeStep(planned.step),
+        `${planned.traffic.weights.stable}/${planned.traffic.weights.canary}`,
+        describeRouting(planned.traffic),
+        formatDuration(planned.minDurationMs),
+        planned.gates.join(', ') || '-',
+      ]),
+    ),
+    '',
+    `after the last step: promote (${target.stable.deployment} gets the image, 100% back to stable, ${target.canary.deployment} scaled to 0)`,
+    `total minimum release time: ${formatDuration(minimumReleaseMs(plan))} (approvals and pauses without a duration count as 0)`,
+  ];
+  if (options.virtualService) out.push('', renderVirtualServices(definition, plan, options.virtualService));
+  return `${out.join('\n')}\n`;
+}
+
+/** Each step's VirtualService, each computed from the previous one, as the router would write them. */
+function renderVirtualServices(definition: Definition, plan: PlannedStep[], current: VirtualServiceObject): string {
+  const ref = { ...definition.target, service: definition.name };
+  const docs: string[] = [];
+  let vs = current;
+  for (const planned of plan) {
+    const before = stringify(vs);
+    vs = desiredVirtualService(vs, ref, planned.traffic);
+    const text = stringify(vs);
+    const unchanged = text === before ? ' (unchanged, nothing written)' : '';
+    docs.push(`# step ${planned.index + 1}: ${describeStep(planned.step)}${unchanged}\n${text}`);
+  }
+  vs = desiredVirtualService(vs, ref, ALL_STABLE);
+  docs.push(`# promoted: all traffic on ${definition.target.stable.deployment} (now running the new image)\n${stringify(vs)}`);
+  return docs.map((doc) => `---\n${doc}`).join('');
+}
