@@ -1,0 +1,86 @@
+// `canarybot demo` as a child process, from the TypeScript sources (so a stale dist/ cannot fool
+// it): it starts its own redis-server, releases twice and must end with one promoted and one
+// rolled-back release, in its output and in the MR notes it writes.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const ENTRY = "import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function demo(args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', ENTRY, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The environment of a fresh machine: no REDIS_URL, nothing of this test run's configuration. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const { REDIS_URL: _redis, PIPELINES_DIR: _dir, KUBECONFIG: _kube, ...rest } = process.env;
+  return { ...rest, ...extra };
+}
+
+const output = mkdtempSync(join(tmpdir(), 'canarybot-demo-e2e-'));
+
+afterAll(() => {
+  rmSync(output, { recursive: true, force: true });
+});
+
+describe('canarybot demo', () => {
+  it('promotes a healthy release and rolls back a failing one, and writes both MR notes', async () => {
+    const run = await demo(['demo', '--output', output], cleanEnv(), 150_000);
+
+    expect(run.stderr).not.toMatch(/canarybot demo:/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('redis-server started for the demo');
+    expect(run.stdout).toMatch(/reviews #1 .*awaiting-approval/);
+    expect(run.stdout).toMatch(/approval requested on MR !1 → @rm-demo/);
+    expect(run.stdout).toMatch(/#1 +registry\.example\.com\/bookinfo\/reviews:3f1c9a7b +promoted/);
+    expect(run.stdout).toMatch(/#2 +registry\.example\.com\/bookinfo\/reviews:b7e4d2c1 +rolled-back .*request-success-rate \d+(\.\d+)? % < 99 %/);
+    expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual(['1-reviews-promoted.md', '2-reviews-rolled-back.md']);
+    const promoted = readFileSync(join(output, '1-reviews-promoted.md'), 'utf8');
+    const rolledBack = readFileSync(join(output, '2-reviews-rolled-back.md'), 'utf8');
+    expect(promoted).toContain('<!-- canarybot:release:');
+    expect(promoted).toContain('✅ promoted');
+    expect(promoted).toContain('`rm-demo`');
+    expect(rolledBack).toContain('⏪ rolled back');
+    expect(rolledBack).toMatch(/request-success-rate 7\d(\.\d+)? \(>= 99%\) ❌/);
+  }, 180_000);
+
+  it('says in one line what to install when there is no redis-server and no REDIS_URL', async () => {
+    const run = await demo(['demo', '--output', output], cleanEnv({ PATH: join(output, 'no-such-bin') }), 30_000);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n').filter((line) => line.startsWith('canarybot'))).toEqual([
+      'canarybot demo: needs Redis — install redis-server (apt install redis-server, brew install redis) or set REDIS_URL',
+    ]);
+    expect(run.stdout).not.toContain('release 1');
+  }, 60_000);
+
+  it('prints its usage for --help', async () => {
+    const run = await demo(['demo', '--help'], cleanEnv(), 30_000);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: canarybot demo \[--output <dir>\]/);
+  }, 60_000);
+});
