@@ -1,5 +1,7 @@
 // `canarybot <command>`: a table of commands, each in its own file exporting `run(args)`.
 
+import { exitOnConfigError } from '../config.js';
+
 export interface CliCommand {
   summary: string;
   /** Returns the process exit code. */
@@ -7,7 +9,11 @@ export interface CliCommand {
 }
 
 const commands: Record<string, () => Promise<CliCommand>> = {
-  // validate: () => import('./validate.js').then((m) => m.validateCommand),
+  serve: () => import('./serve.js').then((m) => m.serveCommand),
+  validate: () => import('./validate.js').then((m) => m.validateCommand),
+  plan: () => import('./plan.js').then((m) => m.planCommand),
+  status: () => import('./status.js').then((m) => m.statusCommand),
+  demo: () => import('./demo.js').then((m) => m.demoCommand),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -22,7 +28,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const command = await load();
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    // A bad environment is one line on stderr and exit code 2, never a stack trace.
+    return exitOnConfigError(error);
+  }
 }
 
 function usage(): string {

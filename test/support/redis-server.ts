@@ -10,11 +10,20 @@ export interface RedisServer {
   url: string;
   port: number;
   stop(): Promise<void>;
-  /** Stop and start again on the same port (data is lost: nothing is persisted). */
+  /** Stop and start again on the same port (data is lost unless started with `persistent`). */
   restart(): Promise<void>;
+  /** Kill the process but keep its port and directory; `start()` brings it back. */
+  halt(): Promise<void>;
+  /** Start again after `halt()` (same port). */
+  start(): Promise<void>;
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** Append-only file fsynced on every write, so a restart (even after SIGKILL) keeps the data. */
+  persistent?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'canarybot-redis-'));
   let child: ChildProcess | null = null;
@@ -22,7 +31,10 @@ export async function startRedisServer(): Promise<RedisServer> {
   const launch = async (): Promise<void> => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+        ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ],
       { stdio: 'ignore' },
     );
     child.on('error', () => undefined);
@@ -50,6 +62,8 @@ export async function startRedisServer(): Promise<RedisServer> {
       await stop();
       await launch();
     },
+    halt: stop,
+    start: launch,
   };
 }
 

@@ -1,0 +1,359 @@
+// The one composition root: configuration → definitions → adapters → engine and intake workers →
+// the HTTP app with every route. `canarybot serve`, the demo and the end-to-end tests all build the
+// bot here; `overrides` swaps single adapters (a simulated metric source, a fake clock) without
+// duplicating any wiring.
+
+import { Queue, type Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ConfigError, secretValues, type Config } from '../config.js';
+import type { Definition } from '../core/definition.js';
+import type { Clock, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
+import { createChatCommands, type ChatCommands } from '../chatops/create-chat-commands.js';
+import { createChatReplier } from '../chatops/chat-replier.js';
+import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
+import { createEngine, type Engine, type EngineOptions } from '../engine/create-engine.js';
+import { QUEUE_NAME } from '../engine/jobs.js';
+import { createAlertmanagerGate, type AlertGate } from '../gates/alertmanager.js';
+import { loadAlertPresets } from '../gates/alert-presets.js';
+import { createGateEvaluator } from '../gates/gate-evaluator.js';
+import { createPrometheusProvider } from '../gates/prometheus.js';
+import type { MetricProvider } from '../gates/query-outcome.js';
+import { createGitLabClient, type GitLabApi } from '../gitlab/client.js';
+import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
+import { createIntakeQueue } from '../gitlab/intake-queue.js';
+import { createIntakeWorker } from '../gitlab/intake-worker.js';
+import type { IntakeJob } from '../gitlab/intake-job.js';
+import { createMesh } from '../mesh/create-mesh.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { formatDefinitionError } from '../pipelines/definition-error.js';
+import { loadDefinitions } from '../pipelines/load-definitions.js';
+import { buildApp, type RouteModule } from './app.js';
+import { createCompositeReplier } from './composite-replier.js';
+import { createLogger } from './create-logger.js';
+import { withReleaseLogs } from './release-logs.js';
+import { alertWebhookRoutes } from './routes/alert-webhook.js';
+import { alertmanagerWebhookRoutes } from './routes/alertmanager-webhook.js';
+import { deliveryLogs } from './routes/delivery-logs.js';
+import { gitlabWebhookRoute } from './routes/gitlab-webhook.js';
+import { metricsRoute } from './routes/metrics.js';
+import { readinessRoute, type ReadinessCheck } from './routes/readiness.js';
+import { releasesRoutes } from './routes/releases.js';
+
+/** The Kubernetes/Istio side: the two ports plus the readiness probe of a cluster. */
+export interface BotMesh {
+  router: TrafficRouter;
+  workloads: WorkloadController;
+  /** Whether the cluster (kubeconfig context name, `default` included) answers, for /readyz. */
+  reachable(cluster: string): Promise<boolean>;
+}
+
+/** Single adapters to swap; everything not given is built from the configuration. */
+export interface BotOverrides {
+  /** Default: pino JSON on stdout at LOG_LEVEL, secrets masked. */
+  logger?: Logger;
+  /** Default: a fresh registry with the default process metrics. */
+  metrics?: Metrics;
+  /** Default: loaded from PIPELINES_DIR (start-up fails with located errors if any is invalid). */
+  definitions?: Definition[];
+  clock?: Clock;
+  /** Default: Prometheus at PROMETHEUS_URL (none: every metric is an `error`). */
+  metricProvider?: MetricProvider;
+  /** Default: Alertmanager at ALERTMANAGER_URL. */
+  alertGate?: AlertGate;
+  /** Replaces the whole gate evaluator (metricProvider/alertGate are then unused). */
+  gates?: GateEvaluator;
+  /** Default: createMesh from KUBECONFIG (else in-cluster) and TENANTS_FILE. */
+  mesh?: BotMesh;
+  /** Default: @gitbeaker client for GITLAB_URL and GITLAB_TOKEN. */
+  gitlab?: GitLabApi;
+  /** The bot's GitLab username (its own notes are ignored). Default: GET /user of the token. */
+  botUsername?: string;
+  /** Default: Slack/Mattermost incoming webhooks of the config. */
+  notifier?: Notifier;
+  /** Replies to chat commands. Default: through the request's response_url. */
+  chatReplier?: CommandReplier;
+  /** Redis key and BullMQ prefix (default `canarybot`). */
+  prefix?: string;
+  /** Engine tuning (timing, retry, concurrency, inlineTicks). */
+  engine?: Partial<Pick<EngineOptions, 'timing' | 'retry' | 'concurrency' | 'inlineTicks'>>;
+  /** Poll interval of the GitLab write-back outbox (default 500 ms). */
+  writebackPollMs?: number;
+}
+
+export interface Bot {
+  app: FastifyInstance;
+  engine: Engine;
+  definitions: Definition[];
+  metrics: Metrics;
+  logger: Logger;
+  /** Start the engine's workers, the GitLab intake worker and the write-back loop. Idempotent. */
+  start(): Promise<void>;
+  /** `start()` must have run; listens on HOST:PORT and returns the address. */
+  listen(): Promise<string>;
+  /**
+   * Graceful stop: no new requests, running jobs finish (or are handed back when their lock
+   * lapses), pending write-backs and chat messages flushed, Redis closed. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** One or more pipeline definitions are invalid; `lines` are `file:line:column: path: message`. */
+export class InvalidDefinitionsError extends Error {
+  constructor(readonly lines: string[]) {
+    super(`${lines.length} problem(s) in the pipeline definitions:\n${lines.join('\n')}`);
+    this.name = 'InvalidDefinitionsError';
+  }
+}
+
+const CLOSE_STEP_MS = 30_000;
+
+export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  const metrics = overrides.metrics ?? createMetrics({ defaults: true });
+  const prefix = overrides.prefix ?? 'canarybot';
+  const clock: Clock = overrides.clock ?? { now: () => Date.now() };
+  const definitions = overrides.definitions ?? (await loadValidDefinitions(config.pipelinesDir));
+  if (definitions.length === 0) logger.warn({ dir: config.pipelinesDir }, 'no pipeline definitions: nothing will be released');
+  const webhookSecret = required(config.gitlabWebhookSecret, 'GITLAB_WEBHOOK_SECRET');
+
+  const gitlab =
+    overrides.gitlab ?? createGitLabClient({ url: required(config.gitlabUrl, 'GITLAB_URL'), token: required(config.gitlabToken, 'GITLAB_TOKEN') });
+  const botUsername = overrides.botUsername ?? (await gitlabBotUsername(gitlab, config.gitlabUrl));
+  const mesh = overrides.mesh ?? meshFromConfig(config);
+
+  // Closed last, after everything that uses them.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error) => logger.debug({ err: error.message }, 'redis connection error'));
+  // Fails fast while Redis is away, so /readyz answers instead of queueing the PING.
+  const probe = new Redis(config.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 100, 1_000) });
+  probe.on('error', () => undefined);
+  // BullMQ connection for the intake queues and workers (Workers duplicate it for their blocking
+  // reads). An ioredis instance rather than options: its reconnect backoff stays short (≤ 2 s), so
+  // workers resume and close promptly after a Redis restart.
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => undefined);
+
+  const writeback: GitLabWriteback = createGitLabWriteback({
+    api: gitlab,
+    redis,
+    prefix,
+    links: { publicUrl: config.publicUrl, grafanaUrl: config.grafanaUrl, jaegerUrl: config.jaegerUrl },
+    writesPerMinute: config.gitlabWritesPerMinute,
+    logger: logger.child({ component: 'gitlab-writeback' }),
+    ...(overrides.writebackPollMs ? { outbox: { pollMs: overrides.writebackPollMs } } : {}),
+  });
+  const chatReplier = overrides.chatReplier ?? createChatReplier({ logger: logger.child({ component: 'chat-replier' }) });
+  const replier = createCompositeReplier({ gitlab: writeback.replier, chat: chatReplier });
+  const chatNotifier: ChatNotifier | null = overrides.notifier
+    ? null
+    : createChatNotifier({
+        redis,
+        prefix,
+        slackWebhookUrl: config.slackWebhookUrl,
+        mattermostWebhookUrl: config.mattermostWebhookUrl,
+        publicUrl: config.publicUrl,
+        logger: logger.child({ component: 'chat-notifier' }),
+      });
+  const notifier: Notifier = overrides.notifier ?? (chatNotifier as ChatNotifier);
+  const gates =
+    overrides.gates ??
+    createGateEvaluator({
+      metrics:
+        overrides.metricProvider ??
+        (config.prometheusUrl ? createPrometheusProvider({ url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }) : undefined),
+      alerts: overrides.alertGate ?? (config.alertmanagerUrl ? createAlertmanagerGate({ url: config.alertmanagerUrl }) : undefined),
+      webhook: { env: process.env },
+      now: () => clock.now(),
+    });
+
+  const engine = createEngine({
+    redisUrl: config.redisUrl,
+    prefix,
+    ports: {
+      router: mesh.router,
+      workloads: mesh.workloads,
+      gates,
+      reporter: withReleaseLogs(writeback.reporter, logger),
+      notifier,
+      replier,
+      clock,
+    },
+    definitions,
+    logger: logger.child({ component: 'engine' }),
+    metrics,
+    concurrency: config.workerConcurrency,
+    ...overrides.engine,
+  });
+
+  const intakeQueue = createIntakeQueue({ connection, prefix });
+  const chat: ChatCommands | null =
+    config.slackSigningSecret || config.mattermostToken
+      ? await createChatCommands({
+          engine,
+          gitlab,
+          connection,
+          prefix,
+          replier,
+          slackSigningSecret: config.slackSigningSecret,
+          mattermostToken: config.mattermostToken,
+          chatUsersFile: config.chatUsersFile,
+          chatLookupByEmail: config.chatLookupByEmail,
+          logger: logger.child({ component: 'chatops' }),
+          metrics,
+        })
+      : null;
+
+  const routes: RouteModule[] = [
+    deliveryLogs(),
+    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions) }),
+    metricsRoute({ metrics, refresh: () => refreshQueueDepth(metrics, engineQueueCounts, intakeQueue) }),
+    releasesRoutes({ reader: engine }),
+    gitlabWebhookRoute({
+      secret: webhookSecret,
+      signingSecret: config.gitlabWebhookSigningSecret,
+      definitions,
+      botUsername,
+      queue: intakeQueue,
+      redis,
+      dedupePrefix: `${prefix}:gitlab-delivery:`,
+      metrics,
+    }),
+  ];
+  if (config.alertWebhookSecret) {
+    routes.push(alertmanagerWebhookRoutes({ engine, secret: config.alertWebhookSecret, metrics }));
+    routes.push(alertWebhookRoutes({ engine, secret: config.alertWebhookSecret, presets: loadAlertPresets(config.alertPresetsFile), metrics }));
+  }
+  if (chat) routes.push(...chat.routes);
+  const app = await buildApp({ logger, bodyLimit: config.webhookBodyLimit, routes });
+
+  // The engine's queue, read only for its depth on scrape.
+  const engineQueue = new Queue(QUEUE_NAME, { connection, prefix });
+  engineQueue.on('error', () => undefined);
+  intakeQueue.on('error', () => undefined);
+  async function engineQueueCounts(): Promise<Record<string, number>> {
+    return engineQueue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
+  }
+
+  let intakeWorker: Worker<IntakeJob> | null = null;
+  let started = false;
+  let closing: Promise<void> | null = null;
+
+  const close = async (): Promise<void> => {
+    const step = async (what: string, run: () => Promise<unknown>): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), CLOSE_STEP_MS);
+      });
+      try {
+        const result = await Promise.race([run().then(() => 'ok' as const), timeout]);
+        if (result === 'timeout') logger.warn({ what }, 'shutdown step timed out');
+      } catch (error) {
+        logger.warn({ what, err: (error as Error).message }, 'shutdown step failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    logger.info('shutting down');
+    await step('http', () => app.close());
+    await step('gitlab intake worker', async () => intakeWorker?.close());
+    await step('chat intake', async () => chat?.close());
+    await step('engine', () => engine.close());
+    await step('gitlab write-back', () => writeback.close());
+    await step('chat notifications', async () => chatNotifier?.idle());
+    await step('queues', async () => {
+      await intakeQueue.close();
+      await engineQueue.close();
+    });
+    await step('redis', async () => {
+      await redis.quit().catch(() => redis.disconnect());
+      await connection.quit().catch(() => connection.disconnect());
+      probe.disconnect();
+    });
+    logger.info('stopped');
+    logger.flush?.();
+  };
+
+  return {
+    app,
+    engine,
+    definitions,
+    metrics,
+    logger,
+    async start() {
+      if (started) return;
+      started = true;
+      writeback.start();
+      await engine.start();
+      intakeWorker = createIntakeWorker({
+        connection,
+        prefix,
+        engine,
+        gitlab,
+        replier,
+        definitions,
+        publicUrl: config.publicUrl,
+        logger: logger.child({ component: 'gitlab-intake' }),
+      });
+      logger.info({ definitions: definitions.map((d) => d.name), prefix }, 'workers started');
+    },
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      logger.info({ address }, 'listening');
+      return address;
+    },
+    close() {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined || value === '') throw new ConfigError(name, 'is required to run canarybot serve');
+  return value;
+}
+
+async function loadValidDefinitions(dir: string): Promise<Definition[]> {
+  const { definitions, errors } = await loadDefinitions(dir);
+  if (errors.length > 0) throw new InvalidDefinitionsError(errors.map(formatDefinitionError));
+  return definitions;
+}
+
+async function gitlabBotUsername(gitlab: GitLabApi, url: string | undefined): Promise<string> {
+  try {
+    return (await gitlab.currentUser()).username;
+  } catch (error) {
+    throw new Error(`cannot identify the bot's GitLab user (GET ${url ?? 'GITLAB_URL'}/api/v4/user): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function meshFromConfig(config: Config): BotMesh {
+  let mesh: ReturnType<typeof createMesh>;
+  try {
+    mesh = createMesh({ KUBECONFIG: config.kubeconfig, TENANTS_FILE: config.tenantsFile });
+  } catch (error) {
+    const where = config.kubeconfig ? `KUBECONFIG ${config.kubeconfig}` : 'the in-cluster service account (KUBECONFIG is not set)';
+    throw new Error(`cannot load the Kubernetes configuration from ${where}: ${(error as Error).message}`, { cause: error });
+  }
+  return { router: mesh.router, workloads: mesh.workloads, reachable: (cluster) => mesh.registry.reachable(cluster) };
+}
+
+function readinessChecks(probe: Redis, mesh: BotMesh, definitions: readonly Definition[]): ReadinessCheck[] {
+  const clusters = [...new Set(definitions.flatMap((definition) => definition.target.clusters))].sort();
+  return [
+    { name: 'redis', probe: async () => (await probe.ping()) === 'PONG' },
+    ...clusters.map((cluster) => ({ name: `cluster:${cluster}`, probe: () => mesh.reachable(cluster) })),
+  ];
+}
+
+async function refreshQueueDepth(
+  metrics: Metrics,
+  engineCounts: () => Promise<Record<string, number>>,
+  intakeQueue: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> },
+): Promise<void> {
+  const [engine, intake] = await Promise.all([engineCounts(), intakeQueue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed')]);
+  for (const [state, count] of Object.entries(engine)) metrics.queueDepth.set({ queue: QUEUE_NAME, state }, count);
+  for (const [state, count] of Object.entries(intake)) metrics.queueDepth.set({ queue: intakeQueue.name, state }, count);
+}

@@ -1,0 +1,147 @@
+// The composition root with real adapters (Kubernetes and GitLab API test servers, a private
+// redis-server) and only the metric source swapped: a release runs through webhooks end to end in
+// process, then /metrics shows every series the bot promises and /readyz follows Redis.
+
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { MetricProvider } from '../../src/gates/query-outcome.js';
+import { createBot, InvalidDefinitionsError, type Bot } from '../../src/server/create-bot.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { commentHook, pipelineHook, progressNotes, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+
+const SECRET = 'wiring-webhook-secret';
+
+/** Istio figures of a healthy canary: plenty of requests, all successful, fast. */
+const healthy: MetricProvider = {
+  async query(promql) {
+    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
+    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
+    return { kind: 'value', value: 100, series: 1 };
+  },
+};
+
+let world: World;
+let redis: RedisServer;
+let config: Config;
+let bot: Bot;
+
+beforeAll(async () => {
+  world = await startWorld();
+  redis = await startRedisServer({ persistent: true });
+  config = loadConfig({
+    REDIS_URL: redis.url,
+    GITLAB_URL: world.gitlab.url,
+    GITLAB_TOKEN: world.gitlab.token,
+    GITLAB_WEBHOOK_SECRET: SECRET,
+    ALERT_WEBHOOK_SECRET: 'wiring-alert-secret',
+    KUBECONFIG: world.kubeconfig,
+    PIPELINES_DIR: world.pipelinesDir,
+    LOG_LEVEL: 'silent',
+  });
+  bot = await createBot(config, {
+    metricProvider: healthy,
+    writebackPollMs: 50,
+    engine: { timing: { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 } },
+  });
+  await bot.start();
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await redis?.stop();
+  await world?.close();
+});
+
+async function deliver(hook: object, event: 'Pipeline Hook' | 'Note Hook'): Promise<number> {
+  const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, event), payload: hook });
+  return response.statusCode;
+}
+
+describe('createBot', () => {
+  it('runs a release from a pipeline webhook to promotion with the real adapters', async () => {
+    const accepted = await deliver(pipelineHook('1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b', 1), 'Pipeline Hook');
+    const waiting = await waitUntil('the release to await approval', async () => {
+      const [release] = await bot.engine.list({ state: 'live' });
+      return release?.state === 'awaiting-approval' ? release : null;
+    });
+    const approved = await deliver(commentHook(world, 1, '/canary approve', ROOT), 'Note Hook');
+    const ended = await waitUntil('the release to end', async () => {
+      const release = await bot.engine.get(waiting.id);
+      return release && release.state !== 'awaiting-approval' && release.endedAt ? release : null;
+    });
+    const note = await waitUntil('the promoted progress note', () => progressNotes(world, 1).find((n) => n.body.includes('promoted')));
+
+    expect(accepted).toBe(202);
+    expect(approved).toBe(202);
+    expect(ended.state).toBe('succeeded');
+    expect(ended.image).toBe('registry.example.com/bookinfo/reviews:1a2b3c4d');
+    expect(progressNotes(world, 1)).toHaveLength(1);
+    expect(note.history.length).toBeGreaterThan(0);
+    world.gitlab.assertNoUnexpectedCalls();
+  });
+
+  it('serves every promised series on /metrics after a release has run', async () => {
+    const response = await bot.app.inject({ method: 'GET', url: '/metrics' });
+    const text = response.body;
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    expect(text).toMatch(/^canarybot_releases_total\{outcome="succeeded"\} 1$/m);
+    expect(text).toMatch(/^canarybot_release_duration_seconds_count\{outcome="succeeded"\} 1$/m);
+    expect(text).toMatch(/^canarybot_step_duration_seconds_count\{kind="analysis"\} 1$/m);
+    expect(text).toMatch(/^canarybot_step_duration_seconds_count\{kind="approval"\} 1$/m);
+    expect(text).toMatch(/^canarybot_gate_verdicts_total\{verdict="pass"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^canarybot_canary_weight_percent\{[^}]*service="reviews"[^}]*\} 0$/m);
+    expect(text).toMatch(/^canarybot_webhook_deliveries_total\{source="gitlab",event="pipeline",outcome="accepted"\} 1$/m);
+    expect(text).toMatch(/^canarybot_webhook_deliveries_total\{source="gitlab",event="note",outcome="accepted"\} 1$/m);
+    expect(text).toMatch(/^canarybot_queue_jobs\{queue="canarybot-releases",state="waiting"\} \d+$/m);
+    expect(text).toMatch(/^canarybot_queue_jobs\{queue="gitlab-intake",state="waiting"\} \d+$/m);
+    expect(text).toMatch(/^canarybot_process_cpu_seconds_total /m);
+  });
+
+  it('answers /readyz 503 naming Redis while it is down, and 200 again once it is back', async () => {
+    const before = await bot.app.inject({ method: 'GET', url: '/readyz' });
+
+    await redis.halt();
+    const down = await bot.app.inject({ method: 'GET', url: '/readyz' });
+    const metricsWhileDown = await bot.app.inject({ method: 'GET', url: '/metrics' });
+    await redis.start();
+    const back = await waitUntil('readiness to come back', async () => {
+      const response = await bot.app.inject({ method: 'GET', url: '/readyz' });
+      return response.statusCode === 200 ? response : null;
+    });
+
+    expect(before.statusCode).toBe(200);
+    expect(before.json()).toEqual({ ok: true, checks: [{ name: 'redis', ok: true }, { name: 'cluster:default', ok: true }] });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ ok: false, failed: ['redis'] });
+    expect(metricsWhileDown.statusCode).toBe(200);
+    expect(back.json()).toMatchObject({ ok: true });
+  });
+
+  it('turns 503 naming the cluster when its API server does not answer', async () => {
+    world.kube.failNext(500);
+
+    const response = await bot.app.inject({ method: 'GET', url: '/readyz' });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ failed: ['cluster:default'] });
+  });
+
+  it('refuses to start with located errors when a definition is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canarybot-bad-pipelines-'));
+    cpSync(new URL('../fixtures/pipelines/three-mistakes.yaml', import.meta.url), join(dir, 'three-mistakes.yaml'));
+
+    const error = await createBot({ ...config, pipelinesDir: dir }, { botUsername: 'canarybot', metricProvider: healthy }).catch((e: unknown) => e);
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(error).toBeInstanceOf(InvalidDefinitionsError);
+    const lines = (error as InvalidDefinitionsError).lines;
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) expect(line).toMatch(/three-mistakes\.yaml:\d+:\d+: /);
+  });
+
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { readinessRoute, type ReadinessCheck } from '../../src/server/routes/readiness.js';
+
+async function readyz(checks: ReadinessCheck[]) {
+  const app = await buildApp({ logger: false, routes: [readinessRoute({ checks: () => checks, timeoutMs: 100 })] });
+  const response = await app.inject({ method: 'GET', url: '/readyz' });
+  await app.close();
+  return { status: response.statusCode, body: response.json() as unknown };
+}
+
+const ok = (name: string): ReadinessCheck => ({ name, probe: async () => true });
+
+describe('GET /readyz', () => {
+  it('is 200 with every check when all pass', async () => {
+    expect(await readyz([ok('redis'), ok('cluster:default')])).toEqual({
+      status: 200,
+      body: { ok: true, checks: [{ name: 'redis', ok: true }, { name: 'cluster:default', ok: true }] },
+    });
+  });
+
+  it.each([
+    ['answers false', async () => false, 'unreachable'],
+    ['throws', async () => Promise.reject(new Error('ECONNREFUSED')), 'ECONNREFUSED'],
+    ['does not answer in time', () => new Promise<boolean>(() => undefined), 'no answer within 100 ms'],
+  ])('is 503 naming the check that %s', async (_case, probe, error) => {
+    const result = await readyz([ok('redis'), { name: 'cluster:eu', probe }]);
+
+    expect(result).toEqual({
+      status: 503,
+      body: { ok: false, failed: ['cluster:eu'], checks: [{ name: 'redis', ok: true }, { name: 'cluster:eu', ok: false, error }] },
+    });
+  });
+});
