@@ -1,0 +1,369 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createRelease } from '../core/create-release.js';
+import { CanarybotError } from '../core/errors.js';
+import type { Definition } from '../core/definition.js';
+import { matchesAll } from '../core/label-matchers.js';
+import type { Input } from '../core/input.js';
+import type { Ports } from '../core/ports.js';
+import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
+import type { Metrics } from '../metrics.js';
+import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from './api.js';
+import { createExecutor, type RetryPolicy } from './executor.js';
+import { cappedBackoff, inputOf, jobOptions, QUEUE_NAME, safeId, type JobData } from './jobs.js';
+import { recordTransition } from './record-transition.js';
+import { ReleaseRun, type ScheduleTick } from './release-run.js';
+import { ReleaseStore, slotOf, SlotTakenError, type PendingTrigger } from './release-store.js';
+
+export interface EngineTiming {
+  /** Per-release lock lease, renewed while a job runs (default 10 s). */
+  lockTtlMs: number;
+  /** BullMQ job lock; a job whose worker died is taken back after it (default 10 s). */
+  jobLockMs: number;
+  /** How often BullMQ looks for jobs of dead workers (default 5 s). */
+  stalledIntervalMs: number;
+  /** How often lost ticks and orphaned pending triggers are recovered (default 10 s; 0 = only at start). */
+  recoverIntervalMs: number;
+}
+
+export interface EngineOptions {
+  redisUrl: string;
+  /** Key prefix for the store and BullMQ (default `canarybot`). */
+  prefix?: string;
+  ports: Ports;
+  /** Current definitions by name; their `alerts` decide which releases an alert hits (else the release's snapshot). */
+  definitions?: Definition[];
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Jobs one process runs at once (default 8). */
+  concurrency?: number;
+  timing?: Partial<EngineTiming>;
+  retry?: Partial<RetryPolicy>;
+  /** Due ticks a job may run itself instead of queueing them (default 16). */
+  inlineTicks?: number;
+}
+
+export interface Engine extends ReleaseEngine {
+  /** Start the workers and recover live releases that have nothing pending. */
+  start(): Promise<void>;
+  /** Stop taking jobs, let the running ones finish, close connections. */
+  close(): Promise<void>;
+  /** One recovery pass (start() runs a full one). */
+  recover(options?: { full?: boolean }): Promise<void>;
+  readonly store: ReleaseStore;
+  /** Work done by this process since it was created. */
+  stats(): EngineStats;
+}
+
+export interface EngineStats {
+  /** Queue jobs processed (retries and lock hand-backs included). */
+  jobs: number;
+  /** Inputs fed to the core, by input type (`tick` counts queued and inline ticks alike). */
+  inputs: Record<string, number>;
+}
+
+const DEFAULT_TIMING: EngineTiming = { lockTtlMs: 10_000, jobLockMs: 10_000, stalledIntervalMs: 5_000, recoverIntervalMs: 10_000 };
+const DEDUPE_TTL_S = 24 * 60 * 60;
+const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'paused', 'waiting-children'] as const;
+
+export function createEngine(options: EngineOptions): Engine {
+  const prefix = options.prefix ?? 'canarybot';
+  const timing = { ...DEFAULT_TIMING, ...options.timing };
+  const { ports, logger, metrics } = options;
+  const clock = ports.clock;
+  // Intake and store calls fail after a few retries during an outage (the webhook answers 5xx and
+  // GitLab redelivers; a job is retried); the worker's own connection waits it out, as BullMQ needs.
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 5 });
+  redis.on('error', (error) => logger?.warn({ err: error.message }, 'redis connection error'));
+  let workerRedis: Redis | null = null;
+  const store = new ReleaseStore(redis, prefix);
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection: redis, prefix });
+  queue.on('error', (error) => logger?.warn({ err: error.message }, 'queue error'));
+  const execute = createExecutor({ ports, metrics, logger, retry: options.retry });
+  const definitions = new Map((options.definitions ?? []).map((d) => [d.name, d]));
+  let worker: Worker<JobData> | null = null;
+  let recoverTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const stats: EngineStats = { jobs: 0, inputs: {} };
+  const counted = (input: Input): void => {
+    stats.inputs[input.type] = (stats.inputs[input.type] ?? 0) + 1;
+  };
+
+  const key = (...parts: string[]): string => [prefix, 'engine', ...parts].join(':');
+
+  async function add(data: JobData, jobId: string, delayMs = 0): Promise<void> {
+    await queue.add(data.kind, data, jobOptions(data, jobId, delayMs));
+  }
+
+  async function enqueueTick(release: Release, effect: ScheduleTick, jobId: string): Promise<void> {
+    await add({ kind: 'tick', releaseId: release.id, key: effect.key }, jobId, effect.at - clock.now());
+  }
+
+  async function enqueueStart(release: Release): Promise<void> {
+    await add({ kind: 'start', releaseId: release.id }, safeId(`${release.id}-${release.attempt}-start`));
+  }
+
+  /** Start the trigger queued behind a slot's live release, once the slot is free. */
+  async function startPending(slot: string): Promise<void> {
+    const pending = await store.getPending(slot);
+    if (!pending) return;
+    const release = createRelease(pending.trigger, pending.id, clock.now());
+    const created = await store.create(release);
+    if (!created.ok) {
+      // Someone else took the slot first: queue behind that release instead.
+      await queueBehind(created.holder, pending);
+      return;
+    }
+    await enqueueStart(release);
+    await store.clearPending(slot, pending.id);
+  }
+
+  async function queueBehind(holderId: string, pending: PendingTrigger): Promise<void> {
+    const data: JobData = { kind: 'supersede', releaseId: holderId, byReleaseId: pending.id, image: pending.trigger.image };
+    await add(data, safeId(`${holderId}-supersede-${pending.id}`));
+  }
+
+  function onDecision(before: Release, after: Release): void {
+    recordTransition(metrics, before, after, clock.now());
+  }
+
+  async function onPersisted(before: Release, after: Release): Promise<void> {
+    if (isLive(before.state) && !isLive(after.state)) {
+      logger?.info({ releaseId: after.id, state: after.state, reason: after.reason }, 'release ended');
+      await startPending(slotOf(after));
+    }
+  }
+
+  async function processJob(job: Job<JobData>, token?: string): Promise<void> {
+    const data = job.data;
+    stats.jobs++;
+    const lockToken = randomUUID();
+    const lockedAt = Date.now();
+    const locked = await store.lockAndLoad(data.releaseId, lockToken, timing.lockTtlMs);
+    if (locked.kind === 'missing') {
+      if (data.kind === 'command') await reply(data, { ok: false, message: `There is no release ${data.releaseId}.` });
+      return;
+    }
+    if (locked.kind === 'busy') {
+      // Another worker is on this release: come back when its lock should be free.
+      await job.moveToDelayed(Date.now() + Math.min(locked.retryInMs, 500) + Math.floor(Math.random() * 25), token);
+      throw new DelayedError();
+    }
+    let lockLost = false;
+    // When we last knew the lock was ours (the time the confirming request was sent).
+    let confirmedAt = lockedAt;
+    const confirm = async (): Promise<void> => {
+      const sent = Date.now();
+      if (await store.extendLock(data.releaseId, lockToken, timing.lockTtlMs)) confirmedAt = Math.max(confirmedAt, sent);
+      else lockLost = true;
+    };
+    const renew = setInterval(() => void confirm().catch(() => undefined), Math.max(100, Math.floor(timing.lockTtlMs / 3)));
+    const ensureLocked = async (): Promise<void> => {
+      // Confirmed recently enough that the lease cannot have run out: no round trip. Otherwise this
+      // process stalled, and another worker may be on the release: check before acting.
+      if (!lockLost && Date.now() - confirmedAt >= timing.lockTtlMs / 2) await confirm();
+      if (lockLost) throw new CanarybotError('STORE_CONFLICT', `lost the lock of release ${data.releaseId}`);
+    };
+    const run = new ReleaseRun(locked.stored, {
+      store,
+      execute,
+      clock,
+      enqueueTick,
+      onDecision,
+      onPersisted,
+      counted,
+      ensureLocked,
+      inlineTicks: options.inlineTicks ?? 16,
+    });
+    try {
+      await run.drain();
+      if (job.id && run.hasConsumed(job.id)) return;
+      let outcome: { ok: boolean; message: string } | undefined;
+      try {
+        outcome = await run.apply(inputOf(data), { jobId: job.id, tickKeys: data.kind === 'tick' ? [data.key] : [] });
+        // A command's outcome is told only once it is written.
+        if (data.kind === 'command') await run.flush();
+      } catch (error) {
+        if (!(error instanceof SlotTakenError) || data.kind !== 'command') throw error;
+        // A retry while another release is live for the service: refused, nothing runs.
+        await reply(data, { ok: false, message: error.message });
+        return;
+      }
+      if (data.kind === 'command') {
+        await reply(data, outcome ?? { ok: true, message: `${data.verb}: done for release ${data.releaseId}.` });
+      }
+      await run.drain();
+    } finally {
+      clearInterval(renew);
+      await store.finish(data.releaseId, lockToken, run.stored.version, run.outboxStale).catch((error: Error) => {
+        logger?.warn({ releaseId: data.releaseId, err: error.message }, 'could not release the release lock');
+      });
+    }
+  }
+
+  async function reply(data: Extract<JobData, { kind: 'command' }>, outcome: { ok: boolean; message: string }): Promise<void> {
+    if (!data.replyTo) return;
+    try {
+      await ports.replier.reply(data.replyTo, { ...outcome, releaseId: data.releaseId });
+    } catch (error) {
+      logger?.warn({ releaseId: data.releaseId, err: (error as Error).message }, 'command reply failed');
+    }
+  }
+
+  async function recover(recoverOptions: { full?: boolean } = {}): Promise<void> {
+    const busy = new Set<string>();
+    if (recoverOptions.full) {
+      for (const job of await queue.getJobs([...PENDING_STATES], 0, -1)) if (job?.data) busy.add(job.data.releaseId);
+    }
+    for (const id of await store.liveIds()) {
+      const stored = await store.load(id);
+      if (!stored || !isLive(stored.release.state)) continue;
+      const ticks = Object.entries(stored.ticks);
+      for (const [tickKey, tick] of ticks) {
+        if (!(await queue.getJob(tick.jobId))) await enqueueTick(stored.release, { type: 'schedule-tick', at: tick.at, key: tickKey }, tick.jobId);
+      }
+      const idle = recoverOptions.full && !busy.has(id) && ticks.length === 0;
+      if (idle || stored.outbox.length > 0) {
+        logger?.info({ releaseId: id, state: stored.release.state }, 'recovering release');
+        await add({ kind: 'tick', releaseId: id, key: `recover-${stored.version}` }, safeId(`${id}-recover-${stored.version}`));
+      }
+    }
+    for (const slot of await store.pendingSlots()) {
+      if (!(await store.liveInSlot(slot))) await startPending(slot);
+    }
+    if (metrics) {
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
+      for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: QUEUE_NAME, state }, count);
+    }
+  }
+
+  function newId(trigger: ReleaseTrigger): string {
+    const name = safeId(trigger.definition.name).slice(0, 40);
+    return `${name}-${clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  }
+
+  async function trigger(releaseTrigger: ReleaseTrigger, triggerOptions: { idempotencyKey?: string } = {}): Promise<TriggerResult> {
+    const dedupeKey = triggerOptions.idempotencyKey ? key('trigger', triggerOptions.idempotencyKey) : null;
+    if (dedupeKey && !(await redis.set(dedupeKey, '1', 'EX', DEDUPE_TTL_S, 'NX'))) {
+      return { enqueued: false, ignored: 'duplicate delivery' };
+    }
+    try {
+      return await admit(releaseTrigger);
+    } catch (error) {
+      if (dedupeKey) await redis.del(dedupeKey).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function admit(releaseTrigger: ReleaseTrigger): Promise<TriggerResult> {
+    const id = newId(releaseTrigger);
+    const release = createRelease(releaseTrigger, id, clock.now());
+    const slot = slotOf(release);
+    for (let round = 0; round < 5; round++) {
+      const holderId = await store.liveInSlot(slot);
+      if (!holderId) {
+        const created = await store.create(release);
+        if (created.ok) {
+          await enqueueStart(release);
+          return { enqueued: true };
+        }
+        continue;
+      }
+      const holder = await store.get(holderId);
+      if (!holder) continue;
+      if (holder.image === release.image) return { enqueued: false, ignored: `${release.image} is already rolling out (release ${holder.id})` };
+      const queued = await store.getPending(slot);
+      if (queued?.trigger.image === release.image) return { enqueued: false, ignored: `${release.image} is already queued (release ${queued.id})` };
+      const pending = { id, trigger: releaseTrigger };
+      await store.setPending(slot, pending);
+      await queueBehind(holder.id, pending);
+      // The live release may have ended before we queued behind it; nobody would start us then.
+      if (!(await store.liveInSlot(slot))) await startPending(slot);
+      return { enqueued: true };
+    }
+    throw new Error(`could not admit a release for ${slot}: the slot keeps changing`);
+  }
+
+  async function command(request: CommandRequest): Promise<void> {
+    const data: JobData = { kind: 'command', ...request };
+    await add(data, safeId(`${request.releaseId}-cmd-${randomUUID()}`));
+  }
+
+  async function alert(request: AlertRequest): Promise<{ releaseIds: string[] }> {
+    const dedupeKey = key('alert', request.fingerprint, request.startsAt);
+    const seen = await redis.get(dedupeKey);
+    if (seen) return { releaseIds: JSON.parse(seen) as string[] };
+    const live = await store.list({ state: 'live', limit: 10_000 });
+    const hit = live.filter((release) => {
+      const sources = (definitions.get(release.definition.name) ?? release.definition).alerts;
+      return sources.length > 0 && sources.some((source) => matchesAll(source.matchers, request.labels));
+    });
+    const releaseIds = hit.map((release) => release.id);
+    if (!(await redis.set(dedupeKey, JSON.stringify(releaseIds), 'EX', DEDUPE_TTL_S, 'NX'))) {
+      return { releaseIds: JSON.parse((await redis.get(dedupeKey)) ?? '[]') as string[] };
+    }
+    for (const release of hit) {
+      const data: JobData = {
+        kind: 'alert',
+        releaseId: release.id,
+        name: request.name,
+        labels: request.labels,
+        startsAt: request.startsAt,
+        fingerprint: request.fingerprint,
+      };
+      await add(data, safeId(`${release.id}-alert-${request.fingerprint}-${request.startsAt}`));
+    }
+    return { releaseIds };
+  }
+
+  return {
+    store,
+    stats: () => ({ jobs: stats.jobs, inputs: { ...stats.inputs } }),
+    get: (id) => store.get(id),
+    list: (query?: ReleaseQuery) => store.list(query),
+    findLiveByMergeRequest: (projectId, iid) => store.findLiveByMergeRequest(projectId, iid),
+    findLatestByMergeRequest: (projectId, iid) => store.findLatestByMergeRequest(projectId, iid),
+    trigger,
+    command,
+    alert,
+    recover,
+    async start() {
+      if (worker || closed) return;
+      workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+      workerRedis.on('error', (error) => logger?.warn({ err: error.message }, 'redis connection error'));
+      worker = new Worker<JobData>(QUEUE_NAME, processJob, {
+        connection: workerRedis,
+        prefix,
+        concurrency: options.concurrency ?? 8,
+        lockDuration: timing.jobLockMs,
+        stalledInterval: timing.stalledIntervalMs,
+        // A job whose worker was killed is simply run again (its input is applied at most once).
+        maxStalledCount: 1_000,
+        settings: { backoffStrategy: cappedBackoff },
+      });
+      worker.on('error', (error) => logger?.warn({ err: error.message }, 'worker error'));
+      worker.on('failed', (job, error) => {
+        logger?.warn({ releaseId: job?.data.releaseId, job: job?.name, err: error.message, attempts: job?.attemptsMade }, 'job failed');
+      });
+      await worker.waitUntilReady();
+      await recover({ full: true });
+      if (timing.recoverIntervalMs > 0) {
+        recoverTimer = setInterval(() => {
+          recover().catch((error: Error) => logger?.warn({ err: error.message }, 'recovery pass failed'));
+        }, timing.recoverIntervalMs);
+        recoverTimer.unref();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (recoverTimer) clearInterval(recoverTimer);
+      await worker?.close();
+      await queue.close();
+      await redis.quit().catch(() => undefined);
+      await workerRedis?.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import type { Effect } from '../core/effect.js';
+import { CanarybotError } from '../core/errors.js';
+import type { CheckResult } from '../core/gate.js';
+import type { EffectOutcome, Input } from '../core/input.js';
+import { releaseTarget, type Ports, type RolloutStatus } from '../core/ports.js';
+import type { Release } from '../core/release.js';
+import type { Metrics } from '../metrics.js';
+
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Injectable so tests do not wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ExecutorOptions {
+  ports: Ports;
+  metrics?: Metrics;
+  logger?: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Runs one effect against the ports; returns the input the core must see next, or null when none. */
+export type EffectExecutor = (release: Release, effect: Effect) => Promise<Input | null>;
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The only place where effects meet ports. Transient CanarybotErrors are retried with bounded
+ * exponential backoff and then reported as `transient`; anything else is `terminal`. Report and
+ * notify failures are logged and swallowed: a GitLab or chat outage never blocks a release.
+ */
+export function createExecutor(options: ExecutorOptions): EffectExecutor {
+  const { ports, metrics, logger } = options;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const sleep = retry.sleep ?? sleepFor;
+
+  async function withRetry<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; outcome: EffectOutcome }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ok: true, value: await run() };
+      } catch (error) {
+        const outcome = toOutcome(error);
+        if (outcome.outcome !== 'transient' || attempt >= retry.attempts) return { ok: false, outcome };
+        await sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  async function rollout(
+    effect: 'ensure-canary' | 'ensure-stable',
+    run: () => Promise<RolloutStatus>,
+  ): Promise<Input> {
+    const result = await withRetry(run);
+    if (!result.ok) return { type: 'effect-result', effect, ...result.outcome };
+    const status = result.value;
+    if (status.state === 'ready') return { type: 'effect-result', effect, outcome: 'ok' };
+    if (status.state === 'progressing') return { type: 'effect-result', effect, outcome: 'progressing', message: status.message };
+    return { type: 'effect-result', effect, outcome: 'terminal', code: 'ROLLOUT_FAILED', message: status.message };
+  }
+
+  async function plain(
+    effect: 'preflight' | 'set-traffic' | 'scale-canary',
+    run: () => Promise<void>,
+  ): Promise<Input> {
+    const result = await withRetry(run);
+    return { type: 'effect-result', effect, ...(result.ok ? { outcome: 'ok' as const } : result.outcome) };
+  }
+
+  async function gate(release: Release, stepIndex: number, run: () => Promise<CheckResult>): Promise<Input> {
+    let check: CheckResult;
+    try {
+      check = await run();
+    } catch (error) {
+      // The evaluator should never throw; if it does, that is an error check, never a pass.
+      const message = error instanceof Error ? error.message : String(error);
+      logger?.warn({ releaseId: release.id, stepIndex, err: message }, 'gate evaluator threw');
+      check = {
+        verdict: 'error',
+        at: ports.clock.now(),
+        measurements: [{ name: 'gate', verdict: 'error', value: null, threshold: '', message }],
+      };
+    }
+    metrics?.gateVerdicts.inc({ verdict: check.verdict });
+    return { type: 'gate-result', stepIndex, check };
+  }
+
+  async function sideChannel(release: Release, what: string, run: () => Promise<void>): Promise<null> {
+    try {
+      await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger?.warn({ releaseId: release.id, err: message }, `${what} failed`);
+    }
+    return null;
+  }
+
+  return async (release, effect) => {
+    const target = releaseTarget(release);
+    switch (effect.type) {
+      case 'preflight':
+        return plain('preflight', () => ports.router.preflight(target));
+      case 'ensure-canary':
+        return rollout('ensure-canary', () => ports.workloads.ensureCanary(target, effect.image, effect.replicas));
+      case 'ensure-stable':
+        return rollout('ensure-stable', () => ports.workloads.ensureStable(target, effect.image));
+      case 'set-traffic': {
+        const input = await plain('set-traffic', () => ports.router.setTraffic(target, effect.traffic));
+        if (input.type === 'effect-result' && input.outcome === 'ok') {
+          metrics?.canaryWeight.set(
+            { service: release.service, namespace: release.namespace, cluster: release.cluster },
+            effect.traffic.weights.canary,
+          );
+        }
+        return input;
+      }
+      case 'scale-canary':
+        return plain('scale-canary', () => ports.workloads.scaleCanary(target, effect.replicas));
+      case 'evaluate-gates':
+        return gate(release, effect.stepIndex, () => ports.gates.evaluate(release, effect.analysis, effect.metrics));
+      case 'call-webhook':
+        return gate(release, effect.stepIndex, () => ports.gates.callWebhook(release, effect.step));
+      case 'report':
+        return sideChannel(release, 'report', () => ports.reporter.report(release, effect.event));
+      case 'notify':
+        return sideChannel(release, 'notify', () => ports.notifier.notify(release, effect.event));
+      case 'schedule-tick':
+        // Scheduling is the engine's job (after the persist); nothing to do against a port.
+        return null;
+    }
+  };
+}
+
+function toOutcome(error: unknown): EffectOutcome {
+  if (error instanceof CanarybotError) {
+    return { outcome: error.transient ? 'transient' : 'terminal', code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { outcome: 'terminal', code: 'INTERNAL', message };
+}
