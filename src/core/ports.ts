@@ -1,6 +1,6 @@
 // The ports through which the engine's effect executor reaches the world. The core only knows these
 // types; adapters (src/mesh, src/gates, src/gitlab, src/chatops) implement them, and the engine's
-// tests use the in-memory fakes in src/engine/fakes.
+// tests use the in-memory fakes in test/support/fakes.ts.
 
 import type { AnalysisSpec, MetricCheck, Step, TargetSpec } from './definition.js';
 import type { ReleaseEventKind } from './effect.js';
