@@ -1,0 +1,106 @@
+// Intake of a `/canary` MR comment: acknowledge, parse, find the release, authorize the author
+// against the release's approvals policy, then hand the command to the engine (which replies with
+// the outcome) or reply here (refusals, status, help).
+
+import type { Logger } from 'pino';
+import { authorize } from '../core/approval-policy.js';
+import type { ActingVerb } from '../core/command.js';
+import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
+import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
+import type { Release } from '../core/release.js';
+import type { ReleaseEngine } from '../engine/api.js';
+import { describeRelease } from './describe-release.js';
+import type { GitLabApi } from './gitlab-api.js';
+import type { NoteIntake } from './intake-job.js';
+
+export interface NoteDeps {
+  engine: Pick<ReleaseEngine, 'command' | 'findLiveByMergeRequest' | 'findLatestByMergeRequest' | 'list'>;
+  gitlab: Pick<GitLabApi, 'awardEmoji' | 'memberAccessLevel' | 'getMergeRequest'>;
+  replier: CommandReplier;
+  publicUrl?: string;
+  logger?: Logger;
+}
+
+export type NoteOutcome =
+  | { kind: 'commanded'; verb: ActingVerb; releaseId: string }
+  | { kind: 'replied'; outcome: CommandOutcome }
+  | { kind: 'ignored'; reason: string };
+
+/** Verbs that act on the newest release even when it has ended. */
+const LATEST_VERBS: ReadonlySet<string> = new Set(['retry', 'status']);
+
+export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteOutcome> {
+  const { mr, note } = job;
+  const log = deps.logger?.child({ projectId: mr.projectId, mrIid: mr.iid, noteId: note.id });
+  const target: ReplyTarget = {
+    channel: 'gitlab',
+    projectId: mr.projectId,
+    mrIid: mr.iid,
+    noteId: note.id,
+    ...(note.discussionId ? { discussionId: note.discussionId } : {}),
+  };
+  const reply = async (outcome: CommandOutcome): Promise<NoteOutcome> => {
+    await deps.replier.reply(target, outcome);
+    return { kind: 'replied', outcome };
+  };
+
+  // The acknowledgement is a courtesy: a GitLab hiccup (or an emoji already awarded by an earlier
+  // attempt of this job) must not stop the command.
+  await deps.gitlab.awardEmoji(mr.projectId, mr.iid, note.id, 'eyes').catch((error: unknown) => {
+    log?.warn({ err: error }, 'could not award the acknowledgement emoji');
+  });
+
+  const parsed = parseCommand(note.firstLine, { requireService: false });
+  if (parsed.kind === 'none') return { kind: 'ignored', reason: 'not a /canary command' };
+  if (parsed.kind === 'invalid') return reply({ ok: false, message: parsed.message });
+  const { verb, reason } = parsed.command;
+  if (verb === 'help') return reply({ ok: true, message: HELP_TEXT });
+  if (verb === 'list') return reply({ ok: true, message: await listLive(deps) });
+
+  const release = LATEST_VERBS.has(verb)
+    ? await deps.engine.findLatestByMergeRequest(mr.projectId, mr.iid)
+    : await deps.engine.findLiveByMergeRequest(mr.projectId, mr.iid);
+  if (!release) {
+    const what = LATEST_VERBS.has(verb) ? 'no canarybot release' : 'no live canarybot release';
+    return reply({ ok: false, message: `This merge request has ${what}, so there is nothing to ${verb}.` });
+  }
+  if (verb === 'status') return reply({ ok: true, message: describeRelease(release, deps.publicUrl), releaseId: release.id });
+
+  const accessLevel = await deps.gitlab.memberAccessLevel(job.project.id, job.author.id);
+  const decision = authorize({
+    verb,
+    policy: release.definition.approvals,
+    actor: { username: job.author.username, accessLevel },
+    mrAuthor: await mergeRequestAuthor(job, release, deps),
+  });
+  if (!decision.allowed) {
+    log?.info({ verb, rule: decision.rule, actor: job.author.username }, 'command refused');
+    return reply({ ok: false, message: `Refused by ${decision.message}`, releaseId: release.id });
+  }
+
+  await deps.engine.command({
+    verb,
+    actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' },
+    releaseId: release.id,
+    stepIndex: release.stepIndex,
+    ...(reason !== undefined ? { reason } : {}),
+    replyTo: target,
+  });
+  log?.info({ verb, releaseId: release.id, actor: job.author.username }, 'command handed to the engine');
+  return { kind: 'commanded', verb, releaseId: release.id };
+}
+
+/** The MR author's username, from the cheapest source that knows it. */
+async function mergeRequestAuthor(job: NoteIntake, release: Release, deps: NoteDeps): Promise<string | undefined> {
+  // The hook names the author by id; when it is someone else the name does not matter.
+  if (job.mr.authorId !== undefined) return job.mr.authorId === job.author.id ? job.author.username : undefined;
+  if (release.mr?.authorUsername) return release.mr.authorUsername;
+  const mr = await deps.gitlab.getMergeRequest(job.mr.projectId, job.mr.iid);
+  return mr?.author.username;
+}
+
+async function listLive(deps: NoteDeps): Promise<string> {
+  const live = await deps.engine.list({ state: 'live', limit: 20 });
+  if (live.length === 0) return 'No live releases.';
+  return live.map((r) => `- **${r.service}** \`${r.image}\`: ${r.state}, canary ${r.weights.canary} %`).join('\n');
+}

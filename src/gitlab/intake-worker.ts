@@ -1,0 +1,72 @@
+// The worker behind the `gitlab-intake` queue: everything the webhook route must not do on the
+// request path (GitLab look-ups, authorization, engine calls) happens here, retried with backoff.
+
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Definition } from '../core/definition.js';
+import type { CommandReplier } from '../core/ports.js';
+import type { ReleaseEngine } from '../engine/api.js';
+import type { GitLabApi } from './gitlab-api.js';
+import { handleNote, type NoteOutcome } from './handle-note.js';
+import { handlePipeline, type PipelineOutcome } from './handle-pipeline.js';
+import type { IntakeJob } from './intake-job.js';
+import { INTAKE_QUEUE_NAME } from './intake-queue.js';
+
+export interface IntakeDeps {
+  engine: ReleaseEngine;
+  gitlab: GitLabApi;
+  /** Answers refusals, `status` and `help` in the MR thread (the engine answers the rest). */
+  replier: CommandReplier;
+  definitions: readonly Definition[] | (() => readonly Definition[]);
+  /** PUBLIC_URL, for the link in `/canary status`. */
+  publicUrl?: string;
+  logger?: Logger;
+}
+
+export interface IntakeWorkerOptions extends IntakeDeps {
+  connection: ConnectionOptions;
+  /** BullMQ key prefix; must equal the route's queue prefix. */
+  prefix?: string;
+  /** Jobs processed at once (default 4). */
+  concurrency?: number;
+}
+
+export type IntakeOutcome = PipelineOutcome | NoteOutcome;
+
+/** Processes one intake job; `lastAttempt` lets a pipeline go ahead without its MR when GitLab stays down. */
+export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean) => Promise<IntakeOutcome> {
+  const definitions = typeof deps.definitions === 'function' ? deps.definitions : () => deps.definitions as readonly Definition[];
+  return async (job, lastAttempt) => {
+    const logger = deps.logger?.child({ intake: job.kind, project: job.project.path });
+    if (job.kind === 'pipeline') {
+      return handlePipeline(job, { engine: deps.engine, gitlab: deps.gitlab, definitions, ...(logger ? { logger } : {}) }, lastAttempt);
+    }
+    return handleNote(job, {
+      engine: deps.engine,
+      gitlab: deps.gitlab,
+      replier: deps.replier,
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      ...(logger ? { logger } : {}),
+    });
+  };
+}
+
+export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJob, IntakeOutcome> {
+  const process = intakeProcessor(options);
+  const worker = new Worker<IntakeJob, IntakeOutcome>(
+    INTAKE_QUEUE_NAME,
+    async (job: Job<IntakeJob, IntakeOutcome>) => {
+      const attempts = job.opts.attempts ?? 1;
+      return process(job.data, job.attemptsMade + 1 >= attempts);
+    },
+    {
+      connection: options.connection,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      concurrency: options.concurrency ?? 4,
+    },
+  );
+  worker.on('failed', (job, error) => {
+    options.logger?.warn({ err: error, job: job?.id, attempts: job?.attemptsMade }, 'gitlab intake job failed');
+  });
+  return worker;
+}

@@ -1,0 +1,136 @@
+// POST /webhooks/gitlab: verify (token before the body is read, then the optional Standard Webhooks
+// signature over the raw bytes), classify, deduplicate, enqueue, answer. Nothing slow happens here:
+// no GitLab call; the intake worker does the rest.
+
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Definition } from '../../core/definition.js';
+import { classifyDelivery } from '../../gitlab/classify-delivery.js';
+import type { IntakeQueue } from '../../gitlab/intake-queue.js';
+import { tokenMatches } from '../../gitlab/token-matches.js';
+import { SIGNATURE_TOLERANCE_MS, signingKey, verifyWebhookSignature } from '../../gitlab/verify-webhook-signature.js';
+import type { Metrics } from '../../metrics.js';
+import type { RouteModule } from '../app.js';
+
+export interface GitLabWebhookRouteOptions {
+  /** GITLAB_WEBHOOK_SECRET: `X-Gitlab-Token` must equal it. */
+  secret: string;
+  /** GITLAB_WEBHOOK_SIGNING_SECRET (`whsec_<base64>`): when set, a `webhook-signature` header is verified. */
+  signingSecret?: string;
+  /** The loaded definitions; a function when they can be reloaded. */
+  definitions: readonly Definition[] | (() => readonly Definition[]);
+  /** The bot's GitLab username (from GET /user at start): its own notes are ignored. */
+  botUsername: string;
+  /** The `gitlab-intake` queue (createIntakeQueue). */
+  queue: IntakeQueue;
+  /** Redis for the delivery dedupe keys (SET NX EX); `enableAutoPipelining` batches concurrent deliveries' commands. */
+  redis: Redis;
+  /** Prefix of the delivery dedupe keys (default `canarybot:gitlab-delivery:`). */
+  dedupePrefix?: string;
+  /** How long a delivery id is remembered (default 24 h). */
+  dedupeTtlSeconds?: number;
+  metrics?: Metrics;
+  /** Clock for the signature window (default Date.now). */
+  now?: () => number;
+  signatureToleranceMs?: number;
+}
+
+type Outcome = 'accepted' | 'ignored' | 'duplicate' | 'refused' | 'invalid' | 'unavailable';
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === '' ? undefined : first;
+}
+
+export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteModule {
+  if (!options.secret) throw new Error('GITLAB_WEBHOOK_SECRET is required for POST /webhooks/gitlab');
+  if (!options.botUsername) throw new Error('gitlabWebhookRoute: botUsername is required (GET /user of GITLAB_TOKEN)');
+  const key = options.signingSecret ? signingKey(options.signingSecret) : null;
+  if (key && key.length === 0) throw new Error('GITLAB_WEBHOOK_SIGNING_SECRET is empty after its whsec_ prefix');
+  const definitions = typeof options.definitions === 'function' ? options.definitions : () => options.definitions as readonly Definition[];
+  const dedupePrefix = options.dedupePrefix ?? 'canarybot:gitlab-delivery:';
+  const ttl = options.dedupeTtlSeconds ?? 24 * 3600;
+  const now = options.now ?? Date.now;
+  const tolerance = options.signatureToleranceMs ?? SIGNATURE_TOLERANCE_MS;
+  const record = (event: string, outcome: Outcome): void => {
+    options.metrics?.webhookDeliveries.inc({ source: 'gitlab', event, outcome });
+  };
+
+  const checkToken = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (tokenMatches(header(request, 'x-gitlab-token'), options.secret)) return undefined;
+    record('unknown', 'refused');
+    request.log.warn({ ip: request.ip }, 'gitlab webhook refused: token');
+    return reply.code(401).send({ error: 'invalid or missing X-Gitlab-Token' });
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const signature = header(request, 'webhook-signature');
+    if (key && signature !== undefined) {
+      const verdict = verifyWebhookSignature(
+        {
+          id: header(request, 'webhook-id'),
+          timestamp: header(request, 'webhook-timestamp'),
+          signature,
+          body: request.rawBody ?? Buffer.alloc(0),
+        },
+        key,
+        now(),
+        tolerance,
+      );
+      if (!verdict.ok) {
+        record('unknown', 'refused');
+        request.log.warn({ reason: verdict.reason }, 'gitlab webhook refused: signature');
+        return reply.code(401).send({ error: verdict.reason });
+      }
+    }
+
+    const result = classifyDelivery(request.body, { definitions: definitions(), botUsername: options.botUsername });
+    if (result.outcome === 'invalid') {
+      record(result.event, 'invalid');
+      return reply.code(400).send({ error: result.message });
+    }
+    if (result.outcome === 'ignored') {
+      record(result.event, 'ignored');
+      request.log.debug({ event: result.event, reason: result.reason }, 'gitlab webhook ignored');
+      return reply.code(200).send({ ignored: result.reason });
+    }
+
+    const deliveryId = header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey;
+    const dedupeKey = dedupePrefix + createHash('sha256').update(deliveryId).digest('hex');
+    try {
+      const redis = options.redis;
+      const fresh = await redis.set(dedupeKey, '1', 'EX', ttl, 'NX');
+      if (fresh === null) {
+        record(result.event, 'duplicate');
+        return reply.code(200).send({ ignored: 'duplicate delivery' });
+      }
+      try {
+        const job = await options.queue.add(result.job.kind, result.job);
+        record(result.event, 'accepted');
+        request.log.info({ event: result.event, job: job.id }, 'gitlab webhook accepted');
+        return reply.code(202).send({ accepted: true, job: job.id });
+      } catch (error) {
+        // Forget the delivery so GitLab's retry is not taken for a duplicate.
+        await redis.del(dedupeKey).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      record(result.event, 'unavailable');
+      request.log.error({ err: error }, 'gitlab webhook not enqueued: redis unavailable');
+      return reply.code(503).send({ error: 'queue unavailable, retry later' });
+    }
+  };
+
+  return (app) => {
+    app.post('/webhooks/gitlab', {
+      onRequest: checkToken,
+      // Parser errors (malformed JSON 400, body too large 413) never reach the handler.
+      onError: async (_request, reply) => {
+        if (reply.statusCode < 500) record('unknown', 'invalid');
+      },
+      handler: handle,
+    });
+  };
+}

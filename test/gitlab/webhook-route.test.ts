@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
+import { signWebhook, signingKey } from '../../src/gitlab/verify-webhook-signature.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { buildApp } from '../../src/server/app.js';
+import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
+import { testRedis } from '../support/redis.js';
+import { fixture, noteHook, testDefinition, type Payload } from './helpers.js';
+
+const SECRET = 'hook-secret-1';
+const SIGNING_SECRET = `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}`;
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+let app: FastifyInstance;
+let queue: IntakeQueue;
+let redis: Redis;
+let metrics: Metrics;
+
+beforeAll(async () => {
+  const { url, prefix } = testRedis();
+  redis = new Redis(url);
+  queue = createIntakeQueue({ connection: { url }, prefix });
+  metrics = createMetrics();
+  app = await buildApp({
+    logger: false,
+    routes: [
+      gitlabWebhookRoute({
+        secret: SECRET,
+        signingSecret: SIGNING_SECRET,
+        definitions: [testDefinition()],
+        botUsername: 'canarybot',
+        queue,
+        redis,
+        dedupePrefix: `${prefix}:delivery:`,
+        metrics,
+        now: () => NOW,
+      }),
+    ],
+  });
+});
+
+afterAll(async () => {
+  await app.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  redis.disconnect();
+});
+
+beforeEach(async () => {
+  await queue.obliterate({ force: true });
+});
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/webhooks/gitlab',
+    headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID(), ...headers },
+    payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
+}
+
+async function jobCount(): Promise<number> {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+describe('POST /webhooks/gitlab: token', () => {
+  it.each([
+    ['wrong', { 'x-gitlab-token': 'hook-secret-2' }],
+    ['missing', { 'x-gitlab-token': '' }],
+    ['longer', { 'x-gitlab-token': `${SECRET}x` }],
+  ])('refuses a %s token with 401 and enqueues nothing', async (_name, headers) => {
+    const response = await post(fixture('pipeline-success'), headers);
+
+    expect(response.statusCode).toBe(401);
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('checks the token before the body is parsed', async () => {
+    const response = await post('{not json', { 'x-gitlab-token': 'nope' });
+
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('POST /webhooks/gitlab: bad bodies', () => {
+  it('answers malformed JSON with 400', async () => {
+    const response = await post('{"object_kind": "pipeline",');
+
+    expect(response.statusCode).toBe(400);
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('answers a body over the limit with 413 and keeps serving', async () => {
+    const hook = fixture('pipeline-success');
+    hook.padding = 'x'.repeat(1024 * 1024);
+
+    const big = await post(hook);
+    const next = await post(fixture('pipeline-success'));
+
+    expect(big.statusCode).toBe(413);
+    expect(next.statusCode).toBe(202);
+    expect(await jobCount()).toBe(1);
+  });
+
+  it.each([
+    ['an array', []],
+    ['a string', '"pipeline"'],
+    ['no object_kind', { project: { id: 1 } }],
+    ['a pipeline without sha', (() => { const h = fixture('pipeline-success'); delete h.object_attributes.sha; return h; })()],
+    ['a pipeline id as a string', (() => { const h = fixture('pipeline-success'); h.object_attributes.id = '31'; return h; })()],
+    ['a note without its author', (() => { const h = noteHook('/canary approve'); delete h.user; return h; })()],
+  ])('answers %s with 400', async (_name, body) => {
+    const response = await post(body);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toHaveProperty('error');
+    expect(await jobCount()).toBe(0);
+  });
+});
+
+describe('POST /webhooks/gitlab: accepted', () => {
+  it('enqueues a successful pipeline of a watched branch as a neutral intake job', async () => {
+    const response = await post(fixture('pipeline-success'));
+
+    expect(response.statusCode).toBe(202);
+    const body = response.json();
+    expect(body.accepted).toBe(true);
+    const job = await queue.getJob(body.job);
+    expect(job?.data).toEqual({
+      kind: 'pipeline',
+      project: { id: 1, path: 'gitlab-org/gitlab-test' },
+      pipeline: { id: 31, url: 'http://example.com/gitlab-org/gitlab-test/-/pipelines/31' },
+      sha: 'bcbb5ec396a2c0f828686f14fac9b80b780504f2',
+      ref: 'master',
+      variables: { NESTOR_PROD_ENVIRONMENT: 'us-west-1' },
+      mr: { projectId: 1, iid: 1, title: 'Test', url: 'http://192.168.64.1:3005/gitlab-org/gitlab-test/merge_requests/1' },
+      user: { id: 1, username: 'root' },
+    });
+  });
+
+  it('enqueues a /canary note on a merge request with its first line only', async () => {
+    const response = await post(noteHook('/canary abort  latency is up\n\nsee the dashboard', (h) => { h.object_attributes.discussion_id = 'd1'; }));
+
+    expect(response.statusCode).toBe(202);
+    const job = await queue.getJob(response.json().job);
+    expect(job?.data).toEqual({
+      kind: 'note',
+      project: { id: 5, path: 'gitlab-org/gitlab-test' },
+      note: { id: 1244, discussionId: 'd1', url: 'http://example.com/gitlab-org/gitlab-test/merge_requests/1#note_1244', firstLine: '/canary abort  latency is up' },
+      mr: { projectId: 5, iid: 1, authorId: 8 },
+      author: { id: 1, username: 'root' },
+    });
+  });
+
+  it('watches a project by numeric id too', async () => {
+    const byId = await buildApp({
+      logger: false,
+      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => [testDefinition({ trigger: { ...testDefinition().trigger, project: 1 } })], botUsername: 'canarybot', queue, redis })],
+    });
+
+    const response = await byId.inject({
+      method: 'POST',
+      url: '/webhooks/gitlab',
+      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID() },
+      payload: fixture('pipeline-success'),
+    });
+    await byId.close();
+
+    expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhooks/gitlab: duplicates', () => {
+  it.each([
+    ['Idempotency-Key', (id: string) => ({ 'idempotency-key': id })],
+    ['X-Gitlab-Webhook-UUID', (id: string) => ({ 'idempotency-key': '', 'x-gitlab-webhook-uuid': id })],
+  ])('enqueues a delivery repeated with the same %s once', async (_name, headers) => {
+    const id = randomUUID();
+
+    const first = await post(fixture('pipeline-success'), headers(id));
+    const second = await post(fixture('pipeline-success'), headers(id));
+
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual({ ignored: 'duplicate delivery' });
+    expect(await jobCount()).toBe(1);
+  });
+
+  it('falls back to the event itself when the delivery carries no id', async () => {
+    const hook = fixture('pipeline-success');
+    hook.object_attributes.id = 9000 + Math.floor(Math.random() * 1e6);
+
+    const first = await post(hook, { 'idempotency-key': '' });
+    const second = await post(hook, { 'idempotency-key': '' });
+
+    expect([first.statusCode, second.statusCode]).toEqual([202, 200]);
+    expect(await jobCount()).toBe(1);
+  });
+
+  it('treats different deliveries of different events as different', async () => {
+    await post(fixture('pipeline-success'));
+    await post(noteHook('/canary status'));
+
+    expect(await jobCount()).toBe(2);
+  });
+});
+
+const pipeline = (change: (h: Payload) => void) => {
+  const hook = fixture('pipeline-success');
+  change(hook);
+  return hook;
+};
+
+describe('POST /webhooks/gitlab: not for us → 200 ignored', () => {
+  it.each([
+    ['another project', pipeline((h) => { h.project.path_with_namespace = 'other/project'; h.project.id = 77; }), 'project other/project is not watched'],
+    ['another branch', pipeline((h) => { h.object_attributes.ref = 'feature-x'; }), 'branch feature-x is not watched in gitlab-org/gitlab-test'],
+    ['a running pipeline', pipeline((h) => { h.object_attributes.status = 'running'; }), 'pipeline status is running, not success'],
+    ['a failed pipeline', pipeline((h) => { h.object_attributes.status = 'failed'; }), 'pipeline status is failed, not success'],
+    ['a tag pipeline', pipeline((h) => { h.object_attributes.tag = true; }), 'tag pipelines are not watched (master)'],
+    ['a push event', fixture('push'), 'unsupported event kind: push'],
+    ['a job event', fixture('job'), 'unsupported event kind: build'],
+    ['a deployment event', fixture('deployment'), 'unsupported event kind: deployment'],
+    ['a merge request event', fixture('mr-merged'), 'merge request events need no action'],
+    ['a note on an issue', noteHook('/canary approve', (h) => { h.object_attributes.noteable_type = 'Issue'; delete h.merge_request; }), 'notes on Issue are not commands'],
+    ['a note on a commit', noteHook('/canary approve', (h) => { h.object_attributes.noteable_type = 'Commit'; delete h.merge_request; }), 'notes on Commit are not commands'],
+    ['a note on a snippet', noteHook('/canary approve', (h) => { h.object_attributes.noteable_type = 'Snippet'; delete h.merge_request; }), 'notes on Snippet are not commands'],
+    ['the bot\'s own note', noteHook('/canary status', (h) => { h.user.username = 'CanaryBot'; }), "the bot's own note"],
+    ['a note that is not a command', noteHook('This MR needs work.'), 'not a /canary command'],
+    ['a command on a later line', noteHook('LGTM\n/canary approve'), 'not a /canary command'],
+    ['GitLab\'s own quick action', noteHook('/approve'), 'not a /canary command'],
+    ['a word starting with canary', noteHook('/canaryapprove'), 'not a /canary command'],
+    ['an edited note', noteHook('/canary approve', (h) => { h.object_attributes.action = 'update'; }), 'edited notes are not re-run'],
+    ['a system note', noteHook('/canary approve', (h) => { h.object_attributes.system = true; }), 'system notes are not commands'],
+    ['a note in an unwatched project', noteHook('/canary approve', (h) => { h.project.path_with_namespace = 'other/project'; }), 'project other/project is not watched'],
+  ])('%s', async (_name, body, reason) => {
+    const response = await post(body);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ignored: reason });
+    expect(await jobCount()).toBe(0);
+  });
+});
+
+describe('POST /webhooks/gitlab: Standard Webhooks signature', () => {
+  const signed = (body: string, options: { id?: string; at?: number; tamper?: boolean; secret?: string } = {}) => {
+    const id = options.id ?? `msg_${randomUUID()}`;
+    const timestamp = String(Math.floor((options.at ?? NOW) / 1000));
+    const signature = signWebhook(signingKey(options.secret ?? SIGNING_SECRET), id, timestamp, Buffer.from(body));
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${options.tamper ? Buffer.from('x'.repeat(32)).toString('base64') : signature.slice(3)}`,
+    };
+  };
+
+  it('accepts a valid signature over the raw body', async () => {
+    const body = JSON.stringify(fixture('pipeline-success'), null, 2);
+
+    const response = await post(body, signed(body));
+
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('accepts when one of several signatures (secret rotation) matches', async () => {
+    const body = JSON.stringify(fixture('pipeline-success'));
+    const headers = signed(body);
+    headers['webhook-signature'] = `v1,${Buffer.from('old'.repeat(11)).toString('base64')} ${headers['webhook-signature']}`;
+
+    const response = await post(body, headers);
+
+    expect(response.statusCode).toBe(202);
+  });
+
+  it.each([
+    ['a tampered signature', (body: string) => [body, signed(body, { tamper: true })]],
+    ['a tampered body', (body: string) => [body.replace('"success"', '"success" '), signed(body)]],
+    ['another secret', (body: string) => [body, signed(body, { secret: 'whsec_' + Buffer.from('z'.repeat(32)).toString('base64') })]],
+    ['a timestamp 6 minutes old', (body: string) => [body, signed(body, { at: NOW - 6 * 60_000 })]],
+    ['a timestamp 6 minutes ahead', (body: string) => [body, signed(body, { at: NOW + 6 * 60_000 })]],
+    ['no webhook-id', (body: string) => { const h: Record<string, string> = signed(body); delete h['webhook-id']; return [body, h]; }],
+  ] as const)('refuses %s with 401 and enqueues nothing', async (_name, arrange) => {
+    const [body, headers] = arrange(JSON.stringify(fixture('pipeline-success'))) as [string, Record<string, string>];
+
+    const response = await post(body, headers);
+
+    expect(response.statusCode).toBe(401);
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('leaves the signature alone when no signing secret is configured (the token suffices)', async () => {
+    const unsigned = await buildApp({
+      logger: false,
+      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', queue, redis })],
+    });
+    const body = JSON.stringify(fixture('pipeline-success'));
+
+    const response = await unsigned.inject({
+      method: 'POST',
+      url: '/webhooks/gitlab',
+      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID(), ...signed(body, { tamper: true }) },
+      payload: body,
+    });
+    await unsigned.close();
+
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('accepts a timestamp 4 minutes old', async () => {
+    const body = JSON.stringify(fixture('pipeline-success'));
+
+    const response = await post(body, signed(body, { at: NOW - 4 * 60_000 }));
+
+    expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhooks/gitlab: metrics', () => {
+  it('counts deliveries by event and outcome', async () => {
+    const before = await metrics.registry.getSingleMetricAsString('canarybot_webhook_deliveries_total');
+    expect(before).toBeDefined();
+
+    await post(fixture('pipeline-success'), { 'x-gitlab-token': 'wrong' });
+    await post(fixture('push'));
+    await post('{');
+
+    const values = (await metrics.webhookDeliveries.get()).values;
+    const count = (labels: { event: string; outcome: string }) =>
+      values.filter((v) => v.labels.event === labels.event && v.labels.outcome === labels.outcome).reduce((s, v) => s + v.value, 0);
+    expect(count({ event: 'unknown', outcome: 'refused' })).toBeGreaterThanOrEqual(1);
+    expect(count({ event: 'other', outcome: 'ignored' })).toBeGreaterThanOrEqual(1);
+    expect(count({ event: 'unknown', outcome: 'invalid' })).toBeGreaterThanOrEqual(1);
+    expect(count({ event: 'pipeline', outcome: 'accepted' })).toBeGreaterThanOrEqual(1);
+  });
+});
