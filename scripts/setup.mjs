@@ -11,6 +11,8 @@ const NEEDED = [
   ['redis-server', 'redis-server'],
   ['prometheus', 'prometheus'],
   ['prometheus-alertmanager', 'prometheus-alertmanager'],
+  // the Kubernetes API test server makes a CA and certificates per run
+  ['openssl', 'openssl'],
 ];
 
 // Root's PATH may lack the sbin directories a non-login shell would have; packages install to /usr/bin.
