@@ -17,6 +17,8 @@
 // promoting/stable|poll    ensure-stable result               traffic ALL_STABLE → settle → scale-down → next cluster or succeeded
 // rolling-back/traffic     set-traffic ALL_STABLE result       settle → scale-down → rolled-back | aborted | superseded
 //                          (traffic write fails → failed)
+// rolling-back/restore|restore-poll  (rollback begun while promoting) ensure-stable(stableImageBefore), poll 2 s
+//                          ok: settle → scale-down; failure or past readinessDeadlineMs: failed
 // A tick re-drives the current phase (re-emitting its idempotent effect), so the engine's recovery
 // only needs to send a tick. Retry reuses the record: attempt + 1, from preflight, approvals dropped.
 

@@ -19,7 +19,12 @@ export type Input =
       /** The `schedule-tick` key this tick was scheduled under; absent for recovery ticks (which re-drive). */
       key?: string;
     }
-  | ({ type: 'effect-result'; effect: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary' } & EffectOutcome)
+  | ({
+      type: 'effect-result';
+      effect: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary';
+      /** Preflight only: the image the stable Deployment's container runs now (absent when unknown). */
+      stableImage?: string;
+    } & EffectOutcome)
   | { type: 'gate-result'; stepIndex: number; check: CheckResult }
   | {
       type: 'command';

@@ -44,6 +44,12 @@ export interface WorkloadController {
   /** Set the stable Deployment's image; report rollout status. */
   ensureStable(target: ReleaseTarget, image: string): Promise<RolloutStatus>;
   scaleCanary(target: ReleaseTarget, replicas: number): Promise<void>;
+  /**
+   * The image of the stable Deployment's container as it is now (read at preflight, before anything
+   * changes, so a rollback during promotion can restore it). Optional, and null means unknown:
+   * then that rollback leaves the stable image as it is.
+   */
+  currentStableImage?(target: ReleaseTarget): Promise<string | null>;
 }
 
 export interface GateEvaluator {

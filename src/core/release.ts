@@ -123,6 +123,14 @@ export interface Release {
   wakeKey?: string | null;
   /** Where `/canary resume` returns to after `/canary pause` (null: an untimed pause step, resume moves on). */
   resumeTo?: { state: LiveState; phase: string } | null;
+  /**
+   * The stable Deployment's image as preflight found it on this cluster, before canarybot changed
+   * anything; a rollback that starts once promotion may have set the new image puts it back.
+   * Null or absent: unknown (a record written before it existed, or an adapter that cannot tell).
+   */
+  stableImageBefore?: string | null;
+  /** Set by a rollback that began during promotion: restore `stableImageBefore` before the scale-down. */
+  restoreStable?: boolean;
   /** Time of the last traffic change (for settle). */
   trafficChangedAt: number | null;
   weights: Weights;

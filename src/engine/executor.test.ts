@@ -60,6 +60,18 @@ describe('effect executor', () => {
     expect(result).toEqual({ type: 'effect-result', effect: 'preflight', outcome: 'terminal', code: 'INTERNAL', message: 'boom' });
   });
 
+  it('preflight reports the stable image as it is before anything changes, when the port can tell', async () => {
+    const { ports, execute } = setup();
+    const old = 'registry.example.com/bookinfo/reviews:0ld00000';
+
+    const unknown = await execute(release, { type: 'preflight' });
+    ports.workloads.stableImage.set('reviews', old);
+    const known = await execute(release, { type: 'preflight' });
+
+    expect(unknown).toEqual({ type: 'effect-result', effect: 'preflight', outcome: 'ok' });
+    expect(known).toEqual({ type: 'effect-result', effect: 'preflight', outcome: 'ok', stableImage: old });
+  });
+
   it.each([
     { name: 'ready', readyAfterMs: 0, failing: false, outcome: { outcome: 'ok' } },
     { name: 'progressing', readyAfterMs: 5_000, failing: false, outcome: { outcome: 'progressing', message: expect.any(String) } },

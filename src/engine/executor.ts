@@ -3,7 +3,7 @@ import type { Effect } from '../core/effect.js';
 import { CanarybotError } from '../core/errors.js';
 import type { CheckResult } from '../core/gate.js';
 import type { EffectOutcome, Input } from '../core/input.js';
-import { releaseTarget, type Ports, type RolloutStatus } from '../core/ports.js';
+import { releaseTarget, type Ports, type ReleaseTarget, type RolloutStatus } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 
@@ -65,11 +65,23 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
   }
 
   async function plain(
-    effect: 'preflight' | 'set-traffic' | 'scale-canary',
+    effect: 'set-traffic' | 'scale-canary',
     run: () => Promise<void>,
   ): Promise<Input> {
     const result = await withRetry(run);
     return { type: 'effect-result', effect, ...(result.ok ? { outcome: 'ok' as const } : result.outcome) };
+  }
+
+  /** Preflight, then the stable image as it is before anything changes (when the port can tell). */
+  async function preflight(target: ReleaseTarget): Promise<Input> {
+    const result = await withRetry(async () => {
+      await ports.router.preflight(target);
+      return ports.workloads.currentStableImage ? ports.workloads.currentStableImage(target) : undefined;
+    });
+    if (!result.ok) return { type: 'effect-result', effect: 'preflight', ...result.outcome };
+    return result.value === undefined || result.value === null
+      ? { type: 'effect-result', effect: 'preflight', outcome: 'ok' }
+      : { type: 'effect-result', effect: 'preflight', outcome: 'ok', stableImage: result.value };
   }
 
   async function gate(release: Release, stepIndex: number, run: () => Promise<CheckResult>): Promise<Input> {
@@ -104,7 +116,7 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     const target = releaseTarget(release);
     switch (effect.type) {
       case 'preflight':
-        return plain('preflight', () => ports.router.preflight(target));
+        return preflight(target);
       case 'ensure-canary':
         return rollout('ensure-canary', () => ports.workloads.ensureCanary(target, effect.image, effect.replicas));
       case 'ensure-stable':

@@ -49,6 +49,20 @@ export class KubeWorkloadController implements WorkloadController {
     return this.ensure(client, target.namespace, target.stable.deployment, container, image, undefined);
   }
 
+  /** The stable container's image as it is now: a read only, recorded at preflight so a rollback can restore it. */
+  async currentStableImage(target: ReleaseTarget): Promise<string> {
+    this.tenants.check(target);
+    const client = this.registry.client(target.cluster);
+    const name = target.stable.deployment;
+    const container = target.stable.container || target.canary.container;
+    const current = await this.read(client, target.namespace, name);
+    const image = current.spec?.template.spec?.containers.find((candidate) => candidate.name === container)?.image;
+    if (image === undefined || image === '') {
+      throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${name} in namespace ${target.namespace} has no container named ${container} with an image`);
+    }
+    return image;
+  }
+
   async scaleCanary(target: ReleaseTarget, replicas: number): Promise<void> {
     this.tenants.check(target);
     const client = this.registry.client(target.cluster);

@@ -37,6 +37,7 @@ const outcomeArb: fc.Arbitrary<EffectOutcome> = fc.oneof(
   fc.constant<EffectOutcome>({ outcome: 'transient', code: 'K8S_UNAVAILABLE', message: 'down' }),
   fc.constant<EffectOutcome>({ outcome: 'terminal', code: 'K8S_INVALID', message: 'refused' }),
 );
+const OLD_STABLE = 'registry.example.com/bookinfo/reviews:0ld5tab1';
 const verdictArb = fc.constantFrom<Verdict>('pass', 'pass', 'fail', 'inconclusive', 'error');
 
 /** An input, some of them relative to the release at the time they are fed (`current` step). */
@@ -47,8 +48,10 @@ const genArb: fc.Arbitrary<Gen> = fc.tuple(
     fc.constant((): Input => ({ type: 'start' })),
     fc.constant((): Input => ({ type: 'tick' })),
     fc.constant((): Input => ({ type: 'tick' })),
-    fc.tuple(fc.constantFrom('preflight', 'ensure-canary', 'ensure-stable', 'set-traffic', 'scale-canary') as fc.Arbitrary<'preflight'>, outcomeArb)
-      .map(([effect, outcome]) => (): Input => ({ type: 'effect-result', effect, ...outcome })),
+    fc.tuple(fc.constantFrom('preflight', 'ensure-canary', 'ensure-stable', 'set-traffic', 'scale-canary') as fc.Arbitrary<'preflight'>, outcomeArb, fc.boolean())
+      .map(([effect, outcome, knowsStable]) => (): Input => ({
+        type: 'effect-result', effect, ...outcome, ...(effect === 'preflight' && knowsStable ? { stableImage: OLD_STABLE } : {}),
+      })),
     fc.tuple(fc.boolean(), verdictArb).map(([current, verdict]) => (r: Release): Input => ({
       type: 'gate-result', stepIndex: current ? r.stepIndex : r.stepIndex + 1, check: check(verdict),
     })),
@@ -83,6 +86,10 @@ describe('decide: properties', () => {
           }
           if (next.state === 'rolling-back' && current.state !== 'rolling-back') {
             expect(effects[0]).toEqual({ type: 'set-traffic', traffic: ALL_STABLE });
+          }
+          // A rollback only ever puts the previous stable image back, never the release's own.
+          if (current.state === 'rolling-back') {
+            for (const effect of effects) if (effect.type === 'ensure-stable') expect(effect.image).toBe(OLD_STABLE);
           }
           const planned = planSteps(next.definition)[next.stepIndex]?.traffic.weights.canary ?? 0;
           for (const effect of effects) {

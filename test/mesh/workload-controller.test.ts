@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NS } from './fixtures.js';
+import { deployment, NS } from './fixtures.js';
 import { seedBookinfo, startHarness, target, type MeshHarness } from './harness.js';
 
 let mesh: MeshHarness;
@@ -128,5 +128,31 @@ describe('ensureStable and scaleCanary', () => {
       [`/apis/apps/v1/namespaces/${NS}/deployments/reviews-canary/scale`, 'application/merge-patch+json', { spec: { replicas: 0 } }],
     ]);
     expect((mesh.server.object('Deployment', NS, 'reviews-canary')?.spec as { replicas: number }).replicas).toBe(0);
+  });
+});
+
+describe('currentStableImage', () => {
+  it("reports the stable container's image by name, reading only", async () => {
+    mesh.server.seed(deployment('reviews-primary', 'stable', 3, 'registry.example.com/bookinfo/reviews:0ld1mage'));
+    mesh.server.clearRecord();
+
+    const image = await mesh.workloads.currentStableImage(target());
+
+    expect(image).toBe('registry.example.com/bookinfo/reviews:0ld1mage');
+    expect(mesh.server.writes()).toHaveLength(0);
+  });
+
+  it('reads what is there now: after a promotion set the new image, that one', async () => {
+    await mesh.workloads.ensureStable(target(), IMAGE);
+
+    expect(await mesh.workloads.currentStableImage(target())).toBe(IMAGE);
+  });
+
+  it('names the missing container', async () => {
+    const error = await mesh.workloads
+      .currentStableImage(target({ stable: { subset: 'stable', deployment: 'reviews-primary', container: 'app' } }))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'PREFLIGHT_FAILED', message: 'Deployment reviews-primary in namespace bookinfo has no container named app with an image' });
   });
 });

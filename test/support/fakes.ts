@@ -88,6 +88,8 @@ export class FakeWorkloads implements WorkloadController {
   readyAfterMs = 0;
   /** Images whose rollout fails. */
   readonly failingImages = new Set<string>();
+  /** Images whose rollout fails on the stable Deployment only (a promotion that breaks). */
+  readonly failingStableImages = new Set<string>();
   readonly canaryImage = new Map<string, string>();
   readonly stableImage = new Map<string, string>();
   readonly canaryReplicas = new Map<string, number>();
@@ -110,7 +112,13 @@ export class FakeWorkloads implements WorkloadController {
     this.script.check();
     this.calls.push({ op: 'ensure-stable', service: target.service, image });
     this.stableImage.set(target.service, image);
+    if (this.failingStableImages.has(image)) return { state: 'failed', message: `${image}: ProgressDeadlineExceeded` };
     return this.status(`stable/${target.service}/${image}`, image);
+  }
+
+  /** What `stableImage` holds for the service (seed it to play a cluster with a running stable), else unknown. */
+  async currentStableImage(target: ReleaseTarget): Promise<string | null> {
+    return this.stableImage.get(target.service) ?? null;
   }
 
   async scaleCanary(target: ReleaseTarget, replicas: number): Promise<void> {

@@ -117,6 +117,7 @@ function retry(release: Release, input: Command, now: number): Decision {
     rollbackOutcome: null, reason: null, endedAt: null,
     traffic: copyTraffic(ALL_STABLE), weights: { ...ALL_STABLE.weights },
   } satisfies Partial<Release>);
+  if (r.restoreStable !== undefined) r.restoreStable = false;
   emit(d, { type: 'preflight' });
   return ok(d, `Retrying ${release.service} with ${release.image} (attempt ${r.attempt}) from the first step.`);
 }

@@ -7,6 +7,7 @@ import { formatDuration } from './describe.js';
 import type { Draft } from './draft.js';
 import { emit, wakeAt, writeTraffic } from './draft.js';
 import { promotionScaleDown } from './promote.js';
+import { redriveStableRestore } from './restore-stable.js';
 import { rollbackScaleDown, startRollback } from './rollback.js';
 import { advance, beginAction, plannedStep, runCheck } from './steps.js';
 
@@ -46,6 +47,7 @@ export function continuePhase(d: Draft): void {
       return;
     case 'rolling-back':
       if (r.phase === 'traffic') writeTraffic(d, ALL_STABLE);
+      else if (r.phase === 'restore' || r.phase === 'restore-poll') redriveStableRestore(d);
       else rollbackScaleDown(d);
       return;
     default:

@@ -8,7 +8,8 @@ import { describeStep } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { audit, draft, finish, unchanged, wakeAt } from './draft.js';
 import { POLL_MS, promotionDone, promotionStableReady, promotionTrafficDone } from './promote.js';
-import { endRelease, rollbackDone, rollbackTrafficDone, startRollback } from './rollback.js';
+import { recordStableImage, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
+import { endRelease, rollbackDone, startRollback } from './rollback.js';
 import { advance, plannedStep, stepTrafficDone } from './steps.js';
 
 type EffectResult = Extract<Input, { type: 'effect-result' }>;
@@ -44,6 +45,7 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
         r.phase = 'canary';
         r.deadlineAt = now + r.definition.target.readinessDeadlineMs;
         audit(d, 'preflight-ok', r.cluster);
+        recordStableImage(d, result.stableImage);
         d.effects.push(r.definition.target.canary.replicas === undefined
           ? { type: 'ensure-canary', image: r.image }
           : { type: 'ensure-canary', image: r.image, replicas: r.definition.target.canary.replicas });
@@ -83,9 +85,12 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
       promotionDone(d, ok ? undefined : failureText(result));
       return finish(d);
     case 'rolling-back/traffic/set-traffic':
-      if (ok) rollbackTrafficDone(d);
+      if (ok) rollbackTrafficWritten(d);
       else if (progressing) poll(d, result, 'traffic');
       else endRelease(d, 'failed', `${release.reason ?? 'rollback'}; the rollback's traffic write failed: ${failureText(result)}`);
+      return finish(d);
+    case 'rolling-back/restore/ensure-stable':
+      stableRestoreResult(d, result);
       return finish(d);
     case 'rolling-back/scale-down/scale-canary':
       if (progressing) return unchanged(release);

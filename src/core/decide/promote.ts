@@ -70,6 +70,8 @@ export function promotionDone(d: Draft, scaleError?: string): void {
   r.wakeAt = null;
   r.wakeKey = null;
   r.trafficChangedAt = null;
+  // The next cluster's stable image is read by its own preflight.
+  if (r.stableImageBefore !== undefined) r.stableImageBefore = null;
   r.traffic = { ...ALL_STABLE, weights: { ...ALL_STABLE.weights } };
   r.weights = { ...ALL_STABLE.weights };
   emit(d, { type: 'preflight' });

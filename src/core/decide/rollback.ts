@@ -1,5 +1,6 @@
-// Rollback: 100 % stable first (never delayed by settle), then the scale-down after settle, then the
-// terminal state. A release that never passed preflight has touched nothing and ends at once.
+// Rollback: 100 % stable first (never delayed by settle), then — when it began during promotion — the
+// stable Deployment's previous image back (restore-stable.ts), then the scale-down after settle, then
+// the terminal state. A release that never passed preflight has touched nothing and ends at once.
 
 import type { Release, TerminalState } from '../release.js';
 import { ALL_STABLE } from '../traffic.js';
@@ -25,6 +26,9 @@ export function endRelease(d: Draft, state: TerminalState, reason?: string): voi
 
 export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string): void {
   const r = d.next;
+  // Promotion sets the new image on stable first: from then on, "100 % stable" alone is not a way back.
+  const duringPromotion = r.state === 'promoting';
+  if (duringPromotion || r.restoreStable !== undefined) r.restoreStable = duringPromotion;
   if (r.state === 'pending') {
     r.rollbackOutcome = outcome;
     endRelease(d, outcome, reason);
@@ -51,10 +55,16 @@ export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string
 
 /** The rollback's traffic write came back ok: settle, then scale the canary down. */
 export function rollbackTrafficDone(d: Draft): void {
+  d.next.trafficChangedAt = d.now;
+  rollbackSettle(d);
+}
+
+/** Wait until settle has passed since the rollback's traffic write (at once if it already has). */
+export function rollbackSettle(d: Draft): void {
   const r = d.next;
-  r.trafficChangedAt = d.now;
   r.phase = 'settle';
-  wakeAt(d, d.now + Math.max(0, r.definition.target.settleMs), 'rollback-settle');
+  r.deadlineAt = null;
+  wakeAt(d, Math.max(d.now, (r.trafficChangedAt ?? d.now) + Math.max(0, r.definition.target.settleMs)), 'rollback-settle');
 }
 
 export function rollbackScaleDown(d: Draft): void {
