@@ -14,7 +14,7 @@ import { createSlackEmailLookup } from './slack-email-lookup.js';
 
 export interface ChatCommandsOptions {
   engine: Pick<ReleaseEngine, 'list' | 'command'>;
-  gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'getMergeRequest'>;
+  gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
   connection: ConnectionOptions;
   /** BullMQ prefix, e.g. the engine's. */

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import { authorize } from '../core/approval-policy.js';
 import type { ActingVerb, ParsedCommand } from '../core/command.js';
+import { CanarybotError } from '../core/errors.js';
 import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
 import type { CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import { authorizeActor } from '../gitlab/authorize-actor.js';
 import type { GitLabApi } from '../gitlab/client.js';
 import { chatUserLabel, type ChatRequest } from './chat-request.js';
 import { releaseList, releaseStatus } from './format-release.js';
@@ -14,7 +15,7 @@ import { latestPerTarget, resolveService } from './resolve-service.js';
 export interface ChatCommandHandlerOptions {
   engine: Pick<ReleaseEngine, 'list' | 'command'>;
   identity: IdentityResolver;
-  gitlab: Pick<GitLabApi, 'memberAccessLevel' | 'getMergeRequest'>;
+  gitlab: Pick<GitLabApi, 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   /** Sends read answers and refusals; accepted commands are answered by the engine through its replier. */
   replier: CommandReplier;
   logger?: Pick<Logger, 'warn' | 'info'>;
@@ -50,7 +51,8 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
       }
     } catch (error) {
       options.logger?.warn({ channel: request.channel, err: error }, 'chat command failed');
-      await say(false, 'canarybot could not complete this command (a service it depends on is unavailable); nothing was changed. Try again in a minute.').catch(() => undefined);
+      const what = error instanceof CanarybotError && error.code.startsWith('GITLAB_') ? 'GitLab could not be asked who may do it' : 'a service it depends on is unavailable';
+      await say(false, `canarybot could not complete this command (${what}); nothing was changed. Try again in a minute.`).catch(() => undefined);
     }
   };
 
@@ -66,12 +68,13 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     const release = await findRelease(engine, command.verb, command.service);
     if (typeof release === 'string') return say(false, release);
 
-    const accessLevel = await options.gitlab.memberAccessLevel(release.definition.trigger.project, identity.user.id);
+    // A GitLab outage here throws: the catch above refuses with "try again", nothing changes.
     const mrAuthor = await mergeRequestAuthorOf(options.gitlab, release);
-    const verdict = authorize({
+    const verdict = await authorizeActor(options.gitlab, {
       verb: command.verb,
       policy: release.definition.approvals,
-      actor: { username: identity.user.username, accessLevel },
+      project: release.definition.trigger.project,
+      actor: { username: identity.user.username, userId: identity.user.id },
       ...(mrAuthor ? { mrAuthor } : {}),
     });
     if (!verdict.allowed) return say(false, `Refused: ${verdict.message}`);

@@ -146,6 +146,12 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabApi {
         () => api.ProjectMembers.show(projectId, userId, { includeInherited: true }),
         (raw) => num(obj(raw).access_level),
       ),
+    groupMemberAccessLevel: (groupIdOrPath, userId) =>
+      nullOn404(
+        'GET /groups/:id/members/all/:user_id',
+        () => api.GroupMembers.show(groupIdOrPath, userId, { includeInherited: true }),
+        (raw) => num(obj(raw).access_level),
+      ),
   };
 }
 

@@ -132,4 +132,10 @@ export interface GitLabApi {
   usersByEmail(email: string): Promise<GitLabUser[]>;
   /** Access level on the project including inherited (group) membership; null for non-members. */
   memberAccessLevel(projectId: number | string, userId: number): Promise<number | null>;
+  /**
+   * Access level in a group (by id or full path such as `platform/release-managers`), including
+   * membership inherited from its ancestor groups; null for non-members (GitLab's 404, which is
+   * also what it answers for a group the token cannot see).
+   */
+  groupMemberAccessLevel(groupIdOrPath: number | string, userId: number): Promise<number | null>;
 }

@@ -3,19 +3,19 @@
 // the outcome) or reply here (refusals, status, help).
 
 import type { Logger } from 'pino';
-import { authorize } from '../core/approval-policy.js';
 import type { ActingVerb } from '../core/command.js';
 import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import { authorizeActor } from './authorize-actor.js';
 import { describeRelease } from './describe-release.js';
 import type { GitLabApi } from './gitlab-api.js';
 import type { NoteIntake } from './intake-job.js';
 
 export interface NoteDeps {
   engine: Pick<ReleaseEngine, 'command' | 'findLiveByMergeRequest' | 'findLatestByMergeRequest' | 'list'>;
-  gitlab: Pick<GitLabApi, 'awardEmoji' | 'memberAccessLevel' | 'getMergeRequest'>;
+  gitlab: Pick<GitLabApi, 'awardEmoji' | 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   replier: CommandReplier;
   publicUrl?: string;
   logger?: Logger;
@@ -66,12 +66,14 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
   }
   if (verb === 'status') return reply({ ok: true, message: describeRelease(release, deps.publicUrl), releaseId: release.id });
 
-  const accessLevel = await deps.gitlab.memberAccessLevel(job.project.id, job.author.id);
-  const decision = authorize({
+  // GitLab errors here fail the job, which BullMQ retries: never an allowance by accident.
+  const mrAuthor = await mergeRequestAuthor(job, release, deps);
+  const decision = await authorizeActor(deps.gitlab, {
     verb,
     policy: release.definition.approvals,
-    actor: { username: job.author.username, accessLevel },
-    mrAuthor: await mergeRequestAuthor(job, release, deps),
+    project: job.project.id,
+    actor: { username: job.author.username, userId: job.author.id },
+    ...(mrAuthor !== undefined ? { mrAuthor } : {}),
   });
   if (!decision.allowed) {
     log?.info({ verb, rule: decision.rule, actor: job.author.username }, 'command refused');

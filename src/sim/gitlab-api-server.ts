@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import {
   GitLabError,
   GitLabStore,
+  type SeedGroup,
   type SeedMember,
   type SeedMergeRequest,
   type SeedProject,
@@ -19,7 +20,7 @@ import {
   type StoredStatus,
 } from './gitlab-api-store.js';
 
-export type { SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredNote, StoredStatus };
+export type { SeedGroup, SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredNote, StoredStatus };
 
 export interface RecordedCall {
   method: string;
@@ -53,6 +54,8 @@ export interface GitLabSeed {
   projects?: SeedProject[];
   mergeRequests?: SeedMergeRequest[];
   members?: SeedMember[];
+  /** Groups with their direct members (for `approvals.groups`). */
+  groups?: SeedGroup[];
 }
 
 export interface GitLabApiServer {
@@ -205,6 +208,11 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     const user = store.user(member.userId);
     return { status: 200, body: { ...store.userJson(user), access_level: member.accessLevel } };
   });
+  route('GET', '/groups/:id/members/all/:user_id', (req) => {
+    const userId = int(req.params.user_id);
+    const accessLevel = store.groupMemberAccessLevel(req.params.id ?? '', userId);
+    return { status: 200, body: { ...store.userJson(store.user(userId)), access_level: accessLevel } };
+  });
   route('GET', '/projects/:id/deployments', (req) => {
     const pid = projectId(req);
     return paginate(req, store.deployments.filter((d) => d.projectId === pid).map((d) => store.deploymentJson(d)));
@@ -319,6 +327,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
       for (const p of seed.projects ?? []) store.projects.set(p.id, p);
       for (const mr of seed.mergeRequests ?? []) store.mergeRequests.set(`${mr.projectId}#${mr.iid}`, mr);
       for (const m of seed.members ?? []) store.members.set(`${m.projectId}/${m.userId}`, m);
+      for (const g of seed.groups ?? []) store.groups.set(g.id, g);
     },
     addNote: (projectId, iid, body, authorId, discussionId) => store.addNote(projectId, iid, body, authorId, discussionId),
     notes: (projectId, iid) => store.notes.filter((n) => n.projectId === projectId && n.iid === iid),

@@ -45,6 +45,14 @@ export interface SeedMember {
   inherited?: boolean;
 }
 
+export interface SeedGroup {
+  id: number;
+  /** Full path, e.g. `platform/release-managers`; a seeded group whose path is a prefix is its parent. */
+  path: string;
+  /** Direct members; members of ancestor groups are inherited (members/all). */
+  members?: { userId: number; accessLevel: number }[];
+}
+
 export interface StoredNote {
   id: number;
   projectId: number;
@@ -117,6 +125,7 @@ export class GitLabStore {
   readonly projects = new Map<number, SeedProject>();
   readonly mergeRequests = new Map<string, SeedMergeRequest>();
   readonly members = new Map<string, SeedMember>();
+  readonly groups = new Map<number, SeedGroup>();
   readonly notes: StoredNote[] = [];
   readonly statuses: StoredStatus[] = [];
   readonly deployments: StoredDeployment[] = [];
@@ -145,6 +154,26 @@ export class GitLabStore {
     const found = byId ?? [...this.projects.values()].find((p) => p.path === idOrPath);
     if (!found) throw new GitLabError(404, '404 Project Not Found');
     return found;
+  }
+
+  group(idOrPath: string): SeedGroup {
+    const byId = /^\d+$/.test(idOrPath) ? this.groups.get(Number(idOrPath)) : undefined;
+    const found = byId ?? [...this.groups.values()].find((g) => g.path === idOrPath);
+    if (!found) throw new GitLabError(404, '404 Group Not Found');
+    return found;
+  }
+
+  /**
+   * GitLab's members/all of a group: direct members and those inherited from ancestor groups, at
+   * the highest level any of them grants; 404 for anyone else.
+   */
+  groupMemberAccessLevel(idOrPath: string, userId: number): number {
+    const group = this.group(idOrPath);
+    const levels = [...this.groups.values()]
+      .filter((g) => g.path === group.path || group.path.startsWith(`${g.path}/`))
+      .flatMap((g) => (g.members ?? []).filter((m) => m.userId === userId).map((m) => m.accessLevel));
+    if (levels.length === 0) throw new GitLabError(404, '404 Not found');
+    return Math.max(...levels);
   }
 
   user(id: number): SeedUser {

@@ -34,6 +34,7 @@ const gitlab = {
   userByUsername: async (username: string) => ({ id: 11, username, name: username, state: 'active' }),
   usersByEmail: async () => [],
   memberAccessLevel: async () => 40,
+  groupMemberAccessLevel: async () => null,
   getMergeRequest: async () => null,
 };
 

@@ -28,6 +28,10 @@ beforeAll(async () => {
       { projectId: 42, userId: 7, accessLevel: 40 },
       { projectId: 42, userId: 8, accessLevel: 30, inherited: true },
     ],
+    groups: [
+      { id: 100, path: 'platform', members: [{ userId: 9, accessLevel: 20 }] },
+      { id: 101, path: 'platform/release-managers', members: [{ userId: 8, accessLevel: 30 }, { userId: 9, accessLevel: 10 }] },
+    ],
   });
   api = createGitLabClient({ url: server.url, token: server.token });
 });
@@ -147,6 +151,33 @@ describe('GitLab client over the test server', () => {
     expect(await api.memberAccessLevel(42, 8)).toBe(30);
     expect(await api.memberAccessLevel(42, 9)).toBeNull();
     expect(server.callsTo('GET /projects/:id/members/all/:user_id').map((c) => c.status)).toEqual([200, 200, 404]);
+  });
+
+  it('looks up group members by path or id, inherited from ancestor groups at the highest level; others are null', async () => {
+    expect(await api.groupMemberAccessLevel('platform/release-managers', 8)).toBe(30);
+    expect(await api.groupMemberAccessLevel(101, 9)).toBe(20);
+    expect(await api.groupMemberAccessLevel('platform', 8)).toBeNull();
+    expect(await api.groupMemberAccessLevel('platform/release-managers', 7)).toBeNull();
+    expect(await api.groupMemberAccessLevel('no/such-group', 8)).toBeNull();
+    const calls = server.callsTo('GET /groups/:id/members/all/:user_id');
+    expect(calls.map((c) => [c.path, c.status])).toEqual([
+      ['/groups/platform/release-managers/members/all/8', 200],
+      ['/groups/101/members/all/9', 200],
+      ['/groups/platform/members/all/8', 404],
+      ['/groups/platform/release-managers/members/all/7', 404],
+      ['/groups/no/such-group/members/all/8', 404],
+    ]);
+  });
+
+  it('answers group members only to the right token, and maps its outage like every call', async () => {
+    const raw = await fetch(`${server.url}/api/v4/groups/platform%2Frelease-managers/members/all/7`, { headers: { 'PRIVATE-TOKEN': server.token } });
+    const wrongToken = await fetch(`${server.url}/api/v4/groups/platform%2Frelease-managers/members/all/8`, { headers: { 'PRIVATE-TOKEN': 'nope' } });
+    server.fail({ status: 503, match: /\/groups\// });
+    const outage = await codeOf(api.groupMemberAccessLevel('platform/release-managers', 8));
+
+    expect([raw.status, await raw.json()]).toEqual([404, { message: '404 Not found' }]);
+    expect(wrongToken.status).toBe(401);
+    expect(outage).toBe('GITLAB_UNAVAILABLE');
   });
 
   it('finds users by username and by exact public email', async () => {

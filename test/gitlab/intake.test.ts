@@ -30,7 +30,9 @@ const USERS = {
   alice: { id: 8, username: 'alice' },
   bob: { id: 9, username: 'bob' },
   eve: { id: 10, username: 'eve' },
+  grace: { id: 11, username: 'grace' },
 };
+const RELEASE_MANAGERS = 'platform/release-managers';
 
 let gitlab: GitLabApiServer;
 let redis: Redis;
@@ -56,7 +58,9 @@ beforeAll(async () => {
       { projectId: PROJECT, userId: USERS.root.id, accessLevel: 40, inherited: true },
       { projectId: PROJECT, userId: USERS.alice.id, accessLevel: 40 },
       { projectId: PROJECT, userId: USERS.bob.id, accessLevel: 30 },
+      { projectId: PROJECT, userId: USERS.grace.id, accessLevel: 30 },
     ],
+    groups: [{ id: 70, path: RELEASE_MANAGERS, members: [{ userId: USERS.grace.id, accessLevel: 30 }] }],
   });
   const api = createGitLabClient({ url: gitlab.url, token: gitlab.token });
   redis = new Redis(url);
@@ -246,6 +250,68 @@ describe('comment commands', () => {
     await finished(await deliver(hook));
 
     expect(engine.commands.map((c) => [c.verb, c.releaseId, c.stepIndex])).toEqual([['retry', 'rel-failed', 2]]);
+  });
+});
+
+describe('comment commands with approvals.groups', () => {
+  const GROUP_ROUTE = 'GET /groups/:id/members/all/:user_id';
+  const groupPolicy = () => testDefinition({ approvals: { minAccessLevel: 'maintainer', users: [], groups: [RELEASE_MANAGERS], allowAuthor: false } });
+
+  it('lets a Developer who is in a listed group approve, after one group look-up', async () => {
+    engine.releases.push(testRelease({ id: 'rel-group', stepIndex: 1, state: 'awaiting-approval', definition: groupPolicy() }));
+    const { hook } = comment('/canary approve', USERS.grace);
+
+    await finished(await deliver(hook));
+
+    expect(engine.commands.map((c) => [c.verb, c.actor.username, c.releaseId])).toEqual([['approve', 'grace', 'rel-group']]);
+    expect(gitlab.callsTo(GROUP_ROUTE).map((c) => [c.path, c.status])).toEqual([[`/groups/${RELEASE_MANAGERS}/members/all/${USERS.grace.id}`, 200]]);
+  });
+
+  it('refuses a Developer who is not in the group, naming the rule and the group', async () => {
+    engine.releases.push(testRelease({ id: 'rel-group-refused', definition: groupPolicy() }));
+    const { note, hook } = comment('/canary approve', USERS.bob);
+
+    await finished(await deliver(hook));
+    const reply = await replyTo(note.discussionId, note.id);
+
+    expect(reply).toContain(`approvals.minAccessLevel: maintainer required, @bob has developer and is not in approvals.groups: ${RELEASE_MANAGERS}.`);
+    expect(engine.commands).toEqual([]);
+    expect(gitlab.callsTo(GROUP_ROUTE).map((c) => c.status)).toEqual([404]);
+  });
+
+  it('does not look the groups up for a Maintainer, nor for a non-member', async () => {
+    engine.releases.push(testRelease({ id: 'rel-group-maintainer', definition: groupPolicy() }));
+    const maintainer = comment('/canary approve', USERS.root);
+    await finished(await deliver(maintainer.hook));
+    const outsider = comment('/canary approve', USERS.eve);
+    await finished(await deliver(outsider.hook));
+    const refusal = await replyTo(outsider.note.discussionId, outsider.note.id);
+
+    expect(engine.commands.map((c) => [c.verb, c.actor.username])).toEqual([['approve', 'root']]);
+    expect(refusal).toContain('is not a member of the project');
+    expect(gitlab.callsTo('GET /projects/:id/members/all/:user_id')).toHaveLength(2);
+    expect(gitlab.callsTo(GROUP_ROUTE)).toEqual([]);
+  });
+
+  it('never approves while the group look-up fails: the job is retried and acts once GitLab answers', async () => {
+    engine.releases.push(testRelease({ id: 'rel-group-outage', definition: groupPolicy() }));
+    const { note, hook } = comment('/canary approve', USERS.grace);
+    gitlab.fail({ status: 500, match: /^GET \/groups\// });
+
+    const jobId = await deliver(hook);
+    const deadline = Date.now() + 10_000;
+    while (((await queue.getJob(jobId))?.attemptsMade ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('the intake job never attempted');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const duringOutage = { commands: [...engine.commands], notes: gitlab.notes(PROJECT, MR_IID).filter((n) => n.discussionId === note.discussionId).length };
+    gitlab.heal();
+    await finished(jobId);
+
+    expect(duringOutage).toEqual({ commands: [], notes: 1 });
+    expect(engine.commands.map((c) => [c.verb, c.actor.username])).toEqual([['approve', 'grace']]);
+    // Faulted calls are recorded without a route.
+    expect(gitlab.calls.filter((c) => c.path.startsWith('/groups/')).map((c) => [c.status, c.faulted])).toEqual([[500, true], [200, false]]);
   });
 });
 
