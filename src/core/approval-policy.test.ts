@@ -20,7 +20,7 @@ const rows: Row[] = [
   ['named user (any case, with @) approves as a developer', 'approve', { username: 'release-bob', accessLevel: 30 }, 'dev', {}, null],
   ['named user with @ in the policy', 'approve', { username: 'bob', accessLevel: 30 }, 'dev', { users: ['@bob'] }, null],
   ['group member approves', 'approve', { username: 'gina', accessLevel: 30, groups: ['platform/sre'] }, 'dev', {}, null],
-  ['subgroup member approves', 'approve', { username: 'gina', accessLevel: 30, groups: ['platform/sre/oncall'] }, 'dev', {}, null],
+  ['a subgroup member is not in the parent group', 'approve', { username: 'gina', accessLevel: 30, groups: ['platform/sre/oncall'] }, 'dev', {}, 'approvals.minAccessLevel'],
   ['sibling group does not count', 'approve', { username: 'gina', accessLevel: 30, groups: ['platform/sre-old'] }, 'dev', {}, 'approvals.minAccessLevel'],
   ['non-member is refused even when named', 'approve', { username: 'release-bob', accessLevel: null }, 'dev', {}, 'membership'],
   ['non-member cannot abort', 'abort', { username: 'eve', accessLevel: null }, undefined, {}, 'membership'],

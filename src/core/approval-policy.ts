@@ -49,11 +49,15 @@ function isNamedUser(policy: ApprovalPolicy, username: string): boolean {
   return policy.users.some((named) => normalizeUser(named) === user);
 }
 
-/** Membership of a subgroup counts as membership of its parent (GitLab inherits members downwards). */
+/**
+ * `groups` are the groups the actor belongs to, inherited membership included (GitLab's
+ * members/all). Inheritance runs from a parent group down to its subgroups, never upwards, so only
+ * an exact path match counts: a member of `platform/sre/oncall` is not thereby in `platform/sre`.
+ */
 function inNamedGroup(policy: ApprovalPolicy, groups: string[] | undefined): boolean {
   if (!groups || policy.groups.length === 0) return false;
-  const mine = groups.map(normalizeGroup);
-  return policy.groups.map(normalizeGroup).some((group) => mine.some((g) => g === group || g.startsWith(`${group}/`)));
+  const mine = new Set(groups.map(normalizeGroup));
+  return policy.groups.some((group) => mine.has(normalizeGroup(group)));
 }
 
 function refused(rule: string, message: string): AuthorizeResult {
