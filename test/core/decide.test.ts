@@ -110,15 +110,15 @@ const lifecycle: Row[] = [
   ['third pass → step 4 writes 25 %', analysing({ passed: 2, checks: 2 }), { type: 'gate-result', stepIndex: 2, check: check('pass') },
     { state: 'progressing', phase: 'traffic', stepIndex: 3, canary: 25, effects: [{ type: 'report', event: 'step-started' }, { type: 'set-traffic', traffic: weight(25) }] }],
   ['fail → rollback with the figure', analysing({ passed: 2, checks: 2 }), { type: 'gate-result', stepIndex: 2, check: check('fail', 70.1) },
-    { state: 'rolling-back', phase: 'traffic', canary: 0, reason: 'request-success-rate 70.1 % < 99 % at step 3 (setWeight 5)', effects: ROLLBACK }],
+    { state: 'rolling-back', phase: 'traffic', canary: 0, reason: 'request-success-rate 70.1 % < 99 % at step 3 (analysis, canary at 5 %)', effects: ROLLBACK }],
   ['inconclusive never promotes, even after enough passes', analysing({ passed: 2, inconclusive: 1, checks: 3 }), { type: 'gate-result', stepIndex: 2, check: check('inconclusive', null) },
     { state: 'progressing', phase: 'analysis', stepIndex: 2, effects: [{ type: 'schedule-tick', at: NOW + INTERVAL, key: key(2, 'check-4') }, { type: 'report', event: 'progress' }] }],
   ['inconclusive beyond inconclusiveLimit → rollback', analysing({ inconclusive: 3, checks: 3 }), { type: 'gate-result', stepIndex: 2, check: check('inconclusive', null) },
-    { state: 'rolling-back', reason: '4 inconclusive checks (inconclusiveLimit 3) at step 3 (setWeight 5): request-success-rate: success rate inconclusive', effects: ROLLBACK }],
+    { state: 'rolling-back', reason: '4 inconclusive checks (inconclusiveLimit 3) at step 3 (analysis, canary at 5 %): request-success-rate: success rate inconclusive', effects: ROLLBACK }],
   ['errors up to consecutiveErrorLimit → keep checking', analysing({ consecutiveErrors: 3, checks: 3 }), { type: 'gate-result', stepIndex: 2, check: check('error', null) },
     { state: 'progressing', phase: 'analysis', effects: [{ type: 'schedule-tick', at: NOW + INTERVAL, key: key(2, 'check-4') }, { type: 'report', event: 'progress' }] }],
   ['errors beyond consecutiveErrorLimit → rollback', analysing({ consecutiveErrors: 4, checks: 4 }), { type: 'gate-result', stepIndex: 2, check: check('error', null) },
-    { state: 'rolling-back', reason: '5 checks in a row could not be evaluated (consecutiveErrorLimit 4) at step 3 (setWeight 5): request-success-rate: success rate error', effects: ROLLBACK }],
+    { state: 'rolling-back', reason: '5 checks in a row could not be evaluated (consecutiveErrorLimit 4) at step 3 (analysis, canary at 5 %): request-success-rate: success rate error', effects: ROLLBACK }],
   ['a result for another step is ignored', analysing(), { type: 'gate-result', stepIndex: 6, check: check('fail') }, { state: 'progressing', phase: 'checking', effects: [] }],
   ['a duplicate result (no check in flight) is ignored', at('progressing', 'analysis', 2, { analysis: progress({ checks: 1, passed: 1 }), wakeAt: NOW + 5 }),
     { type: 'gate-result', stepIndex: 2, check: check('fail') }, { state: 'progressing', phase: 'analysis', effects: [] }],
@@ -156,7 +156,7 @@ const lifecycle: Row[] = [
 
 const interrupts: Row[] = [
   ['supersede mid-analysis → rollback, superseded', analysing({ passed: 1, checks: 1 }), { type: 'superseded', byReleaseId: 'rel-2', image: `${IMAGE}x` }, {
-    state: 'rolling-back', phase: 'traffic', canary: 0, reason: `superseded by release rel-2 (${IMAGE}x) at step 3 (setWeight 5)`, effects: ROLLBACK,
+    state: 'rolling-back', phase: 'traffic', canary: 0, reason: `superseded by release rel-2 (${IMAGE}x) at step 3 (analysis, canary at 5 %)`, effects: ROLLBACK,
   }],
   ['alert mid-step → rollback naming the alert', at('progressing', 'settle', 3),
     { type: 'alert', name: 'HighErrorRate', labels: { alertname: 'HighErrorRate', service: 'reviews', severity: 'critical' }, startsAt: '2026-11-25T12:00:00Z', fingerprint: 'f1' },

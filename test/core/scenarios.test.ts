@@ -55,7 +55,7 @@ describe('a canary release on a fake clock', () => {
     const end = driver.run();
 
     expect(end.state).toBe('rolled-back');
-    expect(end.reason).toBe('request-success-rate 70.1 % < 99 % at step 3 (setWeight 5)');
+    expect(end.reason).toBe('request-success-rate 70.1 % < 99 % at step 3 (analysis, canary at 5 %)');
     expect(driver.trafficWrites.map((t) => t.weights.canary)).toEqual([5, 0]);
     expect(driver.trafficWrites.at(-1)).toEqual(ALL_STABLE);
     expect(driver.scaleWrites).toEqual([0]);
@@ -73,7 +73,7 @@ describe('a canary release on a fake clock', () => {
 
     expect(end.state).toBe('rolled-back');
     expect(end.gates).toHaveLength(4);
-    expect(end.reason).toMatch(/^4 inconclusive checks \(inconclusiveLimit 3\) at step 2 \(setWeight 5\)/);
+    expect(end.reason).toMatch(/^4 inconclusive checks \(inconclusiveLimit 3\) at step 2 \(analysis, canary at 5 %\)/);
     expect(driver.events).not.toContain('report:promoting');
   });
 

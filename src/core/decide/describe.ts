@@ -29,15 +29,18 @@ export function describeStep(step: Step): string {
   }
 }
 
-/** `step 3 (setWeight 25)`: the step and the traffic step in force while it runs. */
+/**
+ * Where a release is, for reasons and replies: `step 4 (setWeight 25)` on a traffic step, else the
+ * step and the traffic in force, e.g. `step 3 (analysis, canary at 5 %)`.
+ */
 export function stepLocation(plan: PlannedStep[], index: number): string {
   const current = plan[index];
   if (!current) return `step ${index + 1}`;
-  for (let i = index; i >= 0; i -= 1) {
-    const step = plan[i]?.step;
-    if (step && (step.kind === 'setWeight' || step.kind === 'setMirror')) return `step ${index + 1} (${describeStep(step)})`;
-  }
-  return `step ${index + 1} (${describeStep(current.step)})`;
+  const action = describeStep(current.step);
+  if (current.step.kind === 'setWeight' || current.step.kind === 'setMirror') return `step ${index + 1} (${action})`;
+  const { weights, mirrorPercent } = current.traffic;
+  const traffic = mirrorPercent > 0 && weights.canary === 0 ? `mirror ${mirrorPercent} %` : `canary at ${weights.canary} %`;
+  return `step ${index + 1} (${action}, ${traffic})`;
 }
 
 export function who(actor: Actor): string {
