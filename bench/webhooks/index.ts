@@ -1,5 +1,6 @@
 // POST /webhooks/gitlab throughput and latency: the real route (token check, JSON parse, schema,
-// classification, Redis SET NX dedupe, BullMQ enqueue on a real redis-server) against a bare
+// classification, dedupe + enqueue into the intake inbox in one Redis round trip on a real
+// redis-server; the forwarder into BullMQ is not on the request path and not run here) against a bare
 // fastify route answering 202, both driven by autocannon in the same run with the same payload.
 // Each request carries a unique Idempotency-Key, so every one is deduplicated and enqueued for real.
 //

@@ -3,6 +3,7 @@
 
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+import { createIntakeInbox } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { buildApp } from '../../src/server/app.js';
 import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
@@ -25,16 +26,19 @@ async function main(): Promise<void> {
     // syscalls for the bot and for redis-server (measured: about 10 % less CPU per delivery on both).
     const redis = new Redis(redisUrl!, { enableAutoPipelining: true });
     const queue = createIntakeQueue({ connection: { url: redisUrl!, enableAutoPipelining: true }, prefix: 'bench' });
+    const inbox = createIntakeInbox({ redis, prefix: 'bench' });
     const app = await buildApp({
       logger: false,
-      routes: [gitlabWebhookRoute({ secret: BENCH_SECRET, definitions: [testDefinition()], botUsername: 'canarybot', queue, redis, dedupePrefix: 'bench:d:' })],
+      routes: [gitlabWebhookRoute({ secret: BENCH_SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: 'bench:d:' })],
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;
     close = async () => {
       await app.close();
-      process.send?.({ jobs: await queue.count() });
+      // Enqueued: the inbox (no forwarder runs here) plus the BullMQ queue behind it.
+      process.send?.({ jobs: (await inbox.depth()) + (await queue.count()) });
       await queue.obliterate({ force: true });
+      await redis.del(inbox.keys.inbox, inbox.keys.processing);
       await queue.close();
       redis.disconnect();
     };

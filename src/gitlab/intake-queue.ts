@@ -20,7 +20,9 @@ export function createIntakeQueue(options: IntakeQueueOptions): IntakeQueue {
       // A GitLab or engine outage is retried; the delivery itself was already answered with 202.
       attempts: 6,
       backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: 24 * 3600, count: 1000 },
+      // Completed jobs are kept a day: the intake forwarder adds at least once, and a second add of a
+      // kept job id is a no-op, so a replayed inbox item never becomes a second job.
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   });

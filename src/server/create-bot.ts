@@ -22,6 +22,8 @@ import { createPrometheusProvider } from '../gates/prometheus.js';
 import type { MetricProvider } from '../gates/query-outcome.js';
 import { createGitLabClient, type GitLabApi } from '../gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
+import { createIntakeForwarder, type IntakeForwarder } from '../gitlab/intake-forwarder.js';
+import { createIntakeInbox } from '../gitlab/intake-inbox.js';
 import { createIntakeQueue } from '../gitlab/intake-queue.js';
 import { createIntakeWorker } from '../gitlab/intake-worker.js';
 import type { IntakeJob } from '../gitlab/intake-job.js';
@@ -215,8 +217,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       signingSecret: config.gitlabWebhookSigningSecret,
       definitions,
       botUsername,
-      queue: intakeQueue,
-      redis,
+      inbox: createIntakeInbox({ redis, prefix }),
       dedupePrefix: `${prefix}:gitlab-delivery:`,
       metrics,
     }),
@@ -237,6 +238,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   }
 
   let intakeWorker: Worker<IntakeJob> | null = null;
+  let intakeForwarder: IntakeForwarder | null = null;
   let started = false;
   let closing: Promise<void> | null = null;
 
@@ -257,6 +259,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     };
     logger.info('shutting down');
     await step('http', () => app.close());
+    await step('gitlab intake forwarder', async () => intakeForwarder?.close());
     await step('gitlab intake worker', async () => intakeWorker?.close());
     await step('chat intake', async () => chat?.close());
     await step('engine', () => engine.close());
@@ -296,6 +299,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         publicUrl: config.publicUrl,
         logger: logger.child({ component: 'gitlab-intake' }),
       });
+      // Moves the webhook route's inbox into the intake queue.
+      intakeForwarder = createIntakeForwarder({ redis: connection, queue: intakeQueue, prefix, logger: logger.child({ component: 'gitlab-intake-forwarder' }) });
+      await intakeForwarder.start();
       logger.info({ definitions: definitions.map((d) => d.name), prefix }, 'workers started');
     },
     async listen() {

@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitLabClient } from '../../src/gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../../src/gitlab/gitlab-writeback.js';
+import { createIntakeForwarder, type IntakeForwarder } from '../../src/gitlab/intake-forwarder.js';
+import { createIntakeInbox } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { createIntakeWorker } from '../../src/gitlab/intake-worker.js';
 import type { IntakeJob } from '../../src/gitlab/intake-job.js';
@@ -31,6 +33,7 @@ const definition = testDefinition({ target: { ...testDefinition().target, settle
 let gitlab: GitLabApiServer;
 let redis: Redis;
 let queue: IntakeQueue;
+let forwarder: IntakeForwarder;
 let worker: Worker<IntakeJob>;
 let writeback: GitLabWriteback;
 let engine: Engine;
@@ -54,15 +57,18 @@ beforeAll(async () => {
   writeback.start();
   engine = await startTestEngine({ redisUrl: url, prefix: `${prefix}-engine`, ports: { ...fakePorts(), replier: writeback.replier }, definitions: [definition] });
   queue = createIntakeQueue({ connection: { url }, prefix });
+  forwarder = createIntakeForwarder({ redis, queue, prefix, blockSeconds: 0.2 });
+  await forwarder.start();
   worker = createIntakeWorker({ connection: { url }, prefix, engine, gitlab: api, replier: writeback.replier, definitions: [definition] });
   app = await buildApp({
     logger: false,
-    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [definition], botUsername: 'canarybot', queue, redis, dedupePrefix: `${prefix}:d:` })],
+    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [definition], botUsername: 'canarybot', inbox: createIntakeInbox({ redis, prefix }), dedupePrefix: `${prefix}:d:` })],
   });
 });
 
 afterAll(async () => {
   await app.close();
+  await forwarder.close();
   await worker.close();
   await engine.close();
   await writeback.close();

@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Definition } from '../../src/core/definition.js';
 import { createGitLabClient } from '../../src/gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../../src/gitlab/gitlab-writeback.js';
+import { createIntakeForwarder, type IntakeForwarder } from '../../src/gitlab/intake-forwarder.js';
+import { createIntakeInbox } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { createIntakeWorker } from '../../src/gitlab/intake-worker.js';
 import type { IntakeJob } from '../../src/gitlab/intake-job.js';
@@ -37,6 +39,7 @@ const RELEASE_MANAGERS = 'platform/release-managers';
 let gitlab: GitLabApiServer;
 let redis: Redis;
 let queue: IntakeQueue;
+let forwarder: IntakeForwarder;
 let worker: Worker<IntakeJob>;
 let writeback: GitLabWriteback;
 let app: FastifyInstance;
@@ -67,6 +70,8 @@ beforeAll(async () => {
   writeback = createGitLabWriteback({ api, redis, prefix, outbox: { pollMs: 20 } });
   writeback.start();
   queue = createIntakeQueue({ connection: { url }, prefix });
+  forwarder = createIntakeForwarder({ redis, queue, prefix, blockSeconds: 0.2 });
+  await forwarder.start();
   worker = createIntakeWorker({
     connection: { url },
     prefix,
@@ -78,12 +83,13 @@ beforeAll(async () => {
   });
   app = await buildApp({
     logger: false,
-    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => definitions, botUsername: 'canarybot', queue, redis, dedupePrefix: `${prefix}:d:` })],
+    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => definitions, botUsername: 'canarybot', inbox: createIntakeInbox({ redis, prefix }), dedupePrefix: `${prefix}:d:` })],
   });
 });
 
 afterAll(async () => {
   await app.close();
+  await forwarder.close();
   await worker.close();
   await writeback.close();
   await queue.obliterate({ force: true });

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIntakeInbox, type IntakeInbox } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { buildApp } from '../../src/server/app.js';
 import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
@@ -20,12 +21,14 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 
 let app: FastifyInstance;
 let queue: IntakeQueue;
+let inbox: IntakeInbox;
 let redis: Redis;
 
 beforeAll(async () => {
   const { url, prefix } = testRedis();
   redis = new Redis(url);
   queue = createIntakeQueue({ connection: { url }, prefix });
+  inbox = createIntakeInbox({ redis, prefix });
   app = await buildApp({
     logger: false,
     routes: [
@@ -34,8 +37,7 @@ beforeAll(async () => {
         signingSecret: `whsec_${Buffer.from('s'.repeat(32)).toString('base64')}`,
         definitions: [testDefinition()],
         botUsername: 'canarybot',
-        queue,
-        redis,
+        inbox,
         dedupePrefix: `${prefix}:d:`,
       }),
     ],
@@ -46,12 +48,14 @@ afterAll(async () => {
   await app.close();
   await queue.obliterate({ force: true });
   await queue.close();
+  await redis.del(inbox.keys.inbox, inbox.keys.processing);
   redis.disconnect();
 });
 
+/** What is enqueued: the inbox (no forwarder runs here) plus the BullMQ queue behind it. */
 async function jobCount(): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused');
-  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return Object.values(counts).reduce((sum, n) => sum + n, await inbox.depth());
 }
 
 /** Payloads the route would enqueue as they are. */

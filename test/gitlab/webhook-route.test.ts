@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIntakeInbox, type InboxItem, type IntakeInbox } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { signWebhook, signingKey } from '../../src/gitlab/verify-webhook-signature.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
+import { freePort } from '../support/free-port.js';
 import { testRedis } from '../support/redis.js';
 import { fixture, noteHook, testDefinition, type Payload } from './helpers.js';
 
@@ -16,6 +18,7 @@ const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 let app: FastifyInstance;
 let queue: IntakeQueue;
+let inbox: IntakeInbox;
 let redis: Redis;
 let metrics: Metrics;
 
@@ -23,6 +26,7 @@ beforeAll(async () => {
   const { url, prefix } = testRedis();
   redis = new Redis(url);
   queue = createIntakeQueue({ connection: { url }, prefix });
+  inbox = createIntakeInbox({ redis, prefix });
   metrics = createMetrics();
   app = await buildApp({
     logger: false,
@@ -32,8 +36,7 @@ beforeAll(async () => {
         signingSecret: SIGNING_SECRET,
         definitions: [testDefinition()],
         botUsername: 'canarybot',
-        queue,
-        redis,
+        inbox,
         dedupePrefix: `${prefix}:delivery:`,
         metrics,
         now: () => NOW,
@@ -46,11 +49,13 @@ afterAll(async () => {
   await app.close();
   await queue.obliterate({ force: true });
   await queue.close();
+  await redis.del(inbox.keys.inbox, inbox.keys.processing);
   redis.disconnect();
 });
 
 beforeEach(async () => {
   await queue.obliterate({ force: true });
+  await redis.del(inbox.keys.inbox, inbox.keys.processing);
 });
 
 function post(body: unknown, headers: Record<string, string> = {}) {
@@ -62,9 +67,15 @@ function post(body: unknown, headers: Record<string, string> = {}) {
   });
 }
 
+/** What is enqueued: the inbox (no forwarder runs here) plus the BullMQ queue behind it. */
 async function jobCount(): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return Object.values(counts).reduce((sum, n) => sum + n, await inbox.depth());
+}
+
+async function enqueued(id: string): Promise<InboxItem | undefined> {
+  const items = (await redis.lrange(inbox.keys.inbox, 0, -1)).map((raw) => JSON.parse(raw) as InboxItem);
+  return items.find((item) => item.id === id);
 }
 
 describe('POST /webhooks/gitlab: token', () => {
@@ -129,8 +140,9 @@ describe('POST /webhooks/gitlab: accepted', () => {
     expect(response.statusCode).toBe(202);
     const body = response.json();
     expect(body.accepted).toBe(true);
-    const job = await queue.getJob(body.job);
-    expect(job?.data).toEqual({
+    expect(body.job).toMatch(/^gl-[0-9a-f]{64}$/);
+    const job = await enqueued(body.job);
+    expect(job?.job).toEqual({
       kind: 'pipeline',
       project: { id: 1, path: 'gitlab-org/gitlab-test' },
       pipeline: { id: 31, url: 'http://example.com/gitlab-org/gitlab-test/-/pipelines/31' },
@@ -146,8 +158,8 @@ describe('POST /webhooks/gitlab: accepted', () => {
     const response = await post(noteHook('/canary abort  latency is up\n\nsee the dashboard', (h) => { h.object_attributes.discussion_id = 'd1'; }));
 
     expect(response.statusCode).toBe(202);
-    const job = await queue.getJob(response.json().job);
-    expect(job?.data).toEqual({
+    const job = await enqueued(response.json().job);
+    expect(job?.job).toEqual({
       kind: 'note',
       project: { id: 5, path: 'gitlab-org/gitlab-test' },
       note: { id: 1244, discussionId: 'd1', url: 'http://example.com/gitlab-org/gitlab-test/merge_requests/1#note_1244', firstLine: '/canary abort  latency is up' },
@@ -159,7 +171,7 @@ describe('POST /webhooks/gitlab: accepted', () => {
   it('watches a project by numeric id too', async () => {
     const byId = await buildApp({
       logger: false,
-      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => [testDefinition({ trigger: { ...testDefinition().trigger, project: 1 } })], botUsername: 'canarybot', queue, redis })],
+      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => [testDefinition({ trigger: { ...testDefinition().trigger, project: 1 } })], botUsername: 'canarybot', inbox })],
     });
 
     const response = await byId.inject({
@@ -295,7 +307,7 @@ describe('POST /webhooks/gitlab: Standard Webhooks signature', () => {
   it('leaves the signature alone when no signing secret is configured (the token suffices)', async () => {
     const unsigned = await buildApp({
       logger: false,
-      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', queue, redis })],
+      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox })],
     });
     const body = JSON.stringify(fixture('pipeline-success'));
 
@@ -316,6 +328,32 @@ describe('POST /webhooks/gitlab: Standard Webhooks signature', () => {
     const response = await post(body, signed(body, { at: NOW - 4 * 60_000 }));
 
     expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhooks/gitlab: Redis unavailable', () => {
+  it('answers 503, records nothing, and takes GitLab\'s retry as a new delivery', async () => {
+    const down = new Redis(await freePort(), '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    down.on('error', () => undefined);
+    const { prefix } = testRedis();
+    const route = (inbox: IntakeInbox) => gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: `${prefix}:delivery:`, metrics });
+    const unavailable = await buildApp({ logger: false, routes: [route(createIntakeInbox({ redis: down, prefix }))] });
+    const available = await buildApp({ logger: false, routes: [route(inbox)] });
+    const id = randomUUID();
+    const deliver = (target: FastifyInstance) =>
+      target.inject({ method: 'POST', url: '/webhooks/gitlab', headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': id }, payload: fixture('pipeline-success') });
+    const before = (await metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'unavailable')?.value ?? 0;
+
+    const first = await deliver(unavailable);
+    const retry = await deliver(available);
+    await unavailable.close();
+    await available.close();
+    down.disconnect();
+
+    expect(first.statusCode).toBe(503);
+    expect(retry.statusCode).toBe(202);
+    expect(await jobCount()).toBe(1);
+    expect((await metrics.webhookDeliveries.get()).values.find((v) => v.labels.outcome === 'unavailable')?.value).toBe(before + 1);
   });
 });
 

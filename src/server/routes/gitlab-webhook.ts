@@ -1,13 +1,13 @@
 // POST /webhooks/gitlab: verify (token before the body is read, then the optional Standard Webhooks
-// signature over the raw bytes), classify, deduplicate, enqueue, answer. Nothing slow happens here:
-// no GitLab call; the intake worker does the rest.
+// signature over the raw bytes), classify, deduplicate and enqueue in one Redis round trip (the intake
+// inbox), answer. Nothing slow happens here: no GitLab call, no BullMQ call; the intake forwarder moves
+// the inbox into the `gitlab-intake` queue and the intake worker does the rest.
 
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Definition } from '../../core/definition.js';
 import { classifyDelivery } from '../../gitlab/classify-delivery.js';
-import type { IntakeQueue } from '../../gitlab/intake-queue.js';
+import { intakeJobId, type IntakeInbox } from '../../gitlab/intake-inbox.js';
 import { tokenMatches } from '../../gitlab/token-matches.js';
 import { SIGNATURE_TOLERANCE_MS, signingKey, verifyWebhookSignature } from '../../gitlab/verify-webhook-signature.js';
 import type { Metrics } from '../../metrics.js';
@@ -22,10 +22,8 @@ export interface GitLabWebhookRouteOptions {
   definitions: readonly Definition[] | (() => readonly Definition[]);
   /** The bot's GitLab username (from GET /user at start): its own notes are ignored. */
   botUsername: string;
-  /** The `gitlab-intake` queue (createIntakeQueue). */
-  queue: IntakeQueue;
-  /** Redis for the delivery dedupe keys (SET NX EX); `enableAutoPipelining` batches concurrent deliveries' commands. */
-  redis: Redis;
+  /** The inbox of the `gitlab-intake` queue (createIntakeInbox): dedupe key and job in one round trip. */
+  inbox: IntakeInbox;
   /** Prefix of the delivery dedupe keys (default `canarybot:gitlab-delivery:`). */
   dedupePrefix?: string;
   /** How long a delivery id is remembered (default 24 h). */
@@ -98,29 +96,24 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
     }
 
     const deliveryId = header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey;
-    const dedupeKey = dedupePrefix + createHash('sha256').update(deliveryId).digest('hex');
+    const hash = createHash('sha256').update(deliveryId).digest('hex');
+    let fresh: boolean;
     try {
-      const redis = options.redis;
-      const fresh = await redis.set(dedupeKey, '1', 'EX', ttl, 'NX');
-      if (fresh === null) {
-        record(result.event, 'duplicate');
-        return reply.code(200).send({ ignored: 'duplicate delivery' });
-      }
-      try {
-        const job = await options.queue.add(result.job.kind, result.job);
-        record(result.event, 'accepted');
-        request.log.info({ event: result.event, job: job.id }, 'gitlab webhook accepted');
-        return reply.code(202).send({ accepted: true, job: job.id });
-      } catch (error) {
-        // Forget the delivery so GitLab's retry is not taken for a duplicate.
-        await redis.del(dedupeKey).catch(() => undefined);
-        throw error;
-      }
+      fresh = await options.inbox.accept(dedupePrefix + hash, ttl, { id: intakeJobId(hash), job: result.job });
     } catch (error) {
+      // Nothing was recorded (the script is atomic), so GitLab's retry is not taken for a duplicate.
       record(result.event, 'unavailable');
       request.log.error({ err: error }, 'gitlab webhook not enqueued: redis unavailable');
       return reply.code(503).send({ error: 'queue unavailable, retry later' });
     }
+    if (!fresh) {
+      record(result.event, 'duplicate');
+      return reply.code(200).send({ ignored: 'duplicate delivery' });
+    }
+    const job = intakeJobId(hash);
+    record(result.event, 'accepted');
+    request.log.info({ event: result.event, job }, 'gitlab webhook accepted');
+    return reply.code(202).send({ accepted: true, job });
   };
 
   return (app) => {
