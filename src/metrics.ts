@@ -44,6 +44,6 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       labelNames: ['source', 'event', 'outcome'],
       registers,
     }),
-    queueDepth: new Gauge({ name: 'canarybot_queue_jobs', help: 'Jobs in the engine queue by state.', labelNames: ['queue', 'state'], registers }),
+    queueDepth: new Gauge({ name: 'canarybot_queue_jobs', help: 'Jobs in the engine and intake queues by state (state inbox: accepted webhooks not yet queued).', labelNames: ['queue', 'state'], registers }),
   };
 }

@@ -190,6 +190,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const intakeQueue = createIntakeQueue({ connection, prefix });
+  const inbox = createIntakeInbox({ redis, prefix });
   const chat: ChatCommands | null =
     config.slackSigningSecret || config.mattermostToken
       ? await createChatCommands({
@@ -210,14 +211,14 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const routes: RouteModule[] = [
     deliveryLogs(),
     readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions) }),
-    metricsRoute({ metrics, refresh: () => refreshQueueDepth(metrics, engineQueueCounts, intakeQueue) }),
+    metricsRoute({ metrics, refresh: () => refreshQueueDepth(metrics, engineQueueCounts, intakeQueue, inbox) }),
     releasesRoutes({ reader: engine }),
     gitlabWebhookRoute({
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
       definitions,
       botUsername,
-      inbox: createIntakeInbox({ redis, prefix }),
+      inbox,
       dedupePrefix: `${prefix}:gitlab-delivery:`,
       metrics,
     }),
@@ -358,8 +359,15 @@ async function refreshQueueDepth(
   metrics: Metrics,
   engineCounts: () => Promise<Record<string, number>>,
   intakeQueue: { name: string; getJobCounts(...states: string[]): Promise<Record<string, number>> },
+  inbox: { depth(): Promise<number> },
 ): Promise<void> {
-  const [engine, intake] = await Promise.all([engineCounts(), intakeQueue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed')]);
+  const [engine, intake, inboxDepth] = await Promise.all([
+    engineCounts(),
+    intakeQueue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed'),
+    inbox.depth(),
+  ]);
   for (const [state, count] of Object.entries(engine)) metrics.queueDepth.set({ queue: QUEUE_NAME, state }, count);
   for (const [state, count] of Object.entries(intake)) metrics.queueDepth.set({ queue: intakeQueue.name, state }, count);
+  // Deliveries accepted by the webhook route and not yet moved into the intake queue.
+  metrics.queueDepth.set({ queue: intakeQueue.name, state: 'inbox' }, inboxDepth);
 }
