@@ -20,13 +20,14 @@ describe('GitLab hook schemas', () => {
     ['pipeline', pipelineHookSchema, 'pipeline-success'],
     ['merge request', mergeRequestHookSchema, 'mr-merged'],
     ['note', noteHookSchema, 'note-on-mr'],
-  ] as const)('accepts the documented %s hook and keeps the fields it does not describe', (_name, schema, file) => {
+  ] as const)('accepts the documented %s hook and keeps only the fields it describes', (_name, schema, file) => {
     const payload = load(file);
 
     const parsed = schema.parse(payload) as Record<string, unknown>;
 
     expect(parsed.object_kind).toBe(payload.object_kind);
-    expect(Object.keys(parsed).sort()).toEqual(Object.keys(payload).sort());
+    expect(Object.keys(parsed).every((key) => key in payload)).toBe(true);
+    expect(Object.keys(parsed).length).toBeLessThan(Object.keys(payload).length);
   });
 
   it('reads what the pipeline mapping needs', () => {
