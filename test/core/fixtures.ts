@@ -4,6 +4,7 @@ import { createRelease } from '../../src/core/create-release.js';
 import type { Definition, Step, Strategy } from '../../src/core/definition.js';
 import type { CheckResult, Verdict } from '../../src/core/gate.js';
 import type { Actor, Release } from '../../src/core/release.js';
+import { reviewsAnalysis, reviewsDefinition, reviewsTarget } from '../support/release-fixture.js';
 
 export const SETTLE = 5_000;
 export const INTERVAL = 30_000;
@@ -12,35 +13,13 @@ export const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 export function definition(strategy: Partial<Strategy> & { steps: Step[] } = { steps: [] }, overrides: Partial<Definition> = {}): Definition {
   const fullStrategy = { kind: 'canary', ...strategy } as Strategy;
-  return {
-    name: 'reviews',
-    trigger: { project: 'bookinfo/reviews', branch: 'main', image: 'registry.example.com/bookinfo/reviews', tag: { kind: 'short-sha' } },
-    target: {
-      clusters: ['default'],
-      namespace: 'bookinfo',
-      virtualService: 'reviews',
-      host: 'reviews',
-      stable: { subset: 'stable', deployment: 'reviews-primary', container: 'reviews' },
-      canary: { subset: 'canary', deployment: 'reviews-canary', container: 'reviews' },
-      settleMs: SETTLE,
-      readinessDeadlineMs: READINESS,
-    },
+  return reviewsDefinition({
+    target: reviewsTarget({ settleMs: SETTLE, readinessDeadlineMs: READINESS }),
     strategy: fullStrategy,
-    analysis: {
-      intervalMs: INTERVAL,
-      windowMs: 60_000,
-      count: 3,
-      failureLimit: 0,
-      inconclusiveLimit: 3,
-      consecutiveErrorLimit: 4,
-      minRequests: 20,
-      metrics: [{ name: 'request-success-rate', min: 99 }, { name: 'request-duration-p99', max: 500 }],
-    },
+    analysis: reviewsAnalysis({ intervalMs: INTERVAL }),
     alerts: [{ kind: 'alertmanager', matchers: [{ name: 'service', op: '=', value: 'reviews' }] }],
-    approvals: { minAccessLevel: 'maintainer', users: [], groups: [], allowAuthor: false },
-    notify: {},
     ...overrides,
-  };
+  });
 }
 
 /** The DESIGN §4 example: 5 % → pause → analysis → 25 % → approval → 50 % → analysis → 100 %. */

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Definition } from '../../src/core/definition.js';
+import { reviewsAnalysis, reviewsDefinition } from '../support/release-fixture.js';
 
 /** A hook payload as the tests mutate it: deliberately loose, since tests break its shape on purpose. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,35 +17,12 @@ export function fixture(name: 'pipeline-success' | 'note-on-mr' | 'mr-merged' | 
 
 /** The documented payloads come from `gitlab-org/gitlab-test` on branch `master`. */
 export function testDefinition(overrides: Partial<Definition> = {}): Definition {
-  return {
-    name: 'reviews',
+  return reviewsDefinition({
     trigger: { project: 'gitlab-org/gitlab-test', branch: 'master', image: 'registry.example.com/bookinfo/reviews', tag: { kind: 'short-sha' } },
-    target: {
-      clusters: ['default'],
-      namespace: 'bookinfo',
-      virtualService: 'reviews',
-      host: 'reviews',
-      stable: { subset: 'stable', deployment: 'reviews-primary', container: 'reviews' },
-      canary: { subset: 'canary', deployment: 'reviews-canary', container: 'reviews' },
-      settleMs: 5000,
-      readinessDeadlineMs: 600_000,
-    },
     strategy: { kind: 'canary', steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'approval' }, { kind: 'setWeight', weight: 100 }] },
-    analysis: {
-      intervalMs: 30_000,
-      windowMs: 60_000,
-      count: 3,
-      failureLimit: 0,
-      inconclusiveLimit: 3,
-      consecutiveErrorLimit: 4,
-      minRequests: 20,
-      metrics: [{ name: 'request-success-rate', min: 99 }],
-    },
-    alerts: [],
-    approvals: { minAccessLevel: 'maintainer', users: [], groups: [], allowAuthor: false },
-    notify: {},
+    analysis: reviewsAnalysis({ metrics: [{ name: 'request-success-rate', min: 99 }] }),
     ...overrides,
-  };
+  });
 }
 
 /** A note hook for the documented MR, with the given text as the note. */

@@ -3,6 +3,7 @@
 import { isLive, type Release, type ReleaseTrigger } from '../../src/core/release.js';
 import { ALL_STABLE } from '../../src/core/traffic.js';
 import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from '../../src/engine/api.js';
+import { releaseRecord } from '../support/release-fixture.js';
 import { testDefinition } from './helpers.js';
 
 export class RecordingEngine implements ReleaseEngine {
@@ -46,39 +47,22 @@ export class RecordingEngine implements ReleaseEngine {
 
 export function testRelease(change: Partial<Release> = {}): Release {
   const definition = testDefinition();
-  return {
-    id: 'rel-1',
+  return releaseRecord({
     definition,
     service: definition.name,
     namespace: definition.target.namespace,
-    cluster: 'default',
-    clusterIndex: 0,
     image: 'registry.example.com/bookinfo/reviews:bcbb5ec3',
     sha: 'bcbb5ec396a2c0f828686f14fac9b80b780504f2',
     ref: 'master',
     pipeline: { id: 31 },
     mr: { projectId: 5, iid: 1 },
-    triggeredBy: null,
     state: 'awaiting-approval',
     phase: 'waiting',
     stepIndex: 1,
-    stepStartedAt: 0,
-    deadlineAt: null,
-    trafficChangedAt: null,
     weights: { stable: 90, canary: 10 },
     traffic: { ...ALL_STABLE, weights: { stable: 90, canary: 10 } },
-    analysis: null,
-    approvals: [],
-    rollbackOutcome: null,
-    reason: null,
-    gates: [],
-    audit: [],
-    timeline: [],
-    attempt: 1,
-    version: 1,
     createdAt: 1,
     updatedAt: 1,
-    endedAt: null,
     ...change,
-  };
+  });
 }
