@@ -48,7 +48,8 @@ export async function startLocalRedis(binary = 'redis-server'): Promise<LocalRed
   return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
@@ -60,7 +61,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(port: number, exited: () => boolean): Promise<void> {
+/** Resolves once a redis-server answers PING on the port; rejects after 10 s or when `exited()` says it died. */
+export async function waitForPing(port: number, exited: () => boolean = () => false): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (exited()) throw new Error(`redis-server exited before answering on port ${port}`);

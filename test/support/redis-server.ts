@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { freePort, waitForPing } from '../../src/demo/start-redis.js';
 
 /** A real redis-server on a free port, nothing persisted, for one test run (or one test). */
 export interface RedisServer {
@@ -65,22 +64,4 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     halt: stop,
     start: launch,
   };
-}
-
-async function waitForPing(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}`, { cause: error });
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      client.disconnect();
-    }
-  }
 }
