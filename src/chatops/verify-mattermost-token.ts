@@ -1,4 +1,4 @@
-import { constantTimeEqual } from './constant-time-equal.js';
+import { secretsEqual } from '../secrets/secrets-equal.js';
 
 /**
  * Mattermost sends the slash command's token both as `Authorization: Token <t>` and as the `token`
@@ -9,5 +9,5 @@ export function verifyMattermostToken(expected: string, authorization: string | 
   const fromHeader = /^Token\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   const presented = fromHeader ?? (typeof bodyToken === 'string' ? bodyToken : undefined);
   if (!presented) return false;
-  return constantTimeEqual(presented, expected);
+  return secretsEqual(presented, expected);
 }

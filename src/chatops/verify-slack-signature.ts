@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from './constant-time-equal.js';
+import { secretsEqual } from '../secrets/secrets-equal.js';
 
 /** Slack refuses requests older than five minutes; so do we (replay protection). */
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
@@ -25,7 +25,7 @@ export function verifySlackSignature(input: SlackSignatureInput): SignatureVerdi
   const ageSeconds = Math.abs(input.now / 1000 - Number(timestamp));
   if (ageSeconds > SLACK_MAX_AGE_SECONDS) return { ok: false, reason: 'stale' };
   const expected = slackSignature(input.signingSecret, timestamp, rawBody);
-  return constantTimeEqual(signature, expected) ? { ok: true } : { ok: false, reason: 'mismatch' };
+  return secretsEqual(signature, expected) ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
 /** The `X-Slack-Signature` value Slack would send for this body. */

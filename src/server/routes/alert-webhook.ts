@@ -4,7 +4,8 @@ import { BUILTIN_ALERT_PRESETS, type AlertPreset } from '../../gates/alert-prese
 import { mapAlertPayload } from '../../gates/map-alert-payload.js';
 import type { Metrics } from '../../metrics.js';
 import type { RouteModule } from '../app.js';
-import { bearerToken, secretsEqual } from './bearer-secret.js';
+import { secretsEqual } from '../../secrets/secrets-equal.js';
+import { bearerToken } from './bearer-token.js';
 import { dispatchAlerts } from './dispatch-alerts.js';
 
 export interface AlertWebhookOptions {

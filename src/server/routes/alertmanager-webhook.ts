@@ -4,7 +4,8 @@ import type { Metrics } from '../../metrics.js';
 import type { RouteModule } from '../app.js';
 import { labelFingerprint } from '../../gates/alert-fingerprint.js';
 import { alertmanagerWebhookPayload } from './alertmanager-webhook-schema.js';
-import { bearerToken, secretsEqual } from './bearer-secret.js';
+import { secretsEqual } from '../../secrets/secrets-equal.js';
+import { bearerToken } from './bearer-token.js';
 import { dispatchAlerts } from './dispatch-alerts.js';
 
 export interface AlertmanagerWebhookOptions {
