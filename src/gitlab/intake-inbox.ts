@@ -1,6 +1,7 @@
 // The inbox in front of the `gitlab-intake` queue: the webhook route deduplicates a delivery and
-// enqueues it in ONE Redis round trip (a Lua script: SET NX EX, then RPUSH only when fresh); the
-// intake forwarder moves the inbox into BullMQ with a deterministic job id.
+// enqueues it in ONE Redis round trip (a Lua script: dedupe keys checked, fresh items pushed, keys
+// set), shared by the deliveries of one event-loop turn; the intake forwarder moves the inbox into
+// BullMQ with a deterministic job id.
 
 import type { Redis } from 'ioredis';
 import type { IntakeJob } from './intake-job.js';
@@ -30,21 +31,51 @@ export function intakeJobId(deliveryHash: string): string {
   return `gl-${deliveryHash}`;
 }
 
-// KEYS[1] dedupe key, KEYS[2] inbox; ARGV[1] ttl seconds, ARGV[2] item. 1 = accepted, 0 = duplicate.
-const ACCEPT = `
-if redis.call('SET', KEYS[1], '1', 'EX', ARGV[1], 'NX') then
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-  return 1
+// KEYS[1..n] dedupe keys of n deliveries, KEYS[n+1] the inbox; ARGV[2i-1] ttl seconds and ARGV[2i]
+// item of delivery i. Returns one flag per delivery: 1 accepted, 0 duplicate (seen before, or earlier
+// in the same batch). Reads first, then ONE push of the fresh items, then their dedupe keys: a failing
+// write never leaves a dedupe key without its item (the forwarder's job ids absorb the opposite case).
+const ACCEPT_BATCH = `
+local n = #KEYS - 1
+local fresh, items, seen = {}, {}, {}
+for i = 1, n do
+  if seen[KEYS[i]] or redis.call('EXISTS', KEYS[i]) == 1 then
+    fresh[i] = 0
+  else
+    seen[KEYS[i]] = true
+    fresh[i] = 1
+    items[#items + 1] = ARGV[2 * i]
+  end
 end
-return 0`;
+if #items > 0 then
+  redis.call('RPUSH', KEYS[n + 1], unpack(items))
+  for i = 1, n do
+    if fresh[i] == 1 then redis.call('SET', KEYS[i], '1', 'EX', ARGV[2 * i - 1]) end
+  end
+end
+return fresh`;
 
-const COMMAND = 'canarybotIntakeAccept';
+const COMMAND = 'canarybotIntakeAcceptBatch';
 
-type WithAccept = Redis & { [COMMAND](dedupeKey: string, inbox: string, ttl: number, item: string): Promise<number> };
+type WithAccept = Redis & { [COMMAND](numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
+
+/**
+ * Options for the inbox's own Redis connection. The webhook route awaits it, so while Redis is away
+ * a call fails after one reconnection attempt or 2 s instead of waiting for Redis to return: GitLab
+ * gets a 503 at once and retries, rather than holding a connection until its own timeout.
+ */
+export const INBOX_REDIS_OPTIONS = { maxRetriesPerRequest: 1, commandTimeout: 2_000 } as const;
+
+/** Deliveries per script call at most: bounds how long one call holds Redis and Lua's unpack(). */
+export const MAX_ACCEPT_BATCH = 128;
 
 export interface IntakeInbox {
   readonly keys: IntakeInboxKeys;
-  /** Records the delivery and enqueues its item unless the delivery was seen: true when fresh. */
+  /**
+   * Records the delivery and enqueues its item unless the delivery was seen: true when fresh.
+   * Concurrent deliveries share one Redis call (one round trip, one script run): those of the same
+   * event-loop turn, and those that arrive while the previous call is in flight.
+   */
   accept(dedupeKey: string, ttlSeconds: number, item: InboxItem): Promise<boolean>;
   /** Items waiting in the inbox plus those being forwarded. */
   depth(): Promise<number>;
@@ -56,14 +87,59 @@ export interface IntakeInboxOptions {
   prefix?: string;
 }
 
+interface PendingAccept {
+  dedupeKey: string;
+  ttlSeconds: number;
+  item: string;
+  resolve(fresh: boolean): void;
+  reject(error: unknown): void;
+}
+
 export function createIntakeInbox(options: IntakeInboxOptions): IntakeInbox {
   const keys = intakeInboxKeys(options.prefix);
   const redis = options.redis as WithAccept;
-  if (typeof redis[COMMAND] !== 'function') redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: ACCEPT });
+  if (typeof redis[COMMAND] !== 'function') redis.defineCommand(COMMAND, { lua: ACCEPT_BATCH });
+  const pending: PendingAccept[] = [];
+  let inFlight = false;
+  let flushScheduled = false;
+
+  // Group commit: at most one script call in flight. Deliveries that arrive while it runs wait for
+  // it and then go together in the next call, so the batch grows with the load (fewer round trips,
+  // which cost Redis and this process more than the commands themselves) and a lone delivery at
+  // low load still leaves at the end of its event-loop turn.
+  const flush = (): void => {
+    flushScheduled = false;
+    if (inFlight || pending.length === 0) return;
+    const batch = pending.splice(0, MAX_ACCEPT_BATCH);
+    inFlight = true;
+    const args: (string | number)[] = batch.map((p) => p.dedupeKey);
+    args.push(keys.inbox);
+    for (const p of batch) args.push(p.ttlSeconds, p.item);
+    redis[COMMAND](batch.length + 1, ...args)
+      .then(
+        (flags) => batch.forEach((p, i) => p.resolve(flags[i] === 1)),
+        (error: unknown) => batch.forEach((p) => p.reject(error)),
+      )
+      .finally(() => {
+        inFlight = false;
+        flush();
+      });
+  };
+  const scheduleFlush = (): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  };
+
   return {
     keys,
-    async accept(dedupeKey, ttlSeconds, item) {
-      return (await redis[COMMAND](dedupeKey, keys.inbox, ttlSeconds, JSON.stringify(item))) === 1;
+    accept(dedupeKey, ttlSeconds, item) {
+      return new Promise<boolean>((resolve, reject) => {
+        pending.push({ dedupeKey, ttlSeconds, item: JSON.stringify(item), resolve, reject });
+        // setImmediate runs after the I/O callbacks of this loop turn: every delivery parsed in it
+        // joins the batch.
+        scheduleFlush();
+      });
     },
     async depth() {
       const [waiting, processing] = await Promise.all([redis.llen(keys.inbox), redis.llen(keys.processing)]);

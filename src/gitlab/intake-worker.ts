@@ -34,20 +34,24 @@ export interface IntakeWorkerOptions extends IntakeDeps {
 export type IntakeOutcome = PipelineOutcome | NoteOutcome;
 
 /** Processes one intake job; `lastAttempt` lets a pipeline go ahead without its MR when GitLab stays down. */
-export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean) => Promise<IntakeOutcome> {
+export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean, jobId?: string) => Promise<IntakeOutcome> {
   const definitions = typeof deps.definitions === 'function' ? deps.definitions : () => deps.definitions as readonly Definition[];
-  return async (job, lastAttempt) => {
-    const logger = deps.logger?.child({ intake: job.kind, project: job.project.path });
+  return async (job, lastAttempt, jobId) => {
+    // The job id is the one the webhook route answered with, so a delivery can be followed from
+    // GitLab's "Recent events" to this line.
+    const logger = deps.logger?.child({ intake: job.kind, project: job.project.path, ...(jobId ? { job: jobId } : {}) });
     if (job.kind === 'pipeline') {
       return handlePipeline(job, { engine: deps.engine, gitlab: deps.gitlab, definitions, ...(logger ? { logger } : {}) }, lastAttempt);
     }
-    return handleNote(job, {
+    const outcome = await handleNote(job, {
       engine: deps.engine,
       gitlab: deps.gitlab,
       replier: deps.replier,
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       ...(logger ? { logger } : {}),
     });
+    logger?.info({ note: job.note.id, mrIid: job.mr.iid, outcome: outcome.kind }, 'note intake done');
+    return outcome;
   };
 }
 
@@ -57,7 +61,7 @@ export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJ
     INTAKE_QUEUE_NAME,
     async (job: Job<IntakeJob, IntakeOutcome>) => {
       const attempts = job.opts.attempts ?? 1;
-      return process(job.data, job.attemptsMade + 1 >= attempts);
+      return process(job.data, job.attemptsMade + 1 >= attempts, job.id);
     },
     {
       connection: options.connection,

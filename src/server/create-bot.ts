@@ -23,7 +23,7 @@ import type { MetricProvider } from '../gates/query-outcome.js';
 import { createGitLabClient, type GitLabApi } from '../gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
 import { createIntakeForwarder, type IntakeForwarder } from '../gitlab/intake-forwarder.js';
-import { createIntakeInbox } from '../gitlab/intake-inbox.js';
+import { createIntakeInbox, INBOX_REDIS_OPTIONS } from '../gitlab/intake-inbox.js';
 import { createIntakeQueue } from '../gitlab/intake-queue.js';
 import { createIntakeWorker } from '../gitlab/intake-worker.js';
 import type { IntakeJob } from '../gitlab/intake-job.js';
@@ -190,7 +190,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const intakeQueue = createIntakeQueue({ connection, prefix });
-  const inbox = createIntakeInbox({ redis, prefix });
+  const inboxRedis = new Redis(config.redisUrl, INBOX_REDIS_OPTIONS);
+  inboxRedis.on('error', () => undefined);
+  const inbox = createIntakeInbox({ redis: inboxRedis, prefix });
   const chat: ChatCommands | null =
     config.slackSigningSecret || config.mattermostToken
       ? await createChatCommands({
@@ -271,6 +273,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await engineQueue.close();
     });
     await step('redis', async () => {
+      await inboxRedis.quit().catch(() => inboxRedis.disconnect());
       await redis.quit().catch(() => redis.disconnect());
       await connection.quit().catch(() => connection.disconnect());
       probe.disconnect();

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Definition } from '../../core/definition.js';
 import { classifyDelivery } from '../../gitlab/classify-delivery.js';
 import { intakeJobId, type IntakeInbox } from '../../gitlab/intake-inbox.js';
-import { tokenMatches } from '../../gitlab/token-matches.js';
+import { secretChecker } from '../../secrets/secrets-equal.js';
 import { SIGNATURE_TOLERANCE_MS, signingKey, verifyWebhookSignature } from '../../gitlab/verify-webhook-signature.js';
 import type { Metrics } from '../../metrics.js';
 import type { RouteModule } from '../app.js';
@@ -34,6 +34,12 @@ export interface GitLabWebhookRouteOptions {
   signatureToleranceMs?: number;
 }
 
+const ACCEPTED_RESPONSE = {
+  type: 'object',
+  properties: { accepted: { type: 'boolean' }, job: { type: 'string' } },
+  required: ['accepted', 'job'],
+} as const;
+
 type Outcome = 'accepted' | 'ignored' | 'duplicate' | 'refused' | 'invalid' | 'unavailable';
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -56,8 +62,9 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
     options.metrics?.webhookDeliveries.inc({ source: 'gitlab', event, outcome });
   };
 
+  const tokenIsValid = secretChecker(options.secret);
   const checkToken = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (tokenMatches(header(request, 'x-gitlab-token'), options.secret)) return undefined;
+    if (tokenIsValid(header(request, 'x-gitlab-token'))) return undefined;
     record('unknown', 'refused');
     request.log.warn({ ip: request.ip }, 'gitlab webhook refused: token');
     return reply.code(401).send({ error: 'invalid or missing X-Gitlab-Token' });
@@ -97,11 +104,13 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
 
     const deliveryId = header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey;
     const hash = createHash('sha256').update(deliveryId).digest('hex');
+    const job = intakeJobId(hash);
     let fresh: boolean;
     try {
-      fresh = await options.inbox.accept(dedupePrefix + hash, ttl, { id: intakeJobId(hash), job: result.job });
+      fresh = await options.inbox.accept(dedupePrefix + hash, ttl, { id: job, job: result.job });
     } catch (error) {
-      // Nothing was recorded (the script is atomic), so GitLab's retry is not taken for a duplicate.
+      // A failed call marks no delivery as seen (the inbox script pushes before it marks), so
+      // GitLab's retry is not taken for a duplicate.
       record(result.event, 'unavailable');
       request.log.error({ err: error }, 'gitlab webhook not enqueued: redis unavailable');
       return reply.code(503).send({ error: 'queue unavailable, retry later' });
@@ -110,14 +119,17 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
       record(result.event, 'duplicate');
       return reply.code(200).send({ ignored: 'duplicate delivery' });
     }
-    const job = intakeJobId(hash);
     record(result.event, 'accepted');
-    request.log.info({ event: result.event, job }, 'gitlab webhook accepted');
+    // Debug, not info: this is the hot path, and every accepted delivery is counted in
+    // canarybot_webhook_deliveries_total and logged at info under the same job id once processed.
+    request.log.debug({ event: result.event, job }, 'gitlab webhook accepted');
     return reply.code(202).send({ accepted: true, job });
   };
 
   return (app) => {
     app.post('/webhooks/gitlab', {
+      // A compiled serializer for the hot answer; the others are rare and go through JSON.stringify.
+      schema: { response: { 202: ACCEPTED_RESPONSE } },
       onRequest: checkToken,
       // Parser errors (malformed JSON 400, body too large 413) never reach the handler.
       onError: async (_request, reply) => {
