@@ -97,7 +97,7 @@ describe('secrets from files', () => {
     expect(loadConfig({ GITLAB_TOKEN_FILE: token }).gitlabToken).toBe('glpat-from-file');
   });
 
-  it.each(['GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_SIGNING_SECRET', 'ALERT_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET', 'MATTERMOST_TOKEN'])(
+  it.each(['GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_SIGNING_SECRET', 'ALERT_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'MATTERMOST_TOKEN'])(
     '%s_FILE works and both set is an error',
     (name) => {
       const path = file(name, `value-of-${name}\n`);
@@ -142,10 +142,12 @@ describe('secretValues', () => {
       GITLAB_WEBHOOK_SIGNING_SECRET: 'sign',
       ALERT_WEBHOOK_SECRET: 'alert',
       SLACK_SIGNING_SECRET: 'slack',
+      SLACK_BOT_TOKEN: 'xoxb',
       MATTERMOST_TOKEN: 'mm',
+      PUBLIC_URL: 'https://canarybot.example.com',
     });
 
-    expect(secretValues(config).sort()).toEqual(['alert', 'glpat-x', 'hook', 'mm', 'sign', 'slack']);
+    expect(secretValues(config).sort()).toEqual(['alert', 'glpat-x', 'hook', 'mm', 'sign', 'slack', 'xoxb']);
   });
 });
 

@@ -28,6 +28,8 @@ export interface Config {
   /** Field mappings for `POST /webhooks/alerts/:preset` beyond the built-in presets. */
   alertPresetsFile?: string;
   slackSigningSecret?: string;
+  /** Slack bot token (scope `users:read.email`): Slack users' e-mails for CHAT_LOOKUP_BY_EMAIL. */
+  slackBotToken?: string;
   slackWebhookUrl?: string;
   mattermostToken?: string;
   mattermostWebhookUrl?: string;
@@ -58,6 +60,7 @@ export const SECRET_VARIABLES = [
   'GITLAB_WEBHOOK_SIGNING_SECRET',
   'ALERT_WEBHOOK_SECRET',
   'SLACK_SIGNING_SECRET',
+  'SLACK_BOT_TOKEN',
   'MATTERMOST_TOKEN',
 ] as const;
 
@@ -116,6 +119,7 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['ALERT_WEBHOOK_SECRET', nonEmpty, 'alertWebhookSecret'],
   ['ALERT_PRESETS_FILE', nonEmpty, 'alertPresetsFile'],
   ['SLACK_SIGNING_SECRET', nonEmpty, 'slackSigningSecret'],
+  ['SLACK_BOT_TOKEN', nonEmpty, 'slackBotToken'],
   ['SLACK_WEBHOOK_URL', httpUrl, 'slackWebhookUrl'],
   ['MATTERMOST_TOKEN', nonEmpty, 'mattermostToken'],
   ['MATTERMOST_WEBHOOK_URL', httpUrl, 'mattermostWebhookUrl'],
@@ -196,15 +200,11 @@ export function loadServeConfig(env: Env = process.env): ServeConfig {
 }
 
 /** The secret strings of a config, for log redaction. */
+/** The values of every secret variable that is set, for masking in logs (derived, so none is forgotten). */
 export function secretValues(config: Config): string[] {
-  return [
-    config.gitlabToken,
-    config.gitlabWebhookSecret,
-    config.gitlabWebhookSigningSecret,
-    config.alertWebhookSecret,
-    config.slackSigningSecret,
-    config.mattermostToken,
-  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
+  return VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name))
+    .map(([, , key]) => config[key])
+    .filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
 export interface ExitIo {

@@ -29,6 +29,8 @@ export interface ChatCommandsOptions {
   chatLookupByEmail?: boolean;
   /** A Slack bot token with `users:read.email`, for e-mail lookup of Slack users. */
   slackBotToken?: string;
+  /** Slack's Web API base (default https://slack.com/api). */
+  slackApiUrl?: string;
   /** Answers read commands and refusals: the ChatReplier (the same one the engine's ports use). */
   replier: CommandReplier;
   /** false on replicas that should only receive; default true (runs the chat-intake worker). */
@@ -46,11 +48,14 @@ export interface ChatCommands {
 /** Wires the chat slash commands for `canarybot serve`: identity, handler, the chat-intake queue and the routes. */
 export async function createChatCommands(options: ChatCommandsOptions): Promise<ChatCommands> {
   const mapping = options.chatUsersFile ? await loadChatUsers(options.chatUsersFile) : undefined;
+  if (options.chatLookupByEmail && options.slackSigningSecret && !options.slackBotToken) {
+    options.logger?.warn('CHAT_LOOKUP_BY_EMAIL is on but SLACK_BOT_TOKEN is not set: Slack users can only be mapped through CHAT_USERS_FILE');
+  }
   const identity = createIdentityResolver({
     gitlab: options.gitlab,
     ...(mapping ? { mapping } : {}),
     ...(options.chatLookupByEmail ? { lookupByEmail: true } : {}),
-    ...(options.chatLookupByEmail && options.slackBotToken ? { emailOf: createSlackEmailLookup({ token: options.slackBotToken }) } : {}),
+    ...(options.chatLookupByEmail && options.slackBotToken ? { emailOf: createSlackEmailLookup({ token: options.slackBotToken, ...(options.slackApiUrl ? { apiUrl: options.slackApiUrl } : {}) }) } : {}),
   });
   const handler = createChatCommandHandler({
     engine: options.engine,

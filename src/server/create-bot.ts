@@ -205,6 +205,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           mattermostToken: config.mattermostToken,
           chatUsersFile: config.chatUsersFile,
           chatLookupByEmail: config.chatLookupByEmail,
+          ...(config.slackBotToken ? { slackBotToken: config.slackBotToken } : {}),
           logger: logger.child({ component: 'chatops' }),
           metrics,
         })

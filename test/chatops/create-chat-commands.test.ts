@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -83,6 +85,40 @@ describe('createChatCommands', () => {
 
     expect(response.statusCode).toBe(200);
     expect(commands).toEqual([expect.objectContaining({ verb: 'approve', releaseId: 'rel-1', actor: expect.objectContaining({ username: 'alice', channel: 'mattermost', chatUser: 'alice.mm (x1)' }) })]);
+  });
+
+  it('maps an unmapped Slack user by the e-mail Slack gives for SLACK_BOT_TOKEN (users.info)', async () => {
+    const seen: { url?: string; authorization?: string }[] = [];
+    const slackApi = createServer((request: IncomingMessage, response) => {
+      seen.push({ url: request.url, authorization: request.headers.authorization });
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ ok: true, user: { profile: { email: 'carol@example.com' } } }));
+    });
+    await new Promise<void>((resolve) => slackApi.listen(0, '127.0.0.1', resolve));
+    const commands: CommandRequest[] = [];
+    const wired = await createChatCommands({
+      engine: { list: async (): Promise<Release[]> => [release], command: async (request) => void commands.push(request) },
+      gitlab: { ...gitlab, usersByEmail: async (email: string) => (email === 'carol@example.com' ? [{ id: 12, username: 'carol', name: 'Carol', state: 'active' }] : []) },
+      connection: redis,
+      prefix,
+      slackSigningSecret: 'secret',
+      slackBotToken: 'xoxb-test-token',
+      slackApiUrl: `http://127.0.0.1:${(slackApi.address() as AddressInfo).port}`,
+      chatLookupByEmail: true,
+      replier: createChatReplier(),
+    });
+    const app = await buildApp({ logger: false, routes: wired.routes });
+
+    const response = await app.inject(slackSlash('secret', { user_id: 'U42', user_name: 'carol.s', text: 'approve reviews', response_url: `${chat.url}/z` }));
+    const deadline = Date.now() + 10_000;
+    while (commands.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await app.close();
+    await wired.close();
+    await new Promise((resolve) => slackApi.close(resolve));
+
+    expect(response.statusCode).toBe(200);
+    expect(seen).toEqual([{ url: '/users.info?user=U42', authorization: 'Bearer xoxb-test-token' }]);
+    expect(commands).toEqual([expect.objectContaining({ verb: 'approve', actor: expect.objectContaining({ username: 'carol', channel: 'slack' }) })]);
   });
 
   it('stops start-up with the file and field when the mapping file is malformed', async () => {
