@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
-import type { GitLabApi } from '../gitlab/client.js';
+import type { GitLabApi } from '../gitlab/gitlab-api.js';
 import type { Metrics } from '../metrics.js';
 import type { RouteModule } from '../server/app.js';
 import { mattermostRoute } from '../server/routes/mattermost.js';

@@ -6,7 +6,7 @@ import type { CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
 import { authorizeActor } from '../gitlab/authorize-actor.js';
-import type { GitLabApi } from '../gitlab/client.js';
+import type { GitLabApi } from '../gitlab/gitlab-api.js';
 import { chatUserLabel, type ChatRequest } from './chat-request.js';
 import { releaseList, releaseStatus } from './format-release.js';
 import type { IdentityResolver } from './identity.js';

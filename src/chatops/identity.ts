@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { GitLabApi, GitLabUser } from '../gitlab/client.js';
+import type { GitLabApi, GitLabUser } from '../gitlab/gitlab-api.js';
 import type { ChatChannel, ChatRequest } from './chat-request.js';
 
 /** CHAT_USERS_FILE: chat user → GitLab username, per platform. */

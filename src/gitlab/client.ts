@@ -17,22 +17,6 @@ import type {
   MergeRequestState,
 } from './gitlab-api.js';
 
-export type {
-  CommitStatusInput,
-  CommitStatusState,
-  DeploymentInput,
-  DeploymentStatus,
-  GitLabApi,
-  GitLabCommitStatus,
-  GitLabDeployment,
-  GitLabMergeRequest,
-  GitLabNote,
-  GitLabProject,
-  GitLabUser,
-  MergeRequestState,
-} from './gitlab-api.js';
-export { ACCESS_LEVELS } from './gitlab-api.js';
-
 export interface GitLabClientOptions {
   /** Base URL of the GitLab instance, e.g. https://gitlab.example.com (no /api/v4). */
   url: string;

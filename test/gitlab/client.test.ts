@@ -2,7 +2,8 @@
 // neutral shapes and error codes and the test server's GitLab semantics.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGitLabClient, type GitLabApi } from '../../src/gitlab/client.js';
+import { createGitLabClient } from '../../src/gitlab/client.js';
+import type { GitLabApi } from '../../src/gitlab/gitlab-api.js';
 import { CanarybotError } from '../../src/core/errors.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 
