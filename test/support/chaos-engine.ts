@@ -3,9 +3,8 @@
 // Run: node --import tsx test/support/chaos-engine.ts  (REDIS_URL, CHAOS_PREFIX in the environment)
 
 import { Redis } from 'ioredis';
-import type { CheckResult } from '../../src/core/gate.js';
 import { createEngine } from '../../src/engine/create-engine.js';
-import { fakePorts } from './fakes.js';
+import { failBadServicesGate, fakePorts } from './fakes.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.CHAOS_PREFIX ?? 'chaos';
@@ -25,11 +24,7 @@ ports.workloads.scaleCanary = async (target, replicas) => {
   await scaleCanary(target, replicas);
   await log.rpush(`${prefix}:chaos:scales`, JSON.stringify({ service: target.service, replicas }));
 };
-// Services whose name ends in -bad fail their analysis, so some releases end rolled back.
-ports.gates.evaluate = async (release): Promise<CheckResult> => {
-  const verdict = release.service.endsWith('-bad') ? 'fail' : 'pass';
-  return { verdict, at: Date.now(), measurements: [{ name: 'request-success-rate', verdict, value: verdict === 'pass' ? 99.9 : 80, threshold: '>= 99' }] };
-};
+ports.gates.evaluate = failBadServicesGate;
 
 const engine = createEngine({
   redisUrl,

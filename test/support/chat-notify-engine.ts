@@ -7,9 +7,8 @@
 import { Redis } from 'ioredis';
 import { createChatReplier } from '../../src/chatops/chat-replier.js';
 import { createChatNotifier } from '../../src/chatops/notifier.js';
-import type { CheckResult } from '../../src/core/gate.js';
 import { createEngine } from '../../src/engine/create-engine.js';
-import { fakePorts } from './fakes.js';
+import { failBadServicesGate, fakePorts } from './fakes.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.CHAT_PREFIX ?? 'chat';
@@ -25,10 +24,7 @@ const notifier = createChatNotifier({
   retry: { attempts: 3, baseDelayMs: 20, timeoutMs: 2_000 },
 });
 const ports = { ...fakePorts(), notifier, replier: createChatReplier() };
-ports.gates.evaluate = async (release): Promise<CheckResult> => {
-  const verdict = release.service.endsWith('-bad') ? 'fail' : 'pass';
-  return { verdict, at: Date.now(), measurements: [{ name: 'request-success-rate', verdict, value: verdict === 'pass' ? 99.9 : 80, threshold: '>= 99' }] };
-};
+ports.gates.evaluate = failBadServicesGate;
 
 const engine = createEngine({
   redisUrl,

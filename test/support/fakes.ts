@@ -233,3 +233,12 @@ export function fakePorts(clock: FakeClock = new FakeClock()): FakePorts {
     clock,
   };
 }
+
+/**
+ * A gate for engine child processes: services whose name ends in `-bad` fail their analysis (80 %
+ * success rate), every other passes (99.9 %), so a run ends with both promoted and rolled-back releases.
+ */
+export async function failBadServicesGate(release: Release): Promise<CheckResult> {
+  const verdict = release.service.endsWith('-bad') ? 'fail' : 'pass';
+  return { verdict, at: Date.now(), measurements: [{ name: 'request-success-rate', verdict, value: verdict === 'pass' ? 99.9 : 80, threshold: '>= 99' }] };
+}
