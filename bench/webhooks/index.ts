@@ -23,7 +23,7 @@ import { Redis } from 'ioredis';
 import { fixture } from '../../test/gitlab/helpers.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { pacedLatency, type PacedLatency } from './paced-latency.js';
-import { BENCH_SECRET } from './server.js';
+import { BENCH_SECRET } from './bench-secret.js';
 
 const DURATION = Number(process.argv[2] ?? 10);
 const CONNECTION_COUNTS = (process.argv[3] ?? '10,50').split(',').map(Number);

@@ -11,8 +11,7 @@ import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/create-logger.js';
 import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
 import { testDefinition } from '../../test/gitlab/helpers.js';
-
-export const BENCH_SECRET = 'bench-secret';
+import { BENCH_SECRET } from './bench-secret.js';
 
 async function main(): Promise<void> {
   const [mode, redisUrl] = process.argv.slice(2);
