@@ -13,6 +13,8 @@ import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
 import { testDefinition } from '../../test/gitlab/helpers.js';
 import { BENCH_SECRET } from './bench-secret.js';
 
+const DEDUPE_PREFIX = 'bench:d:';
+
 async function main(): Promise<void> {
   const [mode, redisUrl] = process.argv.slice(2);
   let close: () => Promise<void>;
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
     const app = await buildApp({
       logger,
       routes: [
-        gitlabWebhookRoute({ secret: BENCH_SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: 'bench:d:', metrics: createMetrics() }),
+        gitlabWebhookRoute({ secret: BENCH_SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: DEDUPE_PREFIX, metrics: createMetrics() }),
       ],
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -47,6 +49,10 @@ async function main(): Promise<void> {
       process.send?.({ jobs: (await inbox.depth()) + (await queue.count()) });
       await queue.obliterate({ force: true });
       await redis.del(inbox.keys.inbox, inbox.keys.processing);
+      // The dedupe keys too (24 h TTL): with REDIS_URL the benchmark runs against someone's Redis.
+      for await (const batch of redis.scanStream({ match: `${DEDUPE_PREFIX}*`, count: 1000 })) {
+        if ((batch as string[]).length > 0) await redis.unlink(...(batch as string[]));
+      }
       await queue.close();
       redis.disconnect();
     };
