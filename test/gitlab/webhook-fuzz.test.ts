@@ -6,57 +6,25 @@
 
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIntakeInbox, type IntakeInbox } from '../../src/gitlab/intake-inbox.js';
-import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
-import { buildApp } from '../../src/server/app.js';
-import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
-import { testRedis } from '../support/redis.js';
-import { fixture, noteHook, testDefinition, type Payload } from './helpers.js';
+import { fixture, noteHook, type Payload } from './helpers.js';
+import { startWebhookHarness, type WebhookHarness } from './webhook-harness.js';
 
 const SECRET = 'fuzz-secret';
 const COUNT = Number(process.env.FUZZ_COUNT ?? 500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 
+let harness: WebhookHarness;
 let app: FastifyInstance;
-let queue: IntakeQueue;
-let inbox: IntakeInbox;
-let redis: Redis;
 
 beforeAll(async () => {
-  const { url, prefix } = testRedis();
-  redis = new Redis(url);
-  queue = createIntakeQueue({ connection: { url }, prefix });
-  inbox = createIntakeInbox({ redis, prefix });
-  app = await buildApp({
-    logger: false,
-    routes: [
-      gitlabWebhookRoute({
-        secret: SECRET,
-        signingSecret: `whsec_${Buffer.from('s'.repeat(32)).toString('base64')}`,
-        definitions: [testDefinition()],
-        botUsername: 'canarybot',
-        inbox,
-        dedupePrefix: `${prefix}:d:`,
-      }),
-    ],
-  });
+  harness = await startWebhookHarness({ secret: SECRET, signingSecret: `whsec_${Buffer.from('s'.repeat(32)).toString('base64')}` });
+  app = harness.app;
 });
 
-afterAll(async () => {
-  await app.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await redis.del(inbox.keys.inbox, inbox.keys.processing);
-  redis.disconnect();
-});
+afterAll(() => harness.close());
 
-/** What is enqueued: the inbox (no forwarder runs here) plus the BullMQ queue behind it. */
-async function jobCount(): Promise<number> {
-  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'paused');
-  return Object.values(counts).reduce((sum, n) => sum + n, await inbox.depth());
-}
+const jobCount = (): Promise<number> => harness.jobCount();
 
 /** Payloads the route would enqueue as they are. */
 const BASES: Record<string, () => Payload> = {

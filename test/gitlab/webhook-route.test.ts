@@ -3,60 +3,32 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIntakeInbox, type InboxItem, type IntakeInbox } from '../../src/gitlab/intake-inbox.js';
-import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { signWebhook, signingKey } from '../../src/gitlab/verify-webhook-signature.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
 import { freePort } from '../support/free-port.js';
-import { testRedis } from '../support/redis.js';
 import { fixture, noteHook, testDefinition, type Payload } from './helpers.js';
+import { startWebhookHarness, type WebhookHarness } from './webhook-harness.js';
 
 const SECRET = 'hook-secret-1';
 const SIGNING_SECRET = `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}`;
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
+let harness: WebhookHarness;
 let app: FastifyInstance;
-let queue: IntakeQueue;
 let inbox: IntakeInbox;
 let redis: Redis;
 let metrics: Metrics;
 
 beforeAll(async () => {
-  const { url, prefix } = testRedis();
-  redis = new Redis(url);
-  queue = createIntakeQueue({ connection: { url }, prefix });
-  inbox = createIntakeInbox({ redis, prefix });
   metrics = createMetrics();
-  app = await buildApp({
-    logger: false,
-    routes: [
-      gitlabWebhookRoute({
-        secret: SECRET,
-        signingSecret: SIGNING_SECRET,
-        definitions: [testDefinition()],
-        botUsername: 'canarybot',
-        inbox,
-        dedupePrefix: `${prefix}:delivery:`,
-        metrics,
-        now: () => NOW,
-      }),
-    ],
-  });
+  harness = await startWebhookHarness({ secret: SECRET, signingSecret: SIGNING_SECRET, metrics, now: () => NOW });
+  ({ app, inbox, redis } = harness);
 });
 
-afterAll(async () => {
-  await app.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await redis.del(inbox.keys.inbox, inbox.keys.processing);
-  redis.disconnect();
-});
-
-beforeEach(async () => {
-  await queue.obliterate({ force: true });
-  await redis.del(inbox.keys.inbox, inbox.keys.processing);
-});
+afterAll(() => harness.close());
+beforeEach(() => harness.clear());
 
 function post(body: unknown, headers: Record<string, string> = {}) {
   return app.inject({
@@ -68,10 +40,7 @@ function post(body: unknown, headers: Record<string, string> = {}) {
 }
 
 /** What is enqueued: the inbox (no forwarder runs here) plus the BullMQ queue behind it. */
-async function jobCount(): Promise<number> {
-  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-  return Object.values(counts).reduce((sum, n) => sum + n, await inbox.depth());
-}
+const jobCount = (): Promise<number> => harness.jobCount();
 
 async function enqueued(id: string): Promise<InboxItem | undefined> {
   const items = (await redis.lrange(inbox.keys.inbox, 0, -1)).map((raw) => JSON.parse(raw) as InboxItem);
@@ -335,7 +304,7 @@ describe('POST /webhooks/gitlab: Redis unavailable', () => {
   it('answers 503, records nothing, and takes GitLab\'s retry as a new delivery', async () => {
     const down = new Redis(await freePort(), '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const { prefix } = testRedis();
+    const { prefix } = harness;
     const route = (inbox: IntakeInbox) => gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: `${prefix}:delivery:`, metrics });
     const unavailable = await buildApp({ logger: false, routes: [route(createIntakeInbox({ redis: down, prefix }))] });
     const available = await buildApp({ logger: false, routes: [route(inbox)] });
