@@ -2,26 +2,17 @@
 // approval comment by the MR author is refused, one by a Maintainer moves the release on to
 // promotion, and the engine answers in the comment's thread through the real GitLab replier.
 
-import { randomUUID } from 'node:crypto';
-import type { Worker } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitLabClient } from '../../src/gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../../src/gitlab/gitlab-writeback.js';
-import { createIntakeForwarder, type IntakeForwarder } from '../../src/gitlab/intake-forwarder.js';
-import { createIntakeInbox } from '../../src/gitlab/intake-inbox.js';
-import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
-import { createIntakeWorker } from '../../src/gitlab/intake-worker.js';
-import type { IntakeJob } from '../../src/gitlab/intake-job.js';
 import type { Engine } from '../../src/engine/create-engine.js';
-import { buildApp } from '../../src/server/app.js';
-import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
 import { startTestEngine, waitFor, waitForEnd } from '../support/engine-harness.js';
 import { fakePorts } from '../support/fakes.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { testRedis } from '../support/redis.js';
 import { fixture, testDefinition, type Payload } from './helpers.js';
+import { startIntakeStack, type IntakeStack } from './intake-stack.js';
 
 const SECRET = 'engine-intake-secret';
 const PROJECT = 5;
@@ -32,12 +23,9 @@ const definition = testDefinition({ target: { ...testDefinition().target, settle
 
 let gitlab: GitLabApiServer;
 let redis: Redis;
-let queue: IntakeQueue;
-let forwarder: IntakeForwarder;
-let worker: Worker<IntakeJob>;
+let intake: IntakeStack;
 let writeback: GitLabWriteback;
 let engine: Engine;
-let app: FastifyInstance;
 
 beforeAll(async () => {
   const { url, prefix } = testRedis();
@@ -56,37 +44,18 @@ beforeAll(async () => {
   writeback = createGitLabWriteback({ api, redis, prefix: `${prefix}-wb`, outbox: { pollMs: 20 } });
   writeback.start();
   engine = await startTestEngine({ redisUrl: url, prefix: `${prefix}-engine`, ports: { ...fakePorts(), replier: writeback.replier }, definitions: [definition] });
-  queue = createIntakeQueue({ connection: { url }, prefix });
-  forwarder = createIntakeForwarder({ redis, queue, prefix, blockSeconds: 0.2 });
-  await forwarder.start();
-  worker = createIntakeWorker({ connection: { url }, prefix, engine, gitlab: api, replier: writeback.replier, definitions: [definition] });
-  app = await buildApp({
-    logger: false,
-    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [definition], botUsername: 'canarybot', inbox: createIntakeInbox({ redis, prefix }), dedupePrefix: `${prefix}:d:` })],
-  });
+  intake = await startIntakeStack({ redisUrl: url, prefix, redis, secret: SECRET, engine, gitlab: api, replier: writeback.replier, definitions: [definition] });
 });
 
 afterAll(async () => {
-  await app.close();
-  await forwarder.close();
-  await worker.close();
+  await intake.close();
   await engine.close();
   await writeback.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
   redis.disconnect();
   await gitlab.close();
 });
 
-async function deliver(hook: Payload): Promise<void> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/webhooks/gitlab',
-    headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID() },
-    payload: hook,
-  });
-  expect(response.statusCode).toBe(202);
-}
+const deliver = (hook: Payload): Promise<string> => intake.deliver(hook);
 
 function comment(text: string, author: { id: number; username: string }) {
   const note = gitlab.addNote(PROJECT, MR_IID, text, author.id);

@@ -2,24 +2,15 @@
 // server (real @gitbeaker/rest client) and a recording engine. Replies go through the real
 // write-back replier.
 
-import { randomUUID } from 'node:crypto';
-import type { Worker } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Definition } from '../../src/core/definition.js';
 import { createGitLabClient } from '../../src/gitlab/client.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../../src/gitlab/gitlab-writeback.js';
-import { createIntakeForwarder, type IntakeForwarder } from '../../src/gitlab/intake-forwarder.js';
-import { createIntakeInbox } from '../../src/gitlab/intake-inbox.js';
-import { createIntakeQueue, type IntakeQueue } from '../../src/gitlab/intake-queue.js';
-import { createIntakeWorker } from '../../src/gitlab/intake-worker.js';
-import type { IntakeJob } from '../../src/gitlab/intake-job.js';
-import { buildApp } from '../../src/server/app.js';
-import { gitlabWebhookRoute } from '../../src/server/routes/gitlab-webhook.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { testRedis } from '../support/redis.js';
 import { fixture, testDefinition, type Payload } from './helpers.js';
+import { startIntakeStack, type IntakeStack } from './intake-stack.js';
 import { RecordingEngine, testRelease } from './recording-engine.js';
 
 const SECRET = 'intake-secret';
@@ -38,11 +29,8 @@ const RELEASE_MANAGERS = 'platform/release-managers';
 
 let gitlab: GitLabApiServer;
 let redis: Redis;
-let queue: IntakeQueue;
-let forwarder: IntakeForwarder;
-let worker: Worker<IntakeJob>;
+let intake: IntakeStack;
 let writeback: GitLabWriteback;
-let app: FastifyInstance;
 const engine = new RecordingEngine();
 let definitions: Definition[] = [testDefinition()];
 
@@ -69,31 +57,22 @@ beforeAll(async () => {
   redis = new Redis(url);
   writeback = createGitLabWriteback({ api, redis, prefix, outbox: { pollMs: 20 } });
   writeback.start();
-  queue = createIntakeQueue({ connection: { url }, prefix });
-  forwarder = createIntakeForwarder({ redis, queue, prefix, blockSeconds: 0.2 });
-  await forwarder.start();
-  worker = createIntakeWorker({
-    connection: { url },
+  intake = await startIntakeStack({
+    redisUrl: url,
     prefix,
+    redis,
+    secret: SECRET,
     engine,
     gitlab: api,
     replier: writeback.replier,
     definitions: () => definitions,
     publicUrl: 'https://canarybot.example.com',
   });
-  app = await buildApp({
-    logger: false,
-    routes: [gitlabWebhookRoute({ secret: SECRET, definitions: () => definitions, botUsername: 'canarybot', inbox: createIntakeInbox({ redis, prefix }), dedupePrefix: `${prefix}:d:` })],
-  });
 });
 
 afterAll(async () => {
-  await app.close();
-  await forwarder.close();
-  await worker.close();
+  await intake.close();
   await writeback.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
   redis.disconnect();
   await gitlab.close();
 });
@@ -110,21 +89,12 @@ afterEach(() => {
   gitlab.clearCalls();
 });
 
-async function deliver(hook: Payload): Promise<string> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/webhooks/gitlab',
-    headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID() },
-    payload: hook,
-  });
-  expect(response.statusCode).toBe(202);
-  return response.json().job as string;
-}
+const deliver = (hook: Payload): Promise<string> => intake.deliver(hook);
 
 async function finished(jobId: string): Promise<unknown> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const job = await queue.getJob(jobId);
+    const job = await intake.queue.getJob(jobId);
     const state = await job?.getState();
     if (state === 'completed') return job?.returnvalue;
     if (state === 'failed') throw new Error(`intake job failed: ${job?.failedReason}`);
@@ -306,7 +276,7 @@ describe('comment commands with approvals.groups', () => {
 
     const jobId = await deliver(hook);
     const deadline = Date.now() + 10_000;
-    while (((await queue.getJob(jobId))?.attemptsMade ?? 0) < 1) {
+    while (((await intake.queue.getJob(jobId))?.attemptsMade ?? 0) < 1) {
       if (Date.now() > deadline) throw new Error('the intake job never attempted');
       await new Promise((r) => setTimeout(r, 20));
     }
