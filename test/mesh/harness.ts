@@ -8,22 +8,15 @@ import type { TenantPolicy } from '../../src/mesh/tenants.js';
 import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
 import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
 import { KubeApiServer, type KubeApiServerOptions } from '../support/kube-api-server.js';
+import { reviewsTarget } from '../support/release-fixture.js';
 import { deployment, destinationRule, NS, virtualService } from './fixtures.js';
 
 export const FAST_RETRY: RetryPolicy = { attempts: 3, delayMs: 1 };
 
 export function target(partial: Partial<ReleaseTarget> = {}): ReleaseTarget {
   return {
-    clusters: ['default'],
+    ...reviewsTarget({ namespace: NS, route: 'primary', settleMs: 0 }),
     cluster: 'default',
-    namespace: NS,
-    virtualService: 'reviews',
-    route: 'primary',
-    host: 'reviews',
-    stable: { subset: 'stable', deployment: 'reviews-primary', container: 'reviews' },
-    canary: { subset: 'canary', deployment: 'reviews-canary', container: 'reviews' },
-    settleMs: 0,
-    readinessDeadlineMs: 600_000,
     service: 'reviews',
     project: 'bookinfo/reviews',
     ...partial,
