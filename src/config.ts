@@ -199,7 +199,6 @@ export function loadServeConfig(env: Env = process.env): ServeConfig {
   return config as ServeConfig;
 }
 
-/** The secret strings of a config, for log redaction. */
 /** The values of every secret variable that is set, for masking in logs (derived, so none is forgotten). */
 export function secretValues(config: Config): string[] {
   return VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name))
