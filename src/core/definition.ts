@@ -1,6 +1,8 @@
 // The normalized release pipeline definition: what src/pipelines produces from a YAML file after
 // validation and defaults. The core, engine and adapters only ever see this shape.
 
+import type { AnalysisJudgeSpec, MetricJudgeSpec } from './judge/judge-spec.js';
+
 export type TagSource =
   | { kind: 'short-sha' }
   | { kind: 'sha' }
@@ -23,6 +25,11 @@ export interface WorkloadRef {
   container: string;
 }
 
+export interface BaselineRef {
+  subset: string;
+  deployment: string;
+}
+
 export interface CanaryWorkloadRef extends WorkloadRef {
   /** Replica count for the canary; unset means "as many as the stable Deployment". */
   replicas?: number;
@@ -38,6 +45,12 @@ export interface TargetSpec {
   host: string;
   stable: WorkloadRef;
   canary: CanaryWorkloadRef;
+  /**
+   * A fresh baseline (Kayenta's advice): the stable image on this Deployment, at the canary's size,
+   * for the length of the release, with the canary's weight; the judge compares canary with it.
+   * Unset: the stable workload is the baseline.
+   */
+  baseline?: BaselineRef;
   settleMs: number;
   /** Deadline for a Deployment rollout to become ready (default 10 min). */
   readinessDeadlineMs: number;
@@ -66,6 +79,27 @@ export interface MetricCheck {
    * percent above stable.
    */
   maxDegradation?: number;
+  /**
+   * Judge this metric statistically: its samples over the analysis so far, canary against baseline
+   * (Kayenta's Mann-Whitney judge). Fixed thresholds above still apply when given.
+   */
+  judge?: MetricJudgeSpec;
+}
+
+/** Overrides of the bot-wide Prometheus or Alertmanager connection for one definition (tenants). */
+export interface ProviderOverride {
+  url?: string;
+  /** Merged over the bot-wide headers, e.g. X-Scope-OrgID. */
+  headers?: Record<string, string>;
+  /** Environment variable holding a bearer token (or `<NAME>_FILE` a file with it). */
+  bearerTokenEnv?: string;
+  /** Environment variable holding `user:password` (or `<NAME>_FILE`). */
+  basicAuthEnv?: string;
+}
+
+export interface ProviderOverrides {
+  prometheus?: ProviderOverride;
+  alertmanager?: ProviderOverride;
 }
 
 export interface AnalysisSpec {
@@ -77,6 +111,10 @@ export interface AnalysisSpec {
   consecutiveErrorLimit: number;
   minRequests: number;
   metrics: MetricCheck[];
+  /** Scoring of judged metrics; unset: the judge's defaults (step 10s, pass 95, marginal 75). */
+  judge?: AnalysisJudgeSpec;
+  /** Where this definition's metrics and alerts are read, when not the bot-wide settings. */
+  provider?: ProviderOverrides;
 }
 
 export type MatcherOp = '=' | '!=' | '=~' | '!~';

@@ -61,6 +61,7 @@ describe('queryVariables', () => {
           canary: { deployment: 'reviews-canary', subset: 'canary' },
           stable: { deployment: 'reviews-primary', subset: 'stable' },
         },
+        analysis: {},
       },
     } as unknown as Parameters<typeof queryVariables>[0];
 
@@ -78,5 +79,24 @@ describe('queryVariables', () => {
       interval: '1m30s',
     });
     expect(stableQueryVariables(vars)).toMatchObject({ 'canary.deployment': 'reviews-primary', target: 'reviews-primary', 'canary.subset': 'stable' });
+  });
+
+  it('fills every name validate accepts, and names the stable workload as baseline without target.baseline', async () => {
+    const { queryVariables, baselineQueryVariables } = await import('./render-query.js');
+    const { TEMPLATE_VARIABLES, templateProblems } = await import('../core/template-variables.js');
+    const release = {
+      service: 'reviews',
+      definition: {
+        target: { namespace: 'bookinfo', host: 'reviews', canary: { deployment: 'c', subset: 'canary' }, stable: { deployment: 's', subset: 'stable' } },
+        analysis: {},
+      },
+    } as unknown as Parameters<typeof queryVariables>[0];
+    const template = TEMPLATE_VARIABLES.map((name) => `{{ ${name} }}`).join(' ');
+
+    const vars = queryVariables(release, 60_000);
+
+    expect(templateProblems(template)).toEqual([]);
+    expect(renderQuery(template, vars)).toBe('bookinfo reviews reviews c canary s stable s stable c 1m 1m 10s');
+    expect(baselineQueryVariables(vars)).toMatchObject({ 'canary.deployment': 's', target: 's', 'canary.subset': 'stable' });
   });
 });

@@ -2,37 +2,14 @@
 
 import { z } from 'zod';
 import type { MetricCheck } from '../core/definition.js';
+import { templateProblems } from '../core/template-variables.js';
 import { text } from './fields.js';
+import { metricJudgeInput, resolveMetricJudge } from './judge.js';
 
 /** Metrics the Prometheus provider knows by name (Istio standard metrics). */
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration-p99', 'request-count'] as const;
 
-/** Variables a custom query may use as `{{ name }}`; `interval` is an alias of `window` (Flagger). */
-export const TEMPLATE_VARIABLES = [
-  'namespace',
-  'service',
-  'canary.deployment',
-  'stable.deployment',
-  'canary.subset',
-  'stable.subset',
-  'window',
-  'interval',
-] as const;
-
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
-
-/** Problems with a query's template variables, one sentence each. */
-export function templateProblems(query: string): string[] {
-  const problems: string[] = [];
-  for (const [, name] of query.matchAll(PLACEHOLDER)) {
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name ?? '')) {
-      problems.push(`unknown template variable {{ ${name} }} (known: ${TEMPLATE_VARIABLES.join(', ')})`);
-    }
-  }
-  const unclosed = query.replace(PLACEHOLDER, '').includes('{{');
-  if (unclosed) problems.push('a "{{" is never closed with "}}"');
-  return problems;
-}
+export { TEMPLATE_VARIABLES, templateProblems } from '../core/template-variables.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
@@ -43,6 +20,7 @@ export const metricSchema = z
     min: finite.optional(),
     max: finite.optional(),
     maxDegradation: finite.min(0, 'must not be negative').optional(),
+    judge: metricJudgeInput.optional(),
   })
   .superRefine((metric, ctx) => {
     const builtin = (BUILTIN_METRICS as readonly string[]).includes(metric.name);
@@ -53,8 +31,11 @@ export const metricSchema = z
         message: `unknown metric "${metric.name}": use a built-in (${BUILTIN_METRICS.join(', ')}) or give a query`,
       });
     }
-    if (metric.min === undefined && metric.max === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: `metric "${metric.name}" needs a min or a max threshold` });
+    if (metric.min === undefined && metric.max === undefined && metric.judge === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: `metric "${metric.name}" needs a min or a max threshold, or a judge` });
+    }
+    if (metric.maxDegradation !== undefined && metric.min === undefined && metric.max === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxDegradation'], message: 'needs a min or a max threshold to say which way is worse' });
     }
     if (metric.min !== undefined && metric.max !== undefined && metric.min > metric.max) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${metric.min} is above max ${metric.max}` });
@@ -69,6 +50,7 @@ export const metricSchema = z
     if (metric.min !== undefined) out.min = metric.min;
     if (metric.max !== undefined) out.max = metric.max;
     if (metric.maxDegradation !== undefined) out.maxDegradation = metric.maxDegradation;
+    if (metric.judge !== undefined) out.judge = resolveMetricJudge(metric.name, metric.judge);
     return out;
   });
 

@@ -14,8 +14,9 @@ import type {
 } from '../core/definition.js';
 import { parseLabelMatcher } from '../core/label-matchers.js';
 import { duration, kubernetesName, shown, text, wholeNumber } from './fields.js';
+import { analysisJudgeSchema, groupProblems, providerOverridesSchema } from './judge.js';
 import { metricListSchema } from './metrics.js';
-import { stepsSchema } from './steps.js';
+import { endProblem, stepsSchema } from './steps.js';
 
 const tagSchema = z.unknown().transform((value, ctx): TagSource => {
   if (value === 'short-sha' || value === 'sha' || value === 'ref') return { kind: value };
@@ -66,6 +67,7 @@ const targetSchema = z
     host: text,
     stable: z.strictObject({ subset: text, deployment: kubernetesName, container: text.optional() }),
     canary: z.strictObject({ subset: text, deployment: kubernetesName, container: text, replicas: wholeNumber(1).optional() }),
+    baseline: z.strictObject({ subset: text, deployment: kubernetesName }).optional(),
     settle: duration(0).default(5_000),
     readinessDeadline: duration().default(600_000),
   })
@@ -80,6 +82,17 @@ const targetSchema = z
         message: `must differ from stable.deployment (both are "${target.canary.deployment}")`,
       });
     }
+    const baseline = target.baseline;
+    if (baseline) {
+      for (const side of ['stable', 'canary'] as const) {
+        if (baseline.subset === target[side].subset) {
+          ctx.addIssue({ code: 'custom', path: ['baseline', 'subset'], message: `must differ from ${side}.subset (both are "${baseline.subset}")` });
+        }
+        if (baseline.deployment === target[side].deployment) {
+          ctx.addIssue({ code: 'custom', path: ['baseline', 'deployment'], message: `must differ from ${side}.deployment (both are "${baseline.deployment}")` });
+        }
+      }
+    }
   })
   .transform((target): Definition['target'] => {
     const out: Definition['target'] = {
@@ -93,6 +106,7 @@ const targetSchema = z
       readinessDeadlineMs: target.readinessDeadline,
     };
     if (target.route !== undefined) out.route = target.route;
+    if (target.baseline !== undefined) out.baseline = { ...target.baseline };
     if (target.canary.replicas === undefined) delete out.canary.replicas;
     return out;
   });
@@ -198,10 +212,12 @@ const analysisSchema = z
     consecutiveErrorLimit: wholeNumber(0).default(4),
     minRequests: wholeNumber(0).default(20),
     metrics: metricListSchema.default([]),
+    judge: analysisJudgeSchema.optional(),
+    provider: providerOverridesSchema.optional(),
   })
   .prefault({})
-  .transform(
-    (analysis): AnalysisSpec => ({
+  .transform((analysis): AnalysisSpec => {
+    const out: AnalysisSpec = {
       intervalMs: analysis.interval,
       windowMs: analysis.window,
       count: analysis.count,
@@ -210,8 +226,11 @@ const analysisSchema = z
       consecutiveErrorLimit: analysis.consecutiveErrorLimit,
       minRequests: analysis.minRequests,
       metrics: analysis.metrics,
-    }),
-  );
+    };
+    if (analysis.judge !== undefined) out.judge = analysis.judge;
+    if (analysis.provider !== undefined) out.provider = analysis.provider;
+    return out;
+  });
 
 const matcherSchema = z.string().transform((value, ctx): LabelMatcher => {
   const result = parseLabelMatcher(value);
@@ -236,6 +255,31 @@ const approvalsSchema = z
 const channel = z.strictObject({ channel: text });
 const notifySchema = z.strictObject({ slack: channel.optional(), mattermost: channel.optional() }).prefault({});
 
+type SpecShape = { target: Definition['target']; strategy: Strategy; analysis: AnalysisSpec };
+
+/**
+ * How the steps end and how far they may go (a baseline takes as much as the canary, so 50 % is
+ * full weight then), and the judge's group weights against the metrics that use them.
+ */
+function judgedAnalysisProblems(spec: SpecShape, ctx: z.RefinementCtx): void {
+  const { strategy, target } = spec;
+  const baseline = target.baseline !== undefined && strategy.kind !== 'blueGreen';
+  const end = endProblem(strategy.kind, strategy.steps, baseline ? 50 : 100);
+  if (end) ctx.addIssue({ code: 'custom', path: ['strategy', strategy.kind, 'steps'], message: end });
+  if (baseline) {
+    strategy.steps.forEach((step, index) => {
+      if (step.kind === 'setWeight' && step.weight > 50) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy', strategy.kind, 'steps', index, 'setWeight'],
+          message: `with target.baseline the baseline gets as much traffic as the canary, so a weight is at most 50 (got ${step.weight})`,
+        });
+      }
+    });
+  }
+  for (const message of groupProblems(spec.analysis.metrics, spec.analysis.judge)) ctx.addIssue({ code: 'custom', path: ['analysis', 'judge', 'groups'], message });
+}
+
 const specSchema = z
   .strictObject({
     trigger: triggerSchema,
@@ -250,10 +294,12 @@ const specSchema = z
     // Refinements also run after recoverable issues below; only look at parts that were normalized.
     const strategy = spec.strategy as Partial<Strategy>;
     if (!Array.isArray(strategy.steps) || typeof spec.analysis.intervalMs !== 'number') return;
+    judgedAnalysisProblems(spec, ctx);
     spec.strategy.steps.forEach((step, index) => {
       if (step.kind !== 'analysis') return;
       const path = ['strategy', spec.strategy.kind, 'steps', index, 'analysis'];
       const metrics = step.metrics ?? spec.analysis.metrics;
+      if (step.metrics) for (const message of groupProblems(step.metrics, spec.analysis.judge)) ctx.addIssue({ code: 'custom', path: [...path, 'metrics'], message });
       if (metrics.length === 0 && spec.alerts.length === 0) {
         ctx.addIssue({ code: 'custom', path, message: 'has nothing to check: add spec.analysis.metrics, metrics on the step, or spec.alerts' });
       }

@@ -95,22 +95,21 @@ function stepSchema(strategy: StrategyKind) {
     .transform(toStep);
 }
 
-/** The steps of one strategy; weighted strategies must end at 100 % or with a human's approval. */
+/** The steps of one strategy (how they must end is checked with the target: `endProblem`). */
 export function stepsSchema(strategy: StrategyKind) {
-  return z
-    .array(stepSchema(strategy))
-    .min(1, 'must list at least one step')
-    .superRefine((steps, ctx) => {
-      const weights = steps.filter((step) => step.kind === 'setWeight');
-      if (strategy !== 'canary' && !(strategy === 'mirror' && weights.length > 0)) return;
-      if (steps[steps.length - 1]?.kind === 'approval') return;
-      const last = weights[weights.length - 1];
-      if (last?.weight === 100) return;
-      const what = last ? `the last setWeight is ${last.weight}` : 'no step sets a weight';
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `${what}: end with setWeight: 100, or with an approval step so that a person promotes explicitly`,
-      });
-    });
+  return z.array(stepSchema(strategy)).min(1, 'must list at least one step');
+}
+
+/**
+ * Weighted strategies must end at full weight or with a human's approval. Full weight is 100 %, or
+ * 50 % with a baseline (which takes as much as the canary).
+ */
+export function endProblem(strategy: StrategyKind, steps: readonly Step[], fullWeight = 100): string | null {
+  const weights = steps.filter((step) => step.kind === 'setWeight');
+  if (strategy !== 'canary' && !(strategy === 'mirror' && weights.length > 0)) return null;
+  if (steps[steps.length - 1]?.kind === 'approval') return null;
+  const last = weights[weights.length - 1];
+  if (last?.weight === fullWeight) return null;
+  const what = last ? `the last setWeight is ${last.weight}` : 'no step sets a weight';
+  return `${what}: end with setWeight: ${fullWeight}, or with an approval step so that a person promotes explicitly`;
 }
