@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   serve: () => import('./serve.js').then((m) => m.serveCommand),
   validate: () => import('./validate.js').then((m) => m.validateCommand),
   plan: () => import('./plan.js').then((m) => m.planCommand),
+  judge: () => import('./judge.js').then((m) => m.judgeCommand),
   status: () => import('./status.js').then((m) => m.statusCommand),
   demo: () => import('./demo.js').then((m) => m.demoCommand),
 };

@@ -19,9 +19,10 @@ describe('canarybot main', () => {
     expect(await main(['--help'])).toBe(0);
     expect(stdout.out()).toMatch(/^ {2}validate$/m);
     expect(stdout.out()).toMatch(/^ {2}plan$/m);
+    expect(stdout.out()).toMatch(/^ {2}judge$/m);
   });
 
-  it.each(['validate', 'plan'])('runs %s --help', async (name) => {
+  it.each(['validate', 'plan', 'judge'])('runs %s --help', async (name) => {
     const stdout = capture();
 
     expect(await main([name, '--help'])).toBe(0);
