@@ -1,7 +1,10 @@
 // `canarybot validate [dir]`: every error in every definition, one line each, or a summary.
 
 import { parseArgs } from 'node:util';
+import type { Definition } from '../core/definition.js';
+import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
 import { formatDefinitionError } from '../pipelines/definition-error.js';
+import { describeJudge } from '../pipelines/render-plan.js';
 import { loadDefinitions } from '../pipelines/load-definitions.js';
 import { pipelinesDir, processIo, type CliIo } from './io.js';
 import type { CliCommand } from './main.js';
@@ -47,9 +50,20 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
   const width = Math.max(...definitions.map((definition) => definition.name.length));
   for (const definition of definitions) {
     const steps = definition.strategy.steps.length;
-    io.stdout.write(`  ${definition.name.padEnd(width)}  ${definition.strategy.kind}, ${steps} step${steps === 1 ? '' : 's'}\n`);
+    const judge = judgeSummary(definition);
+    io.stdout.write(`  ${definition.name.padEnd(width)}  ${definition.strategy.kind}, ${steps} step${steps === 1 ? '' : 's'}${judge}\n`);
   }
   return 0;
+}
+
+/** `, judged: 2 metrics (pass >= 95, marginal >= 75) against baseline reviews-baseline` when the judge is used. */
+function judgeSummary(definition: Definition): string {
+  const lines = describeJudge(definition);
+  if (lines.length === 0) return '';
+  const metrics = lines.length - 2;
+  const judge = definition.analysis.judge ?? DEFAULT_ANALYSIS_JUDGE;
+  const against = definition.target.baseline ? `baseline ${definition.target.baseline.deployment}` : `stable ${definition.target.stable.deployment}`;
+  return `, judged: ${metrics} metric${metrics === 1 ? '' : 's'} (pass >= ${judge.thresholds.pass}, marginal >= ${judge.thresholds.marginal}) against ${against}`;
 }
 
 export const validateCommand: CliCommand = {

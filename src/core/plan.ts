@@ -3,7 +3,7 @@
 // so the dry run and the real release cannot disagree.
 
 import type { AnalysisSpec, Definition, MetricCheck, Step, Strategy } from './definition.js';
-import type { TrafficState } from './traffic.js';
+import { weightsFor, type TrafficState } from './traffic.js';
 
 export interface PlannedStep {
   index: number;
@@ -15,10 +15,13 @@ export interface PlannedStep {
   gates: string[];
 }
 
-/** Traffic before the first step: all on stable, plus the strategy's standing route (A/B match, preview). */
-export function initialTraffic(strategy: Strategy): TrafficState {
+/**
+ * Traffic before the first step: all on stable, plus the strategy's standing route (A/B match,
+ * preview), shared with the baseline when there is one.
+ */
+export function initialTraffic(strategy: Strategy, withBaseline = false): TrafficState {
   return {
-    weights: { stable: 100, canary: 0 },
+    weights: weightsFor(0, withBaseline),
     mirrorPercent: 0,
     abMatch: strategy.kind === 'abTest' ? strategy.match : null,
     preview: strategy.kind === 'blueGreen' ? strategy.preview : null,
@@ -36,7 +39,7 @@ export function applyStep(before: TrafficState, step: Step): TrafficState {
   if (step.kind === 'setWeight') {
     const canary = percent(step.weight);
     // A weight change ends any mirror: the canary now answers real requests.
-    return { ...before, weights: { stable: 100 - canary, canary }, mirrorPercent: 0 };
+    return { ...before, weights: weightsFor(canary, before.weights.baseline !== undefined), mirrorPercent: 0 };
   }
   if (step.kind === 'setMirror') return { ...before, mirrorPercent: percent(step.percent) };
   return before;
@@ -73,6 +76,10 @@ export function describeMetric(metric: MetricCheck): string {
   if (metric.min !== undefined) parts.push(`≥ ${formatNumber(metric.min)}`);
   if (metric.max !== undefined) parts.push(`≤ ${formatNumber(metric.max)}`);
   if (metric.maxDegradation !== undefined) parts.push(`degradation ≤ ${formatNumber(metric.maxDegradation)}`);
+  if (metric.judge) {
+    const notes = [...(metric.judge.direction === 'either' ? [] : [`${metric.judge.direction} is bad`]), ...(metric.judge.critical ? ['critical'] : [])];
+    parts.push(`judged${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+  }
   return parts.length > 0 ? `${metric.name} ${parts.join(', ')}` : metric.name;
 }
 
@@ -106,7 +113,7 @@ function plannedStep(definition: Definition, step: Step, index: number, traffic:
 
 /** Every step of the definition with the traffic it puts in force. */
 export function planSteps(definition: Definition): PlannedStep[] {
-  let traffic = initialTraffic(definition.strategy);
+  let traffic = initialTraffic(definition.strategy, definition.target.baseline !== undefined);
   return definition.strategy.steps.map((step, index) => {
     traffic = applyStep(traffic, step);
     return plannedStep(definition, step, index, traffic);

@@ -4,6 +4,18 @@ import type { TrafficMatch } from './definition.js';
 export interface Weights {
   stable: number;
   canary: number;
+  /**
+   * With `target.baseline`: the baseline's weight, the canary's own while the canary has at most
+   * 50 % (a switch past that is a cut-over and ends the comparison: 0). Absent: no baseline route.
+   */
+  baseline?: number;
+}
+
+/** Weights for a canary at `canary` %: the baseline (when there is one) takes as much, stable the rest. */
+export function weightsFor(canary: number, withBaseline: boolean): Weights {
+  if (!withBaseline) return { stable: 100 - canary, canary };
+  const baseline = canary <= 50 ? canary : 0;
+  return { stable: 100 - canary - baseline, canary, baseline };
 }
 
 /**
@@ -16,7 +28,11 @@ export interface TrafficState {
   mirrorPercent: number;
   /** A/B: requests matching any block go to the canary (null = no A/B route). */
   abMatch: TrafficMatch[] | null;
-  /** Blue/green preview: requests with this header reach the canary (null = no preview route). */
+  /**
+   * Blue/green preview: requests with this header reach the canary (null = no preview route). With a
+   * baseline, the A/B and preview routes split their requests evenly between canary and baseline,
+   * and a mirror copies the same share to both.
+   */
   preview: { header: string; value: string } | null;
 }
 

@@ -3,7 +3,8 @@
 // VirtualService from the mesh's pure edit, so the dry run and the router cannot disagree.
 
 import { stringify } from 'yaml';
-import type { Definition, Step, TagSource, TrafficMatch } from '../core/definition.js';
+import type { Definition, MetricCheck, Step, TagSource, TrafficMatch } from '../core/definition.js';
+import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
 import { formatDuration } from '../core/duration.js';
 import { minimumReleaseMs, planSteps, type PlannedStep } from '../core/plan.js';
 import { ALL_STABLE, type TrafficState } from '../core/traffic.js';
@@ -44,9 +45,11 @@ function stringMatch(match: { exact: string } | { prefix: string } | { regex: st
 /** What the route does besides weights: mirror, A/B match, preview (`-` for none). */
 export function describeRouting(traffic: TrafficState): string {
   const parts: string[] = [];
-  if (traffic.mirrorPercent > 0) parts.push(`mirror ${traffic.mirrorPercent}% to canary`);
-  if (traffic.abMatch) parts.push(`A/B: ${traffic.abMatch.map(describeMatch).join(' or ')} → canary`);
-  if (traffic.preview) parts.push(`preview: ${traffic.preview.header}: ${traffic.preview.value} → canary`);
+  const both = traffic.weights.baseline !== undefined;
+  const to = both ? 'canary and baseline (half each)' : 'canary';
+  if (traffic.mirrorPercent > 0) parts.push(`mirror ${traffic.mirrorPercent}% to ${both ? 'canary and baseline' : 'canary'}`);
+  if (traffic.abMatch) parts.push(`A/B: ${traffic.abMatch.map(describeMatch).join(' or ')} → ${to}`);
+  if (traffic.preview) parts.push(`preview: ${traffic.preview.header}: ${traffic.preview.value} → ${to}`);
   return parts.join('; ') || '-';
 }
 
@@ -70,32 +73,69 @@ export interface PlanOptions {
   virtualService?: VirtualServiceObject;
 }
 
+/** Every metric any analysis step judges, once each (step metrics override spec.analysis.metrics). */
+function judgedMetrics(definition: Definition): MetricCheck[] {
+  const lists = [definition.analysis.metrics, ...definition.strategy.steps.map((step) => (step.kind === 'analysis' ? (step.metrics ?? []) : []))];
+  const seen = new Map<string, MetricCheck>();
+  for (const metric of lists.flat()) if (metric.judge && !seen.has(metric.name)) seen.set(metric.name, metric);
+  return [...seen.values()];
+}
+
+/** The judge's settings in a few lines: scoring, then one line per judged metric. */
+export function describeJudge(definition: Definition): string[] {
+  const metrics = judgedMetrics(definition);
+  if (metrics.length === 0) return [];
+  const judge = definition.analysis.judge ?? DEFAULT_ANALYSIS_JUDGE;
+  const baseline = definition.target.baseline;
+  const weights = Object.entries(judge.groups).map(([group, weight]) => `${group} ${weight}`);
+  const lines = [
+    `judge: ${metrics.length} metric${metrics.length === 1 ? '' : 's'}, canary against ${baseline ? `baseline ${baseline.deployment}` : `stable ${definition.target.stable.deployment}`}, one sample every ${formatDuration(judge.stepMs)} since the analysis step began`,
+    `       score >= ${judge.thresholds.pass} passes, >= ${judge.thresholds.marginal} is marginal (inconclusive), below fails${weights.length > 0 ? `; group weights ${weights.join(', ')}` : ''}`,
+  ];
+  for (const metric of metrics) {
+    const j = metric.judge!;
+    const effect = j.effectSize;
+    lines.push(
+      `       ${metric.name}: ${j.direction === 'either' ? 'any change' : `${j.direction} is bad`}, confidence ${j.confidence}, tolerance ${j.tolerance}, ${effect.measure} >= ${effect.allowedIncrease} / <= ${effect.allowedDecrease}` +
+        `${j.critical ? `, critical (>= ${effect.criticalIncrease} / <= ${effect.criticalDecrease} or no data fails at once)` : ''}${j.mustHaveData ? ', must have data' : ''}` +
+        `${j.nanStrategy === 'replace' ? ', NaN as 0' : ''}${j.outliers === 'remove' ? ', outliers removed' : ''}, group ${j.group}`,
+    );
+  }
+  return lines;
+}
+
 export function renderPlan(definition: Definition, options: PlanOptions = {}): string {
   const plan = planSteps(definition);
   const { target, trigger, strategy } = definition;
   const image = options.image ?? `${trigger.image}:${tagLabel(trigger.tag)}`;
+  const baseline = target.baseline;
+  const judge = describeJudge(definition);
   const out: string[] = [
     `${definition.name}: ${strategy.kind}, ${plan.length} steps${definition.file ? ` (${definition.file})` : ''}`,
     `image:  ${image}`,
     `target: ${target.clusters.join(', ')} / ${target.namespace} / VirtualService ${target.virtualService}, route ${target.route ?? `(first to ${target.host})`}`,
     `        stable ${target.stable.deployment} (subset ${target.stable.subset}), canary ${target.canary.deployment} (subset ${target.canary.subset})`,
+    ...(baseline
+      ? [`        baseline ${baseline.deployment} (subset ${baseline.subset}): the stable image at the canary's size and weight, for the length of the release`]
+      : []),
     '',
-    `before step 1: deploy ${image} to ${target.canary.deployment} and wait until ready (at most ${formatDuration(target.readinessDeadlineMs)})`,
+    `before step 1: deploy ${image} to ${target.canary.deployment}${baseline ? ` and the stable image to ${baseline.deployment}` : ''}, and wait until ready (at most ${formatDuration(target.readinessDeadlineMs)})`,
     '',
     table(
-      ['step', 'action', 'stable/canary', 'also routed to canary', 'min. duration', 'gates'],
+      ['step', 'action', baseline ? 'stable/canary/baseline' : 'stable/canary', 'also routed to canary', 'min. duration', 'gates'],
       plan.map((planned) => [
         String(planned.index + 1),
         describeStep(planned.step),
-        `${planned.traffic.weights.stable}/${planned.traffic.weights.canary}`,
+        `${planned.traffic.weights.stable}/${planned.traffic.weights.canary}${baseline ? `/${planned.traffic.weights.baseline ?? 0}` : ''}`,
         describeRouting(planned.traffic),
         formatDuration(planned.minDurationMs),
         planned.gates.join(', ') || '-',
       ]),
     ),
     '',
-    `after the last step: promote (${target.stable.deployment} gets the image, 100% back to stable, ${target.canary.deployment} scaled to 0)`,
+    `after the last step: promote (${target.stable.deployment} gets the image, 100% back to stable, ${target.canary.deployment} scaled to 0${baseline ? `, ${baseline.deployment} removed` : ''})`,
     `total minimum release time: ${formatDuration(minimumReleaseMs(plan))} (approvals and pauses without a duration count as 0)`,
+    ...(judge.length > 0 ? ['', ...judge] : []),
   ];
   if (options.virtualService) out.push('', renderVirtualServices(definition, plan, options.virtualService));
   return `${out.join('\n')}\n`;

@@ -156,3 +156,23 @@ describe('canarybot plan', () => {
     expect(stdout).toContain('--virtual-service');
   });
 });
+
+describe('canarybot plan: the judge and a baseline', () => {
+  it('shows the baseline weights and the judge settings', async () => {
+    let stdout = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, env: {} };
+
+    const code = await runPlan(['test/fixtures/judge/reviews-judged.yaml'], io);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('        baseline reviews-baseline (subset baseline): the stable image at the canary\'s size and weight, for the length of the release');
+    expect(stdout).toMatch(/^step +action +stable\/canary\/baseline/m);
+    expect(stdout).toMatch(/^ +1 +set weight 10% +80\/10\/10 /m);
+    expect(stdout).toMatch(/^ +3 +set weight 50% +0\/50\/50 /m);
+    expect(stdout).toContain('request-success-rate ≥ 99, judged (decrease is bad, critical), request-duration-p99 ≤ 500, judged (increase is bad)');
+    expect(stdout).toContain('judge: 2 metrics, canary against baseline reviews-baseline, one sample every 15s since the analysis step began');
+    expect(stdout).toContain('score >= 90 passes, >= 70 is marginal (inconclusive), below fails; group weights errors 60, latency 40');
+    expect(stdout).toContain('request-success-rate: decrease is bad, confidence 0.98, tolerance 0.25, meanRatio >= 1 / <= 1, critical (>= 1 / <= 1 or no data fails at once), group errors');
+    expect(stdout).toContain('request-duration-p99: increase is bad, confidence 0.98, tolerance 0.1, meanRatio >= 1 / <= 1, group latency');
+  });
+});
