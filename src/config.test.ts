@@ -202,3 +202,37 @@ describe('a real process with a bad environment', () => {
     expect(result.stderr).toBe('canarybot: configuration error: PORT: must be a whole number between 0 and 65535 (got "eighty")\n');
   });
 });
+
+describe('Prometheus and Alertmanager as deployed', () => {
+  it('reads tokens, basic auth, headers and CA files', () => {
+    const config = loadConfig({
+      PROMETHEUS_BEARER_TOKEN: 'prom-token',
+      PROMETHEUS_HEADERS: 'X-Scope-OrgID=team-a, X-Extra = 1',
+      PROMETHEUS_CA_FILE: '/etc/ca.pem',
+      ALERTMANAGER_BASIC_AUTH: 'bot:s3cr:et',
+      ALERTMANAGER_HEADERS: 'X-Scope-OrgID=team-a',
+    });
+
+    expect(config).toMatchObject({
+      prometheusBearerToken: 'prom-token',
+      prometheusHeaders: { 'X-Scope-OrgID': 'team-a', 'X-Extra': '1' },
+      prometheusCaFile: '/etc/ca.pem',
+      alertmanagerBasicAuth: 'bot:s3cr:et',
+      alertmanagerHeaders: { 'X-Scope-OrgID': 'team-a' },
+    });
+    expect(secretValues(config).sort()).toEqual(['Ym90OnMzY3I6ZXQ=', 'bot:s3cr:et', 'prom-token', 's3cr:et']);
+  });
+
+  it.each([
+    [{ PROMETHEUS_BASIC_AUTH: 'no-colon' }, 'PROMETHEUS_BASIC_AUTH: must be user:password'],
+    [{ PROMETHEUS_HEADERS: 'X-Scope-OrgID' }, 'PROMETHEUS_HEADERS: must be Name=value pairs separated by commas, e.g. X-Scope-OrgID=team-a (got "X-Scope-OrgID")'],
+    [{ ALERTMANAGER_HEADERS: 'Authorization=Bearer x' }, /ALERTMANAGER_HEADERS: must not set Authorization/],
+    [{ PROMETHEUS_BEARER_TOKEN: 't', PROMETHEUS_BASIC_AUTH: 'u:p' }, 'PROMETHEUS_BASIC_AUTH: set PROMETHEUS_BEARER_TOKEN or PROMETHEUS_BASIC_AUTH, not both'],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a malformed secret', () => {
+    expect(() => loadConfig({ PROMETHEUS_BASIC_AUTH: 'not-a-pair-but-secret' })).toThrow(/^PROMETHEUS_BASIC_AUTH: must be user:password$/);
+  });
+});

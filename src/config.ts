@@ -23,7 +23,19 @@ export interface Config {
   prometheusUrl?: string;
   /** Upper bound of one Prometheus query. */
   prometheusTimeoutMs: number;
+  /** Bearer token sent to Prometheus (secret). */
+  prometheusBearerToken?: string;
+  /** `user:password` for Prometheus basic auth (secret). */
+  prometheusBasicAuth?: string;
+  /** Extra headers on every Prometheus request, e.g. X-Scope-OrgID for Mimir, Cortex, Thanos. */
+  prometheusHeaders?: Record<string, string>;
+  /** PEM file of a CA to trust for Prometheus over https. */
+  prometheusCaFile?: string;
   alertmanagerUrl?: string;
+  alertmanagerBearerToken?: string;
+  alertmanagerBasicAuth?: string;
+  alertmanagerHeaders?: Record<string, string>;
+  alertmanagerCaFile?: string;
   alertWebhookSecret?: string;
   /** Field mappings for `POST /webhooks/alerts/:preset` beyond the built-in presets. */
   alertPresetsFile?: string;
@@ -62,6 +74,10 @@ export const SECRET_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',
   'MATTERMOST_TOKEN',
+  'PROMETHEUS_BEARER_TOKEN',
+  'PROMETHEUS_BASIC_AUTH',
+  'ALERTMANAGER_BEARER_TOKEN',
+  'ALERTMANAGER_BASIC_AUTH',
 ] as const;
 
 export class ConfigError extends Error {
@@ -102,6 +118,28 @@ const boolean = z
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 
+const basicAuth = z.string().regex(/^[^:]+:.+$/s, 'must be user:password');
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** `Name=value` pairs separated by commas or newlines, e.g. `X-Scope-OrgID=team-a`. */
+const headerList = z.string().transform((text, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const item of text.split(/[,\n]/).map((part) => part.trim()).filter(Boolean)) {
+    const at = item.indexOf('=');
+    const name = at > 0 ? item.slice(0, at).trim() : '';
+    if (!HEADER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', message: 'must be Name=value pairs separated by commas, e.g. X-Scope-OrgID=team-a' });
+      return z.NEVER;
+    }
+    if (name.toLowerCase() === 'authorization') {
+      ctx.addIssue({ code: 'custom', message: 'must not set Authorization: use the _BEARER_TOKEN or _BASIC_AUTH variable, which are kept secret' });
+      return z.NEVER;
+    }
+    headers[name] = item.slice(at + 1).trim();
+  }
+  return headers;
+});
 // One entry per variable: name, schema, and the Config field it fills.
 const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['PORT', integer(0, 65535), 'port', '8080'],
@@ -115,7 +153,15 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['PIPELINES_DIR', nonEmpty, 'pipelinesDir', './pipelines'],
   ['PROMETHEUS_URL', httpUrl, 'prometheusUrl'],
   ['PROMETHEUS_TIMEOUT', duration, 'prometheusTimeoutMs', '5s'],
+  ['PROMETHEUS_BEARER_TOKEN', nonEmpty, 'prometheusBearerToken'],
+  ['PROMETHEUS_BASIC_AUTH', basicAuth, 'prometheusBasicAuth'],
+  ['PROMETHEUS_HEADERS', headerList, 'prometheusHeaders'],
+  ['PROMETHEUS_CA_FILE', nonEmpty, 'prometheusCaFile'],
   ['ALERTMANAGER_URL', httpUrl, 'alertmanagerUrl'],
+  ['ALERTMANAGER_BEARER_TOKEN', nonEmpty, 'alertmanagerBearerToken'],
+  ['ALERTMANAGER_BASIC_AUTH', basicAuth, 'alertmanagerBasicAuth'],
+  ['ALERTMANAGER_HEADERS', headerList, 'alertmanagerHeaders'],
+  ['ALERTMANAGER_CA_FILE', nonEmpty, 'alertmanagerCaFile'],
   ['ALERT_WEBHOOK_SECRET', nonEmpty, 'alertWebhookSecret'],
   ['ALERT_PRESETS_FILE', nonEmpty, 'alertPresetsFile'],
   ['SLACK_SIGNING_SECRET', nonEmpty, 'slackSigningSecret'],
@@ -179,6 +225,11 @@ export function loadConfig(env: Env = process.env): Config {
     }
     config[field] = result.data;
   }
+  for (const service of ['PROMETHEUS', 'ALERTMANAGER']) {
+    if (rawValue(env, `${service}_BEARER_TOKEN`) && rawValue(env, `${service}_BASIC_AUTH`)) {
+      throw new ConfigError(`${service}_BASIC_AUTH`, `set ${service}_BEARER_TOKEN or ${service}_BASIC_AUTH, not both`);
+    }
+  }
   return config as unknown as Config;
 }
 
@@ -201,9 +252,14 @@ export function loadServeConfig(env: Env = process.env): ServeConfig {
 
 /** The values of every secret variable that is set, for masking in logs (derived, so none is forgotten). */
 export function secretValues(config: Config): string[] {
-  return VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name))
+  const values = VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name))
     .map(([, , key]) => config[key])
     .filter((value): value is string => typeof value === 'string' && value.length > 0);
+  // Basic auth travels base64-encoded, and its password may show up alone.
+  for (const auth of [config.prometheusBasicAuth, config.alertmanagerBasicAuth]) {
+    if (auth) values.push(Buffer.from(auth).toString('base64'), auth.slice(auth.indexOf(':') + 1));
+  }
+  return values;
 }
 
 export interface ExitIo {

@@ -1,4 +1,18 @@
+import type { JudgeReport } from './judge/judge-analysis.js';
+
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+/** The judge's verdict of one check, with what it compared and over which samples. */
+export interface JudgeDetails extends JudgeReport {
+  /** The workload the canary was compared with: the baseline Deployment, or the stable one. */
+  against: string;
+  /** The samples' range (epoch ms) and resolution. */
+  fromMs: number;
+  toMs: number;
+  stepMs: number;
+  /** The PromQL of each judged metric, for the canary and for the baseline. */
+  queries: Record<string, { canary: string; baseline: string }>;
+}
 
 /** One metric, alert or webhook measurement with the figures that explain its verdict. */
 export interface Measurement {
@@ -13,6 +27,10 @@ export interface Measurement {
   query?: string;
   /** One sentence for the report: why it is not a pass, or a truncated webhook body. */
   message?: string;
+  /** A failure that fails the whole analysis at once, whatever failureLimit allows (a critical judged metric). */
+  critical?: boolean;
+  /** The statistical judge's figures (the `judge` measurement only). */
+  judge?: JudgeDetails;
 }
 
 /** The result of one check (one interval) of a gate step. */

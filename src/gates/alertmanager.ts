@@ -2,12 +2,19 @@ import type { AlertSourceSpec } from '../core/definition.js';
 import type { Measurement } from '../core/gate.js';
 import { formatLabelMatcher, matchesAll } from '../core/label-matchers.js';
 import { alertmanagerAlerts } from './alertmanager-schema.js';
+import { connectionHeaders } from './connection.js';
 
 export interface AlertmanagerOptions {
   /** Base URL of Alertmanager (ALERTMANAGER_URL), e.g. http://alertmanager.monitoring:9093. */
   url: string;
   /** Default 5 s. */
   timeoutMs?: number;
+  /** Extra headers on every request, e.g. X-Scope-OrgID (ALERTMANAGER_HEADERS). */
+  headers?: Readonly<Record<string, string>>;
+  /** ALERTMANAGER_BEARER_TOKEN. */
+  bearerToken?: string;
+  /** ALERTMANAGER_BASIC_AUTH, `user:password`. */
+  basicAuth?: string;
   fetch?: typeof fetch;
 }
 
@@ -23,6 +30,7 @@ export function createAlertmanagerGate(options: AlertmanagerOptions): AlertGate 
   const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const doFetch = options.fetch ?? fetch;
+  const headers = { ...connectionHeaders({ headers: options.headers ?? {}, bearerToken: options.bearerToken, basicAuth: options.basicAuth }), accept: 'application/json' };
 
   return {
     async check(source: AlertSourceSpec): Promise<Measurement[]> {
@@ -42,7 +50,7 @@ export function createAlertmanagerGate(options: AlertmanagerOptions): AlertGate 
       let status: number;
       let text: string;
       try {
-        const response = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+        const response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
         status = response.status;
         text = await response.text();
       } catch (cause) {

@@ -4,6 +4,7 @@ import type { GateEvaluator } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { AlertGate } from './alertmanager.js';
 import { BUILTIN_METRICS, REQUEST_COUNT } from './builtin-metrics.js';
+import { measureJudge } from './judge-gate.js';
 import { gateOnTraffic, judgeMetric, judgeRequestCount, thresholdText } from './metric-verdict.js';
 import type { MetricProvider, QueryOutcome } from './query-outcome.js';
 import { queryVariables, renderQuery, stableQueryVariables, type QueryVariables } from './render-query.js';
@@ -14,6 +15,11 @@ export interface GateEvaluatorOptions {
   metrics?: MetricProvider;
   /** The Alertmanager gate (createAlertmanagerGate); without one, `alerts` act only through the alert webhooks. */
   alerts?: AlertGate;
+  /** Per-definition providers (analysis.provider overrides); take precedence over `metrics` and `alerts`. */
+  providers?: {
+    metricsFor(definition: Release['definition']): MetricProvider | undefined;
+    alertsFor(definition: Release['definition']): AlertGate | undefined;
+  };
   webhook?: WebhookGateOptions;
   now?: () => number;
 }
@@ -21,11 +27,12 @@ export interface GateEvaluatorOptions {
 /** The GateEvaluator port over Prometheus, Alertmanager and webhook gates. Never throws for an outage. */
 export function createGateEvaluator(options: GateEvaluatorOptions): GateEvaluator {
   const now = options.now ?? Date.now;
-  const provider = options.metrics;
-  const query = (promql: string): Promise<QueryOutcome> =>
+  const providerFor = (release: Release): MetricProvider | undefined => (options.providers ? options.providers.metricsFor(release.definition) : options.metrics);
+  const alertsFor = (release: Release): AlertGate | undefined => (options.providers ? options.providers.alertsFor(release.definition) : options.alerts);
+  const querier = (provider: MetricProvider | undefined) => (promql: string): Promise<QueryOutcome> =>
     provider ? provider.query(promql) : Promise.resolve({ kind: 'error', message: 'no metrics provider configured (PROMETHEUS_URL)' });
 
-  async function measureMetric(check: MetricCheck, variables: QueryVariables): Promise<Measurement> {
+  async function measureMetric(query: (promql: string) => Promise<QueryOutcome>, check: MetricCheck, variables: QueryVariables): Promise<Measurement> {
     const builtin = check.query === undefined ? BUILTIN_METRICS[check.name] : undefined;
     const template = check.query ?? builtin?.query;
     const unit = builtin?.unit ?? '';
@@ -45,13 +52,13 @@ export function createGateEvaluator(options: GateEvaluatorOptions): GateEvaluato
     return judgeMetric({ check, unit, better, query: canaryQuery, canary, ...(stable ? { stable } : {}) });
   }
 
-  async function measureTraffic(minRequests: number, variables: QueryVariables): Promise<Measurement> {
+  async function measureTraffic(query: (promql: string) => Promise<QueryOutcome>, minRequests: number, variables: QueryVariables): Promise<Measurement> {
     const promql = renderQuery(BUILTIN_METRICS[REQUEST_COUNT]!.query, variables);
     return judgeRequestCount(await query(promql), minRequests, promql);
   }
 
   async function measureAlerts(release: Release): Promise<Measurement[]> {
-    const gate = options.alerts;
+    const gate = alertsFor(release);
     if (!gate) return [];
     const results = await Promise.all(
       release.definition.alerts.map((source) =>
@@ -66,11 +73,20 @@ export function createGateEvaluator(options: GateEvaluatorOptions): GateEvaluato
   return {
     async evaluate(release: Release, analysis: AnalysisSpec, metrics: MetricCheck[]): Promise<CheckResult> {
       const variables = queryVariables(release, analysis.windowMs);
-      const [metricMeasurements, traffic, alertMeasurements] = await Promise.all([
-        Promise.all(metrics.map((check) => measureMetric(check, variables).catch((error: unknown) => unexpected(check.name, error)))),
-        analysis.minRequests > 0 ? measureTraffic(analysis.minRequests, variables).catch((error: unknown) => unexpected(REQUEST_COUNT, error)) : undefined,
+      const provider = providerFor(release);
+      const query = querier(provider);
+      // A metric with only a judge is read as samples; one with a min or max also as an instant figure.
+      const fixed = metrics.filter((check) => check.judge === undefined || check.min !== undefined || check.max !== undefined);
+      const judgedMetrics = metrics.filter((check) => check.judge !== undefined);
+      const [fixedMeasurements, judge, traffic, alertMeasurements] = await Promise.all([
+        Promise.all(fixed.map((check) => measureMetric(query, check, variables).catch((error: unknown) => unexpected(check.name, error)))),
+        judgedMetrics.length > 0
+          ? measureJudge({ release, analysis, metrics: judgedMetrics, variables, provider, now: now() }).catch((error: unknown) => unexpected('judge', error))
+          : undefined,
+        analysis.minRequests > 0 ? measureTraffic(query, analysis.minRequests, variables).catch((error: unknown) => unexpected(REQUEST_COUNT, error)) : undefined,
         measureAlerts(release),
       ]);
+      const metricMeasurements = judge ? [...fixedMeasurements, judge] : fixedMeasurements;
       const judged = traffic ? [traffic, ...gateOnTraffic(metricMeasurements, traffic)] : metricMeasurements;
       const measurements = [...judged, ...alertMeasurements];
       return { verdict: combineVerdicts(measurements), measurements, at: now() };

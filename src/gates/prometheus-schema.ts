@@ -9,7 +9,7 @@ export const prometheusQueryResponse = z.discriminatedUnion('status', [
     data: z.discriminatedUnion('resultType', [
       z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })) }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
-      z.object({ resultType: z.literal('matrix'), result: z.array(z.unknown()) }),
+      z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })) }),
       z.object({ resultType: z.literal('string'), result: z.unknown() }),
     ]),
   }),

@@ -15,10 +15,10 @@ import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/create-engine.js';
 import { QUEUE_NAME } from '../engine/jobs.js';
-import { createAlertmanagerGate, type AlertGate } from '../gates/alertmanager.js';
+import type { AlertGate } from '../gates/alertmanager.js';
 import { loadAlertPresets } from '../gates/alert-presets.js';
 import { createGateEvaluator } from '../gates/gate-evaluator.js';
-import { createPrometheusProvider } from '../gates/prometheus.js';
+import { createGateProviders } from '../gates/gate-providers.js';
 import type { MetricProvider } from '../gates/query-outcome.js';
 import { createGitLabClient } from '../gitlab/client.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
@@ -113,11 +113,13 @@ export class InvalidDefinitionsError extends Error {
 const CLOSE_STEP_MS = 30_000;
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  const definitions = overrides.definitions ?? (await loadValidDefinitions(config.pipelinesDir));
+  // Every definition's Prometheus and Alertmanager, credentials included, before anything is logged.
+  const providers = createGateProviders(config, definitions);
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [...secretValues(config), ...providers.secrets] });
   const metrics = overrides.metrics ?? createMetrics({ defaults: true });
   const prefix = overrides.prefix ?? 'canarybot';
   const clock: Clock = overrides.clock ?? { now: () => Date.now() };
-  const definitions = overrides.definitions ?? (await loadValidDefinitions(config.pipelinesDir));
   if (definitions.length === 0) logger.warn({ dir: config.pipelinesDir }, 'no pipeline definitions: nothing will be released');
   const webhookSecret = required(config.gitlabWebhookSecret, 'GITLAB_WEBHOOK_SECRET');
 
@@ -163,10 +165,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const gates =
     overrides.gates ??
     createGateEvaluator({
-      metrics:
-        overrides.metricProvider ??
-        (config.prometheusUrl ? createPrometheusProvider({ url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }) : undefined),
-      alerts: overrides.alertGate ?? (config.alertmanagerUrl ? createAlertmanagerGate({ url: config.alertmanagerUrl }) : undefined),
+      providers: {
+        metricsFor: (definition) => overrides.metricProvider ?? providers.metricsFor(definition),
+        alertsFor: (definition) => overrides.alertGate ?? providers.alertsFor(definition),
+      },
       webhook: { env: process.env },
       now: () => clock.now(),
     });

@@ -1,0 +1,80 @@
+// The Prometheus and Alertmanager each definition's gates talk to: the bot-wide ones from the
+// environment, or a definition's own (`analysis.provider`) where tenants differ. Resolved once at
+// start-up, so a missing credential stops `serve` with one line, and every credential is known to
+// the logger's mask.
+
+import type { Config } from '../config.js';
+import type { Definition } from '../core/definition.js';
+import { createAlertmanagerGate, type AlertGate } from './alertmanager.js';
+import { connectionFetch, connectionSecrets, overriddenConnection, readCaFile, type Connection } from './connection.js';
+import { createPrometheusProvider } from './prometheus.js';
+import type { MetricProvider } from './query-outcome.js';
+
+export interface GateProviders {
+  /** The definition's Prometheus; undefined when none is configured. */
+  metricsFor(definition: Definition): MetricProvider | undefined;
+  /** The definition's Alertmanager; undefined when none is configured. */
+  alertsFor(definition: Definition): AlertGate | undefined;
+  /** Every credential in use, for the logger to mask. */
+  secrets: string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function botConnections(config: Config): { prometheus?: Connection; alertmanager?: Connection } {
+  const connection = (url: string | undefined, headers: Record<string, string> | undefined, bearerToken: string | undefined, basicAuth: string | undefined, caVariable: string, caFile: string | undefined): Connection | undefined => {
+    if (!url) return undefined;
+    const out: Connection = { url, headers: headers ?? {} };
+    if (bearerToken) out.bearerToken = bearerToken;
+    if (basicAuth) out.basicAuth = basicAuth;
+    const ca = readCaFile(caVariable, caFile);
+    if (ca) out.ca = ca;
+    return out;
+  };
+  return {
+    prometheus: connection(config.prometheusUrl, config.prometheusHeaders, config.prometheusBearerToken, config.prometheusBasicAuth, 'PROMETHEUS_CA_FILE', config.prometheusCaFile),
+    alertmanager: connection(config.alertmanagerUrl, config.alertmanagerHeaders, config.alertmanagerBearerToken, config.alertmanagerBasicAuth, 'ALERTMANAGER_CA_FILE', config.alertmanagerCaFile),
+  };
+}
+
+/** Throws ConfigError (one line naming the variable) when a definition's credential is missing. */
+export function createGateProviders(config: Config, definitions: readonly Definition[], env: Env = process.env): GateProviders {
+  const base = botConnections(config);
+  const timeoutMs = config.prometheusTimeoutMs;
+  const prometheus = (connection: Connection | undefined): MetricProvider | undefined => {
+    if (!connection) return undefined;
+    const doFetch = connectionFetch(connection);
+    return createPrometheusProvider({ url: connection.url, timeoutMs, headers: connection.headers, bearerToken: connection.bearerToken, basicAuth: connection.basicAuth, ...(doFetch ? { fetch: doFetch } : {}) });
+  };
+  const alertmanager = (connection: Connection | undefined): AlertGate | undefined => {
+    if (!connection) return undefined;
+    const doFetch = connectionFetch(connection);
+    return createAlertmanagerGate({ url: connection.url, headers: connection.headers, bearerToken: connection.bearerToken, basicAuth: connection.basicAuth, ...(doFetch ? { fetch: doFetch } : {}) });
+  };
+
+  const botMetrics = prometheus(base.prometheus);
+  const botAlerts = alertmanager(base.alertmanager);
+  const secrets = [...connectionSecrets(base.prometheus), ...connectionSecrets(base.alertmanager)];
+  const metrics = new Map<string, MetricProvider | undefined>();
+  const alerts = new Map<string, AlertGate | undefined>();
+  for (const definition of definitions) {
+    const overrides = definition.analysis.provider;
+    if (!overrides) continue;
+    const owner = `pipeline ${definition.name} (spec.analysis.provider)`;
+    if (overrides.prometheus) {
+      const connection = overriddenConnection(base.prometheus, overrides.prometheus, env, owner);
+      metrics.set(definition.name, prometheus(connection));
+      secrets.push(...connectionSecrets(connection));
+    }
+    if (overrides.alertmanager) {
+      const connection = overriddenConnection(base.alertmanager, overrides.alertmanager, env, owner);
+      alerts.set(definition.name, alertmanager(connection));
+      secrets.push(...connectionSecrets(connection));
+    }
+  }
+  return {
+    metricsFor: (definition) => (metrics.has(definition.name) ? metrics.get(definition.name) : botMetrics),
+    alertsFor: (definition) => (alerts.has(definition.name) ? alerts.get(definition.name) : botAlerts),
+    secrets: [...new Set(secrets)],
+  };
+}
