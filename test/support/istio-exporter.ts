@@ -9,6 +9,11 @@ export interface WorkloadTraffic {
   errorRatio?: number;
   /** Every request takes this long (ms); it lands in the matching histogram bucket. */
   latencyMs?: number;
+  /**
+   * Spread each request's latency uniformly over latencyMs × (1 ± spread), e.g. 0.2 for ±20 %: a
+   * latency distribution rather than one value, so a p99 moves with it.
+   */
+  latencySpread?: number;
 }
 
 export interface IstioExporter {
@@ -20,7 +25,9 @@ export interface IstioExporter {
   close(): Promise<void>;
 }
 
-const BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+// Istio's defaults with a finer ladder between 50 and 250 ms (bucket boundaries are configurable per
+// workload in Istio), so that a 20 % change of latency there shows in a histogram_quantile.
+const BUCKETS = [1, 5, 10, 25, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180, 190, 200, 250, 500, 1000, 2500, 5000, 10000];
 const TICK_MS = 100;
 
 interface Series {
@@ -52,10 +59,14 @@ export async function startIstioExporter(): Promise<IstioExporter> {
       s.errors += errors;
       s.ok += n - errors;
       const latency = s.traffic.latencyMs ?? 20;
-      BUCKETS.forEach((le, i) => {
-        if (latency <= le) s.buckets[i]! += n;
-      });
-      s.sum += latency * n;
+      const spread = s.traffic.latencySpread ?? 0;
+      for (let request = 0; request < n; request++) {
+        const took = spread > 0 ? latency * (1 + spread * (2 * Math.random() - 1)) : latency;
+        BUCKETS.forEach((le, i) => {
+          if (took <= le) s.buckets[i]! += 1;
+        });
+        s.sum += took;
+      }
     }
   }, TICK_MS);
 

@@ -61,6 +61,7 @@ const FLIP: Record<string, string> = { '>=': '<', '≥': '<', '>': '≤', '<=': 
 
 /** One figure that explains a measurement, e.g. `request-success-rate 70.1 % < 99 %`. */
 export function measurementFigure(m: Measurement): string {
+  if ((m.judge || m.name === 'judge') && m.message) return `judge ${m.message}`;
   if (m.value === null || !Number.isFinite(m.value)) return `${m.name}: ${m.message ?? `no value (${m.verdict})`}`;
   const match = /^(>=|≥|>|<=|≤|<)\s*(-?\d+(?:\.\d+)?)\s*([^\d\s].*)?$/.exec(m.threshold.trim());
   const op = match?.[1];
