@@ -7,7 +7,7 @@ import { ALL_STABLE, type TrafficState } from '../core/traffic.js';
 import type { ClusterRegistry } from './cluster-registry.js';
 import { IstioObjects } from './istio-objects.js';
 import { DEFAULT_RETRY, httpStatus, kubeCall, type RetryPolicy } from './kube-call.js';
-import { sameHost, subsetProblems, type DeploymentShape } from './preflight.js';
+import { baselineProblems, sameHost, subsetProblems, type DeploymentShape } from './preflight.js';
 import { TenantPolicy } from './tenants.js';
 import { desiredVirtualService } from './virtual-service.js';
 import { virtualServicePatch } from './virtual-service-patch.js';
@@ -58,7 +58,14 @@ export class IstioTrafficRouter implements TrafficRouter {
       }
     };
     const deployments = { stable: await read(target.stable.deployment), canary: await read(target.canary.deployment) };
-    const problems = subsetProblems(target, rule, deployments);
+    // The baseline Deployment may not exist yet: canarybot creates it from stable's template.
+    const baseline = target.baseline
+      ? await read(target.baseline.deployment).catch((error: unknown) => {
+          if (error instanceof CanarybotError && error.code === 'PREFLIGHT_FAILED') return null;
+          throw error;
+        })
+      : null;
+    const problems = [...subsetProblems(target, rule, deployments), ...baselineProblems(target, rule, { ...deployments, baseline })];
     if (problems.length > 0) throw new CanarybotError('PREFLIGHT_FAILED', problems.join('; '));
   }
 

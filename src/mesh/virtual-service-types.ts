@@ -25,6 +25,8 @@ export interface HttpRoute {
   route?: RouteDestination[];
   mirror?: Destination;
   mirrorPercentage?: { value?: number; [key: string]: unknown };
+  /** Several mirror destinations (Istio 1.18+); canarybot uses it to mirror to canary and baseline. */
+  mirrors?: { destination: Destination; percentage?: { value?: number; [key: string]: unknown }; [key: string]: unknown }[];
   [key: string]: unknown;
 }
 
@@ -43,4 +45,6 @@ export interface ManagedRouteRef {
   host: string;
   stable: { subset: string };
   canary: { subset: string };
+  /** With target.baseline: the baseline's subset, which gets the canary's weight. */
+  baseline?: { subset: string };
 }

@@ -58,10 +58,15 @@ function routeLabel(route: HttpRoute, index: number): string {
   return route.name ?? `#${index}`;
 }
 
-function canaryDestination(stable: Destination, target: ManagedRouteRef): Destination {
-  const destination: Destination = { host: stable.host, subset: target.canary.subset };
+function canaryDestination(stable: Destination, target: ManagedRouteRef, subset = target.canary.subset): Destination {
+  const destination: Destination = { host: stable.host, subset };
   if (stable.port !== undefined) destination.port = { ...stable.port };
   return destination;
+}
+
+/** The subsets canarybot manages on the route besides stable: the canary's and, with one, the baseline's. */
+function managedSubsets(target: ManagedRouteRef): string[] {
+  return target.baseline ? [target.canary.subset, target.baseline.subset] : [target.canary.subset];
 }
 
 function weightedDestinations(
@@ -82,52 +87,79 @@ function weightedDestinations(
       `VirtualService ${vsName} http route ${label} has no destination ${target.host} with subset ${target.stable.subset}`,
     );
   }
-  const foreign = current.find((dest) => !isSubset(dest, target.stable.subset) && !isSubset(dest, target.canary.subset));
+  const ours = [target.stable.subset, ...managedSubsets(target)];
+  const foreign = current.find((dest) => !ours.some((subset) => isSubset(dest, subset)));
   if (foreign) {
     const where = `${foreign.destination?.host ?? '?'}${foreign.destination?.subset ? ` subset ${foreign.destination.subset}` : ''}`;
     throw new CanarybotError(
       'PREFLIGHT_FAILED',
-      `VirtualService ${vsName} http route ${label} also routes to ${where}; canarybot manages a route that sends traffic only to subsets ${target.stable.subset} and ${target.canary.subset}`,
+      `VirtualService ${vsName} http route ${label} also routes to ${where}; canarybot manages a route that sends traffic only to subsets ${ours.slice(0, -1).join(', ')} and ${ours.at(-1)}`,
     );
   }
   const { stable: stableWeight, canary: canaryWeight } = traffic.weights;
+  const baselineWeight = traffic.weights.baseline ?? 0;
+  if (baselineWeight > 0 && !target.baseline) throw new CanarybotError('INTERNAL', `a baseline weight of ${baselineWeight} for a target without target.baseline`);
+  const wanted = new Map<string, number>([[target.canary.subset, canaryWeight]]);
+  if (target.baseline) wanted.set(target.baseline.subset, baselineWeight);
   const destinations: RouteDestination[] = [];
-  let canaryPlaced = false;
+  const placed = new Set<string>();
   for (const dest of current) {
     if (dest === stable) {
-      const single = canaryWeight === 0;
+      const single = canaryWeight === 0 && baselineWeight === 0;
       // Alone on the route a weight is optional; keep the user's choice of writing it or not.
       if (single && dest.weight === undefined) destinations.push({ ...dest });
       else destinations.push({ ...dest, weight: stableWeight });
-    } else if (isSubset(dest, target.canary.subset)) {
-      if (canaryWeight > 0 && !canaryPlaced) destinations.push({ ...dest, weight: canaryWeight });
-      canaryPlaced = true;
+      continue;
     }
+    const subset = [...wanted.keys()].find((candidate) => isSubset(dest, candidate));
+    if (subset === undefined) continue;
+    const weight = wanted.get(subset) ?? 0;
+    if (weight > 0 && !placed.has(subset)) destinations.push({ ...dest, weight });
+    placed.add(subset);
   }
-  if (canaryWeight > 0 && !canaryPlaced) {
-    destinations.push({ destination: canaryDestination(stable.destination, target), weight: canaryWeight });
+  for (const [subset, weight] of wanted) {
+    if (weight > 0 && !placed.has(subset)) destinations.push({ destination: canaryDestination(stable.destination, target, subset), weight });
   }
   return { destinations, stable: stable.destination };
 }
 
-function extraRoute(name: string, managed: HttpRoute, match: Record<string, unknown>[], canary: Destination): HttpRoute {
-  const copied = Object.fromEntries(Object.entries(managed).filter(([key]) => !NOT_COPIED.has(key)));
-  return { name, match, route: [{ destination: canary }], ...copied };
+/** Where the A/B and preview routes send their requests: the canary, or canary and baseline half each. */
+function extraDestinations(canary: Destination, baseline: Destination | null): RouteDestination[] {
+  if (!baseline) return [{ destination: canary }];
+  return [
+    { destination: canary, weight: 50 },
+    { destination: baseline, weight: 50 },
+  ];
 }
 
-function withMirror(route: HttpRoute, target: ManagedRouteRef, canary: Destination, percent: number): HttpRoute {
-  if (percent > 0) return { ...route, mirror: canary, mirrorPercentage: { value: percent } };
-  const ours = pointsAt(route.mirror, target.host) && route.mirror?.subset === target.canary.subset;
-  if (!ours) return { ...route };
-  const { mirror: _mirror, mirrorPercentage: _percentage, ...rest } = route;
-  return rest;
+function extraRoute(name: string, managed: HttpRoute, match: Record<string, unknown>[], destinations: RouteDestination[]): HttpRoute {
+  const copied = Object.fromEntries(Object.entries(managed).filter(([key]) => !NOT_COPIED.has(key)));
+  return { name, match, route: destinations, ...copied };
+}
+
+/**
+ * The managed route's mirror: `mirror` to the canary, or — with a baseline — `mirrors` to canary and
+ * baseline at the same percentage (Istio allows one of the two fields, never both). Only canarybot's
+ * own mirror is ever removed.
+ */
+function withMirror(route: HttpRoute, target: ManagedRouteRef, canary: Destination, baseline: Destination | null, percent: number): HttpRoute {
+  const ourSubsets = managedSubsets(target);
+  const isOurs = (destination: Destination | undefined): boolean => pointsAt(destination, target.host) && ourSubsets.includes(destination?.subset ?? '');
+  const { mirror, mirrorPercentage, mirrors, ...rest } = route;
+  const keepSingle = mirror !== undefined && !isOurs(mirror) ? { mirror, ...(mirrorPercentage ? { mirrorPercentage } : {}) } : {};
+  const keptMany = (mirrors ?? []).filter((entry) => !isOurs(entry.destination));
+  if (percent > 0 && !baseline) return { ...rest, ...(keptMany.length > 0 ? { mirrors: keptMany } : {}), mirror: canary, mirrorPercentage: { value: percent } };
+  if (percent > 0 && baseline) {
+    return { ...rest, mirrors: [...keptMany, { destination: canary, percentage: { value: percent } }, { destination: baseline, percentage: { value: percent } }] };
+  }
+  return { ...rest, ...keepSingle, ...(keptMany.length > 0 ? { mirrors: keptMany } : {}) };
 }
 
 function assertValidTraffic(traffic: TrafficState): void {
-  const { stable, canary } = traffic.weights;
+  const { stable, canary, baseline = 0 } = traffic.weights;
   const percent = (value: number): boolean => Number.isInteger(value) && value >= 0 && value <= 100;
-  if (!percent(stable) || !percent(canary) || stable + canary !== 100) {
-    throw new CanarybotError('INTERNAL', `route weights must be whole percentages summing to 100, got ${stable}/${canary}`);
+  if (!percent(stable) || !percent(canary) || !percent(baseline) || stable + canary + baseline !== 100) {
+    throw new CanarybotError('INTERNAL', `route weights must be whole percentages summing to 100, got ${stable}/${canary}${baseline ? `/${baseline}` : ''}`);
   }
   if (!(traffic.mirrorPercent >= 0 && traffic.mirrorPercent <= 100)) {
     throw new CanarybotError('INTERNAL', `mirror percentage must be between 0 and 100, got ${traffic.mirrorPercent}`);
@@ -150,16 +182,18 @@ export function desiredVirtualService(
   const label = routeLabel(managed, index);
   const { destinations, stable } = weightedDestinations(current.metadata.name, managed, index, target, traffic);
   const canary = canaryDestination(stable, target);
+  // The baseline shares the A/B, preview and mirror routes while the traffic state carries it.
+  const baseline = target.baseline && traffic.weights.baseline !== undefined ? canaryDestination(stable, target, target.baseline.subset) : null;
 
-  const nextManaged = withMirror({ ...managed, route: destinations }, target, canary, traffic.mirrorPercent);
+  const nextManaged = withMirror({ ...managed, route: destinations }, target, canary, baseline, traffic.mirrorPercent);
   const extras: HttpRoute[] = [];
   if (traffic.preview) {
     const block = { headers: { [traffic.preview.header]: { exact: traffic.preview.value } } };
-    extras.push(extraRoute(previewRouteName(target.service), managed, combineMatches(label, managed.match, [block]), canary));
+    extras.push(extraRoute(previewRouteName(target.service), managed, combineMatches(label, managed.match, [block]), extraDestinations(canary, baseline)));
   }
   if (traffic.abMatch && traffic.abMatch.length > 0) {
     const blocks = traffic.abMatch.map(istioConditions);
-    extras.push(extraRoute(abRouteName(target.service), managed, combineMatches(label, managed.match, blocks), canary));
+    extras.push(extraRoute(abRouteName(target.service), managed, combineMatches(label, managed.match, blocks), extraDestinations(canary, baseline)));
   }
 
   const http: HttpRoute[] = [];

@@ -5,8 +5,11 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { CanarybotError } from '../core/errors.js';
 import type { ReleaseTarget, RolloutStatus, WorkloadController } from '../core/ports.js';
+import { baselineDeployment, isOurBaseline } from './baseline-deployment.js';
 import type { ClusterClient, ClusterRegistry } from './cluster-registry.js';
+import { IstioObjects } from './istio-objects.js';
 import { DEFAULT_RETRY, kubeCall, type RetryPolicy } from './kube-call.js';
+import { sameHost } from './preflight.js';
 import type { JsonPatchOp } from './json-patch-diff.js';
 import { rolloutStatus, type DeploymentState } from './rollout-status.js';
 import { TenantPolicy } from './tenants.js';
@@ -15,6 +18,18 @@ export interface WorkloadOptions {
   tenants?: TenantPolicy;
   retry?: RetryPolicy;
   maxConflictRounds?: number;
+}
+
+/** Who writes: the same field manager for every Kubernetes write of the bot. */
+const FIELD_MANAGER = 'canarybot';
+
+/** Both rollouts together: failed if either failed, progressing if either is, ready when both are. */
+function bothRollouts(canary: RolloutStatus, baseline: RolloutStatus): RolloutStatus {
+  if (canary.state === 'failed') return canary;
+  if (baseline.state === 'failed') return { state: 'failed', message: `baseline: ${baseline.message}` };
+  if (canary.state === 'progressing') return canary;
+  if (baseline.state === 'progressing') return { state: 'progressing', message: `baseline: ${baseline.message}` };
+  return { state: 'ready' };
 }
 
 export class KubeWorkloadController implements WorkloadController {
@@ -31,6 +46,7 @@ export class KubeWorkloadController implements WorkloadController {
     this.maxRounds = options.maxConflictRounds ?? 5;
   }
 
+  /** The canary with the new image, and with target.baseline the baseline with the stable image, both at the canary's size. */
   async ensureCanary(target: ReleaseTarget, image: string, replicas?: number): Promise<RolloutStatus> {
     this.tenants.check(target);
     const client = this.registry.client(target.cluster);
@@ -39,7 +55,71 @@ export class KubeWorkloadController implements WorkloadController {
       const stable = await this.read(client, target.namespace, target.stable.deployment);
       count = stable.spec?.replicas ?? 1;
     }
-    return this.ensure(client, target.namespace, target.canary.deployment, target.canary.container, image, count);
+    const canary = await this.ensure(client, target.namespace, target.canary.deployment, target.canary.container, image, count);
+    if (!target.baseline) return canary;
+    return bothRollouts(canary, await this.ensureBaseline(client, target, count));
+  }
+
+  /** Create the baseline from the stable Deployment, or bring an existing one to the stable image and the canary's size. */
+  private async ensureBaseline(client: ClusterClient, target: ReleaseTarget, replicas: number): Promise<RolloutStatus> {
+    const { namespace } = target;
+    const name = target.baseline!.deployment;
+    const container = target.stable.container || target.canary.container;
+    for (let round = 1; round <= this.maxRounds; round += 1) {
+      const stable = await this.read(client, namespace, target.stable.deployment);
+      const image = stable.spec?.template.spec?.containers.find((candidate) => candidate.name === container)?.image;
+      if (!image) throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${target.stable.deployment} has no container named ${container} with an image`);
+      const existing = await this.readIfExists(client, namespace, name);
+      if (existing) return this.ensure(client, namespace, name, container, image, replicas);
+      const body = baselineDeployment(target, stable, await this.baselineSubsetLabels(client, target), replicas);
+      try {
+        const created = await kubeCall(`create Deployment ${name} in namespace ${namespace}`, this.retry, () =>
+          client.apps.createNamespacedDeployment({ namespace, body, fieldManager: FIELD_MANAGER }),
+        );
+        return rolloutStatus(created as DeploymentState);
+      } catch (error) {
+        // Another replica created it first: use it.
+        if (error instanceof CanarybotError && error.code === 'K8S_CONFLICT') continue;
+        throw error;
+      }
+    }
+    throw new CanarybotError('K8S_CONFLICT', `Deployment ${name} in namespace ${namespace} kept changing during ${this.maxRounds} write attempts`);
+  }
+
+  private async baselineSubsetLabels(client: ClusterClient, target: ReleaseTarget): Promise<Record<string, string>> {
+    const rules = await new IstioObjects(client, this.retry).listDestinationRules(target.namespace);
+    const subset = rules.find((rule) => sameHost(rule.spec.host, target.host))?.spec.subsets?.find((candidate) => candidate.name === target.baseline!.subset);
+    if (!subset?.labels || Object.keys(subset.labels).length === 0) {
+      throw new CanarybotError('PREFLIGHT_FAILED', `no DestinationRule subset ${target.baseline!.subset} with labels for host ${target.host} in namespace ${target.namespace}`);
+    }
+    return subset.labels;
+  }
+
+  /** The baseline leaves with the canary: deleted when canarybot created it, else scaled like the canary. */
+  private async retireBaseline(client: ClusterClient, target: ReleaseTarget, replicas: number): Promise<void> {
+    const { namespace } = target;
+    const name = target.baseline!.deployment;
+    const existing = await this.readIfExists(client, namespace, name);
+    if (!existing) return;
+    if (replicas === 0 && isOurBaseline(existing)) {
+      await kubeCall(`delete Deployment ${name} in namespace ${namespace}`, this.retry, () => client.apps.deleteNamespacedDeployment({ name, namespace })).catch((error: unknown) => {
+        if (!(error instanceof CanarybotError && error.code === 'K8S_NOT_FOUND')) throw error;
+      });
+      return;
+    }
+    if (existing.spec?.replicas === replicas) return;
+    await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
+      client.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    );
+  }
+
+  private async readIfExists(client: ClusterClient, namespace: string, name: string): Promise<V1Deployment | null> {
+    try {
+      return await this.read(client, namespace, name);
+    } catch (error) {
+      if (error instanceof CanarybotError && error.code === 'K8S_NOT_FOUND') return null;
+      throw error;
+    }
   }
 
   async ensureStable(target: ReleaseTarget, image: string): Promise<RolloutStatus> {
@@ -69,13 +149,15 @@ export class KubeWorkloadController implements WorkloadController {
     const { namespace } = target;
     const name = target.canary.deployment;
     const current = await this.read(client, namespace, name);
-    if (current.spec?.replicas === replicas) return;
-    await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
-      client.apps.patchNamespacedDeploymentScale(
-        { name, namespace, body: { spec: { replicas } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
-    );
+    if (current.spec?.replicas !== replicas) {
+      await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
+        client.apps.patchNamespacedDeploymentScale(
+          { name, namespace, body: { spec: { replicas } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      );
+    }
+    if (target.baseline) await this.retireBaseline(client, target, replicas);
   }
 
   private read(client: ClusterClient, namespace: string, name: string): Promise<V1Deployment> {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_STABLE, type TrafficState } from '../../src/core/traffic.js';
+import { destinationRule } from '../mesh/fixtures.js';
 import { startHarness, target, type MeshHarness } from '../mesh/harness.js';
 
 interface Rule {
@@ -61,6 +62,18 @@ describe('chart RBAC', () => {
     }
     await mesh.workloads.ensureStable(release, IMAGE);
     await mesh.workloads.scaleCanary(release, 0);
+    // A release with target.baseline: the baseline Deployment is created, weighted and removed.
+    mesh.server.seed(destinationRule([
+      { name: 'stable', labels: { app: 'reviews', track: 'stable' } },
+      { name: 'canary', labels: { app: 'reviews', track: 'canary' } },
+      { name: 'baseline', labels: { app: 'reviews', track: 'baseline' } },
+    ]));
+    const withBaseline = target({ baseline: { deployment: 'reviews-baseline', subset: 'baseline' } });
+    await mesh.router.preflight(withBaseline);
+    await mesh.workloads.ensureCanary(withBaseline, IMAGE);
+    await mesh.router.setTraffic(withBaseline, { ...ALL_STABLE, weights: { stable: 80, canary: 10, baseline: 10 } });
+    await mesh.router.setTraffic(withBaseline, ALL_STABLE);
+    await mesh.workloads.scaleCanary(withBaseline, 0);
     await mesh.registry.reachable('default');
     for (const request of mesh.server.requests) {
       const permission = permissionOf(request.method, request.path, request.query);
@@ -74,7 +87,13 @@ describe('chart RBAC', () => {
 
   it('observes the adapters touching Istio routes and Deployments', () => {
     expect([...used]).toEqual(
-      expect.arrayContaining(['networking.istio.io|virtualservices|patch', 'networking.istio.io|destinationrules|list', 'apps|deployments|patch']),
+      expect.arrayContaining([
+        'networking.istio.io|virtualservices|patch',
+        'networking.istio.io|destinationrules|list',
+        'apps|deployments|patch',
+        'apps|deployments|create',
+        'apps|deployments|delete',
+      ]),
     );
   });
 
@@ -84,11 +103,11 @@ describe('chart RBAC', () => {
     expect(missing).toEqual([]);
   });
 
-  it('grants nothing that writes beyond routes and Deployments', () => {
+  it('grants nothing that writes beyond routes and Deployments (create and delete for the baseline)', () => {
     const writes = rules.flatMap((rule) =>
       rule.verbs.filter((verb) => ['create', 'update', 'patch', 'delete', 'deletecollection', '*'].includes(verb)).flatMap((verb) => rule.resources.map((r) => `${r}:${verb}`)),
     );
 
-    expect(writes.sort()).toEqual(['deployments/scale:patch', 'deployments:patch', 'virtualservices:patch']);
+    expect(writes.sort()).toEqual(['deployments/scale:patch', 'deployments:create', 'deployments:delete', 'deployments:patch', 'virtualservices:patch']);
   });
 });
