@@ -11,7 +11,8 @@ import { httpRoutes, startHarness, target, type MeshHarness } from './harness.js
 
 const BASELINE = { deployment: 'reviews-baseline', subset: 'baseline' };
 const withBaseline = target({ baseline: BASELINE });
-const SUBSETS = [
+type Subset = { name: string; labels: Record<string, string> };
+const SUBSETS: Subset[] = [
   { name: 'stable', labels: { app: 'reviews', track: 'stable' } },
   { name: 'canary', labels: { app: 'reviews', track: 'canary' } },
   { name: 'baseline', labels: { app: 'reviews', track: 'baseline' } },
@@ -35,7 +36,7 @@ describe('pre-flight with a baseline', () => {
     await expect(mesh.router.preflight(withBaseline)).resolves.toBeUndefined();
   });
 
-  it.each([
+  it.each<[string, Subset[], RegExp]>([
     ['no baseline subset', SUBSETS.slice(0, 2), /has no subset baseline \(target.baseline.subset\)/],
     ['a subset that also selects stable', [...SUBSETS.slice(0, 2), { name: 'baseline', labels: { app: 'reviews' } }], /subset baseline \(app=reviews\) also selects the pods of Deployment reviews-primary/],
     ['a stable subset that would select the baseline', [{ name: 'stable', labels: { app: 'reviews' } }, SUBSETS[1]!, { name: 'baseline', labels: { role: 'baseline' } }], /subset stable \(app=reviews\) would also select the baseline pods canarybot would create/],
