@@ -1,5 +1,6 @@
 import type { ReleaseEventKind } from '../core/effect.js';
 import type { Measurement } from '../core/gate.js';
+import { latestJudge } from '../core/judge/latest-judge.js';
 import type { Release } from '../core/release.js';
 
 /** The events a channel hears about; the rest (steps, progress, pauses) live in the MR note. */
@@ -49,11 +50,11 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
     case 'started':
       return `:rocket: Release of ${name} started: \`${release.image}\`${mr}.${link}`;
     case 'approval-needed':
-      return `:raised_hand: ${name} is waiting for approval at step ${release.stepIndex + 1} (canary at ${release.weights.canary} %). Type \`/canary approve ${release.service}\` to continue or \`/canary abort ${release.service}\` to roll back.${link}`;
+      return `:raised_hand: ${name} is waiting for approval at step ${release.stepIndex + 1} (canary at ${release.weights.canary} %).${judgeScore(release)} Type \`/canary approve ${release.service}\` to continue or \`/canary abort ${release.service}\` to roll back.${link}`;
     case 'gate-failed':
       return `:x: A gate failed for ${name} at step ${release.stepIndex + 1}: ${failedFigures(release)}.${link}`;
     case 'rolled-back':
-      return `:rewind: ${name} was rolled back to stable${because(release)}.${link}`;
+      return `:rewind: ${name} was rolled back to stable${because(release)}.${judgeScore(release)}${link}`;
     case 'aborted':
       return `:octagonal_sign: ${name} was aborted and rolled back to stable${because(release)}.${link}`;
     case 'failed':
@@ -61,10 +62,18 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
     case 'superseded':
       return `:fast_forward: Release of ${name} (\`${release.image}\`) was superseded by a newer image.${link}`;
     case 'promoted':
-      return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${link}`;
+      return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${judgeScore(release)}${link}`;
     default:
       return null;
   }
+}
+
+/** ` Judge score 100 (pass >= 95, marginal >= 75) against reviews-baseline.` when the release was judged. */
+function judgeScore(release: Release): string {
+  const latest = latestJudge(release);
+  if (!latest || latest.measurement.value === null) return '';
+  const { judge } = latest.measurement;
+  return ` Judge score ${judge.score} (pass >= ${judge.thresholds.pass}, marginal >= ${judge.thresholds.marginal}) against ${judge.against}.`;
 }
 
 function because(release: Release): string {
@@ -80,6 +89,7 @@ function failedFigures(release: Release): string {
 }
 
 function figure(m: Measurement): string {
+  if (m.judge && m.message) return `judge ${m.message}`;
   const value = m.value === null ? 'no data' : String(Math.round(m.value * 1000) / 1000);
   return `${m.name} ${value} (threshold ${m.threshold}, ${m.verdict})`;
 }

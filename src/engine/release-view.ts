@@ -1,7 +1,8 @@
 // The read side's JSON shape of a release (DESIGN §9 "Read API"), shared by the HTTP API and the CLI.
 
 import { planSteps } from '../core/plan.js';
-import type { Measurement, Verdict } from '../core/gate.js';
+import type { JudgeDetails, Measurement, Verdict } from '../core/gate.js';
+import { latestJudge } from '../core/judge/latest-judge.js';
 import { isLive, type Actor, type MergeRequestRef, type Release, type ReleaseState } from '../core/release.js';
 import type { TrafficState, Weights } from '../core/traffic.js';
 
@@ -57,6 +58,8 @@ export interface ReleaseDetail extends ReleaseSummary {
   steps: StepView[];
   gates: GateView[];
   audit: AuditView[];
+  /** The judge's latest verdict (its figures are also on that check's `judge` measurement); null when not judged. */
+  judge: (JudgeDetails & { stepIndex: number; at: string; verdict: Verdict }) | null;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -109,5 +112,12 @@ export function releaseDetail(release: Release): ReleaseDetail {
       measurements: gate.check.measurements,
     })),
     audit: release.audit.map((entry) => ({ ...entry, at: iso(entry.at) })),
+    judge: judgeView(release),
   };
+}
+
+function judgeView(release: Release): ReleaseDetail['judge'] {
+  const latest = latestJudge(release);
+  if (!latest) return null;
+  return { ...latest.measurement.judge, stepIndex: latest.stepIndex, at: iso(latest.at), verdict: latest.measurement.verdict };
 }

@@ -46,6 +46,7 @@ function errorMetric(metric: MetricCheck, message: string): JudgedMetric {
     group: spec.group,
     direction: spec.direction,
     measure: spec.effectSize.measure,
+    confidence: spec.confidence,
     classification: 'error',
     critical: false,
     missingRequired: false,

@@ -6,6 +6,7 @@ import { formatDuration } from '../core/duration.js';
 import { describeMetric, planSteps, type PlannedStep } from '../core/plan.js';
 import type { Measurement } from '../core/gate.js';
 import { isLive, type Release, type ReleaseState } from '../core/release.js';
+import { renderJudgeSection } from './render-judge.js';
 import { renderProgressChart } from './render-progress-chart.js';
 
 export interface ProgressNoteLinks {
@@ -208,7 +209,7 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
     `| Image | ${code(release.image)} |`,
     `| State | ${STATE_LABEL[release.state]}${release.attempt > 1 ? ` (attempt ${release.attempt})` : ''} |`,
     `| Commit | ${code(release.sha.slice(0, 8))}${release.pipeline ? ` · pipeline ${release.pipeline.url ? `[#${release.pipeline.id}](${release.pipeline.url})` : `#${release.pipeline.id}`}` : ''} |`,
-    `| Traffic | stable ${release.weights.stable} % · canary ${release.weights.canary} % |`,
+    `| Traffic | stable ${release.weights.stable} % · canary ${release.weights.canary} %${release.weights.baseline !== undefined ? ` · baseline ${release.weights.baseline} %` : ''} |`,
   ];
   parts.push(facts.join('\n'));
 
@@ -237,6 +238,9 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
       .concat(rows.map((r) => `| ${r} |`))
       .join('\n'),
   );
+
+  const judge = renderJudgeSection(release);
+  if (judge) parts.push(judge);
 
   const chart = renderProgressChart(release.timeline);
   if (chart) parts.push(chart);

@@ -19,6 +19,8 @@ export interface JudgedMetric extends MetricJudgement {
   group: string;
   direction: JudgeDirection;
   measure: EffectSizeMeasure;
+  /** Confidence level of the interval. */
+  confidence: number;
 }
 
 export interface JudgeReport {
@@ -35,7 +37,8 @@ export interface JudgeReport {
 
 export function judgeMetric(samples: MetricSamples): JudgedMetric {
   const judgement = classifyMetric(samples.control, samples.experiment, samples.spec);
-  return { name: samples.name, group: samples.spec.group, direction: samples.spec.direction, measure: samples.spec.effectSize.measure, ...judgement };
+  const { spec } = samples;
+  return { name: samples.name, group: spec.group, direction: spec.direction, measure: spec.effectSize.measure, confidence: spec.confidence, ...judgement };
 }
 
 /** Classify each metric and score them together. */
