@@ -8,6 +8,8 @@ export const NAMESPACE = 'bookinfo';
 export const SERVICE = 'reviews';
 export const STABLE = { deployment: 'reviews-primary', subset: 'stable' } as const;
 export const CANARY = { deployment: 'reviews-canary', subset: 'canary' } as const;
+/** The fresh baseline the judge compares the canary with: the stable image, created for each release. */
+export const BASELINE = { deployment: 'reviews-baseline', subset: 'baseline' } as const;
 export const IMAGE = 'registry.example.com/bookinfo/reviews';
 
 export const PROJECT: SeedProject = { id: 42, path: 'bookinfo/reviews', defaultBranch: 'main' };
@@ -23,10 +25,11 @@ export interface DemoChange {
   title: string;
 }
 
-/** The two merges the demo releases: a good one, then a broken one. */
+/** The merges the demo releases: a good one, a broken one, and one that is only slower. */
 export const CHANGES: readonly DemoChange[] = [
   { iid: 1, sha: '3f1c9a7be2d4405d8a6c2e1f0b9d8c7a6e5f4d3c', title: 'Show star ratings in colour' },
   { iid: 2, sha: 'b7e4d2c19f8a4e6b9c3d2a1f0e9d8c7b6a5f4e3d', title: 'Cache reviews per product' },
+  { iid: 3, sha: 'c8f5e3d20a9b4f7c8d4e3b2a1f0e9d8c7b6a5f4e', title: 'Render reviews with the new template engine' },
 ];
 
 export function gitlabSeed(): { users: SeedUser[]; projects: SeedProject[]; mergeRequests: SeedMergeRequest[]; members: SeedMember[] } {
@@ -89,6 +92,7 @@ export function kubeSeed(): KubeSeedObject[] {
         subsets: [
           { name: STABLE.subset, labels: { app: SERVICE, track: 'stable' } },
           { name: CANARY.subset, labels: { app: SERVICE, track: 'canary' } },
+          { name: BASELINE.subset, labels: { app: SERVICE, track: 'baseline' } },
         ],
       },
     },
@@ -110,17 +114,20 @@ interface RouteDestination {
 }
 
 /** The live split of the managed route, as the mesh would apply it (no weight on one destination = 100). */
-export function routeShare(virtualService: unknown): { stable: number; canary: number } {
+export function routeShare(virtualService: unknown): { stable: number; canary: number; baseline: number } {
   const spec = (virtualService as { spec?: { http?: Array<{ name?: string; route?: RouteDestination[] }> } } | undefined)?.spec;
   const route = spec?.http?.find((http) => http.name === 'primary')?.route ?? [];
   const weightOf = (subset: string): number => {
     const found = route.filter((r) => r.destination?.host === SERVICE && r.destination.subset === subset);
     return found.reduce((sum, r) => sum + (r.weight ?? (route.length === 1 ? 100 : 0)), 0);
   };
-  return { stable: weightOf(STABLE.subset), canary: weightOf(CANARY.subset) };
+  return { stable: weightOf(STABLE.subset), canary: weightOf(CANARY.subset), baseline: weightOf(BASELINE.subset) };
 }
 
-/** The demo's release pipeline: the shape of pipelines/reviews.yaml, with seconds instead of minutes. */
+/**
+ * The demo's release pipeline: the shape of pipelines/reviews.yaml with seconds instead of minutes,
+ * judged against a fresh baseline (which takes as much traffic as the canary, so 50 % is full weight).
+ */
 export const DEMO_DEFINITION = `# Written by \`canarybot demo\`: pipelines/reviews.yaml with demo timings.
 apiVersion: canarybot/v1
 kind: ReleasePipeline
@@ -140,6 +147,7 @@ spec:
     host: ${SERVICE}
     stable: { subset: ${STABLE.subset}, deployment: ${STABLE.deployment} }
     canary: { subset: ${CANARY.subset}, deployment: ${CANARY.deployment}, container: ${SERVICE} }
+    baseline: { subset: ${BASELINE.subset}, deployment: ${BASELINE.deployment} }
     settle: 1s
     readinessDeadline: 30s
   strategy:
@@ -150,20 +158,23 @@ spec:
         - analysis: {}
         - setWeight: 30
         - approval: {}
-        - setWeight: 60
+        - setWeight: 50
         - analysis: {}
-        - setWeight: 100
   analysis:
     interval: 1s
     window: 10s
     count: 3
     failureLimit: 0
     minRequests: 20
+    judge:
+      step: 1s
     metrics:
       - name: request-success-rate
         min: 99
+        judge: {}
       - name: request-duration-p99
         max: 500
+        judge: {}
   approvals:
     minAccessLevel: maintainer
     allowAuthor: false

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitLabApiServer, type GitLabApiServer } from '../sim/gitlab-api-server.js';
 import { KubeApiServer } from '../sim/kube-api-server.js';
-import { BOT_USER, CANARY, DEMO_DEFINITION, gitlabSeed, kubeSeed, NAMESPACE, routeShare, SERVICE, STABLE } from './bookinfo.js';
+import { BASELINE, BOT_USER, CANARY, DEMO_DEFINITION, gitlabSeed, kubeSeed, NAMESPACE, routeShare, SERVICE, STABLE } from './bookinfo.js';
 import { SimulatedTraffic } from './simulated-traffic.js';
 import { startLocalRedis, type LocalRedis } from './start-redis.js';
 
@@ -53,6 +53,7 @@ export async function startDemoWorld(env: Record<string, string | undefined>): P
       namespace: NAMESPACE,
       stable: STABLE.deployment,
       canary: CANARY.deployment,
+      baseline: BASELINE.deployment,
       requestsPerSecond: 50,
       share: () => routeShare(kube.object('VirtualService', NAMESPACE, SERVICE)),
     });

@@ -1,7 +1,9 @@
 // `canarybot demo`: the real bot (createBot, in this process, on a real HTTP port) releases
-// Bookinfo's `reviews` twice against the simulators. A healthy build goes 10 → 30 → 60 → 100 %,
-// is approved by the demo release manager when asked, and is promoted; a broken build (about 30 %
-// 5xx) fails its first analysis and is rolled back. Each release's MR notes end up in
+// Bookinfo's `reviews` three times against the simulators, each canary judged against a fresh
+// baseline at its weight. A healthy build goes 10 → 30 → 50 %, is approved by the demo release
+// manager when asked, and is promoted; a broken build (about 30 % 5xx) fails its first analysis on a
+// fixed threshold and is rolled back; a build 20 % slower than its baseline, under every fixed
+// threshold, is judged high on latency and rolled back. Each release's MR notes end up in
 // <output>/<n>-reviews-<outcome>.md.
 
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -17,7 +19,7 @@ import { AUTHOR, CHANGES, PROJECT, RELEASE_MANAGER, SERVICE, type DemoChange } f
 import { startDemoWorld, type DemoWorld } from './demo-world.js';
 import { noteHook, pipelineHook } from './hooks.js';
 import { progressLine, ProgressBoard, type BoardOutput } from './progress-board.js';
-import { FAILING, HEALTHY, type WorkloadHealth } from './simulated-traffic.js';
+import { FAILING, HEALTHY, SLOWER, type WorkloadHealth } from './simulated-traffic.js';
 
 export interface DemoOptions {
   /** Where the MR notes (and the bot's log) are written. */
@@ -41,7 +43,7 @@ export interface DemoRelease {
 
 export interface DemoResult {
   releases: DemoRelease[];
-  /** One promoted, then one rolled back: what the demo is meant to show. */
+  /** One promoted, then two rolled back (a fixed threshold, then the judge): what the demo is meant to show. */
   ok: boolean;
 }
 
@@ -55,6 +57,12 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { change: CHANGES[0] as DemoChange, canary: HEALTHY, expected: 'succeeded', story: 'a healthy build (99.8 % success, p99 ~120 ms)' },
   { change: CHANGES[1] as DemoChange, canary: FAILING, expected: 'rolled-back', story: 'a broken build (~30 % of its responses are 5xx)' },
+  {
+    change: CHANGES[2] as DemoChange,
+    canary: SLOWER,
+    expected: 'rolled-back',
+    story: 'a judged canary: p99 ~144 ms, 20 % above its baseline yet under every fixed threshold',
+  },
 ];
 
 const NOTE_FILE = new RegExp(`^\\d+-${SERVICE}-[a-z-]+\\.md$`);

@@ -87,3 +87,36 @@ describe('SimulatedTraffic', () => {
     expect(outcome.kind).toBe('error');
   });
 });
+
+describe('SimulatedTraffic for the judge', () => {
+  const range = { startMs: 0, endMs: 9_000, stepMs: 1_000 };
+  const judged = () =>
+    new SimulatedTraffic({
+      namespace: 'bookinfo',
+      stable: 'reviews-primary',
+      canary: 'reviews-canary',
+      baseline: 'reviews-baseline',
+      requestsPerSecond: 50,
+      share: () => ({ stable: 80, canary: 10, baseline: 10 }),
+    });
+
+  it('answers range queries with one figure per step, the baseline measured as the stable build', async () => {
+    const source = judged();
+    source.setCanaryHealth({ successRate: 0.998, p99Ms: 144 });
+
+    const canary = await source.queryRange!(query('request-duration-p99', 'reviews-canary'), range);
+    const baseline = await source.queryRange!(query('request-duration-p99', 'reviews-baseline'), range);
+
+    expect(canary.kind === 'samples' && canary.values).toHaveLength(10);
+    const mean = (o: typeof canary) => (o.kind === 'samples' ? o.values.reduce((a, b) => a + b, 0) / o.values.length : NaN);
+    expect(mean(canary) / mean(baseline)).toBeGreaterThan(1.15);
+    expect(mean(baseline)).toBeGreaterThan(110);
+    expect(mean(baseline)).toBeLessThan(130);
+  });
+
+  it('has no samples for a workload without traffic', async () => {
+    const source = new SimulatedTraffic({ namespace: 'bookinfo', stable: 'reviews-primary', canary: 'reviews-canary', baseline: 'reviews-baseline', share: () => ({ stable: 100, canary: 0, baseline: 0 }) });
+
+    expect(await source.queryRange!(query('request-duration-p99', 'reviews-baseline'), range)).toEqual({ kind: 'empty' });
+  });
+});

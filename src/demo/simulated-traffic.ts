@@ -5,7 +5,7 @@
 // healthy canary passes its analysis and a failing one is rolled back on a real figure.
 
 import { BUILTIN_METRICS } from '../gates/builtin-metrics.js';
-import type { MetricProvider, QueryOutcome } from '../gates/query-outcome.js';
+import type { MetricProvider, QueryOutcome, QueryRange, RangeOutcome } from '../gates/query-outcome.js';
 import { renderQuery } from '../gates/render-query.js';
 import { parseDuration } from '../core/duration.js';
 
@@ -19,11 +19,15 @@ export interface WorkloadHealth {
 export const HEALTHY: WorkloadHealth = { successRate: 0.998, p99Ms: 120 };
 /** A broken build: about 30 % of its responses are 5xx, and it is slower. */
 export const FAILING: WorkloadHealth = { successRate: 0.7, p99Ms: 380 };
+/** A build that only got slower: p99 20 % above its baseline's, under every fixed threshold. */
+export const SLOWER: WorkloadHealth = { successRate: 0.998, p99Ms: 144 };
 
 /** Percent of requests to each side, as the VirtualService route says. */
 export interface TrafficShare {
   stable: number;
   canary: number;
+  /** With target.baseline: the baseline Deployment's share (it runs the stable build). */
+  baseline?: number;
 }
 
 export interface SimulatedTrafficOptions {
@@ -31,6 +35,8 @@ export interface SimulatedTrafficOptions {
   /** Destination workload names (the Deployments). */
   stable: string;
   canary: string;
+  /** The baseline Deployment, when the definition has one. */
+  baseline?: string;
   /** The current weights; read on every query. */
   share: () => TrafficShare | Promise<TrafficShare>;
   /** Requests per second reaching the service in total (default 40). */
@@ -68,19 +74,44 @@ export class SimulatedTraffic implements MetricProvider {
     if (figure === undefined || windowMs === null || workload === undefined) {
       return { kind: 'error', message: `the simulated traffic source answers only the built-in metrics, not: ${promql.slice(0, 200)}` };
     }
-    const role = workload === this.options.stable ? 'stable' : workload === this.options.canary ? 'canary' : null;
+    const role = this.role(workload);
     // A workload the mesh has never seen has no series at all.
     if (role === null) return { kind: 'empty' };
     const share = await this.options.share();
-    const requests = (this.rps * (share[role] / 100) * windowMs) / 1000;
+    const requests = (this.rps * ((share[role] ?? 0) / 100) * windowMs) / 1000;
     if (figure === 'request-count') return { kind: 'value', value: Math.round(requests), series: 1 };
     // No requests in the window: Prometheus has no rate to divide, so no sample.
     if (requests < 1) return { kind: 'empty' };
-    const health = this.health[role];
-    if (figure === 'request-success-rate') {
-      return { kind: 'value', value: round(clamp(health.successRate + this.jitter(0.001), 0, 1) * 100, 2), series: 1 };
-    }
-    return { kind: 'value', value: round(health.p99Ms * (1 + this.jitter(0.05)), 1), series: 1 };
+    return { kind: 'value', value: this.figure(figure, role, this.queries), series: 1 };
+  }
+
+  /**
+   * The judge's samples: one figure per step, as if each step's window had been measured, while
+   * the workload has traffic now (the simulation keeps no history).
+   */
+  async queryRange(promql: string, range: QueryRange): Promise<RangeOutcome> {
+    const answer = await this.query(promql);
+    if (answer.kind !== 'value') return answer;
+    const workload = WORKLOAD.exec(promql)?.[1] ?? '';
+    const figure = this.recognise(promql, workload, WINDOW.exec(promql)?.[1] ?? '');
+    const role = this.role(workload) ?? 'stable';
+    const steps = Math.max(1, Math.floor((range.endMs - range.startMs) / range.stepMs) + 1);
+    if (figure === undefined || figure === 'request-count') return { kind: 'samples', values: Array.from({ length: steps }, () => answer.value) };
+    return { kind: 'samples', values: Array.from({ length: steps }, (_, i) => this.figure(figure, role, this.queries * 101 + i)) };
+  }
+
+  private role(workload: string | undefined): 'stable' | 'canary' | 'baseline' | null {
+    if (workload === this.options.stable) return 'stable';
+    if (workload === this.options.canary) return 'canary';
+    if (workload !== undefined && workload === this.options.baseline) return 'baseline';
+    return null;
+  }
+
+  private figure(figure: Figure, role: 'stable' | 'canary' | 'baseline', seed: number): number {
+    // The baseline runs the stable build.
+    const health = this.health[role === 'baseline' ? 'stable' : role];
+    if (figure === 'request-success-rate') return round(clamp(health.successRate + this.jitter(0.001, seed), 0, 1) * 100, 2);
+    return round(health.p99Ms * (1 + this.jitter(0.05, seed)), 1);
   }
 
   /** Which built-in query this is: rendered again for its workload and window, it must be identical. */
@@ -93,8 +124,8 @@ export class SimulatedTraffic implements MetricProvider {
   }
 
   /** A small deterministic wobble in [-size, size], so figures look measured, not constant. */
-  private jitter(size: number): number {
-    return Math.sin(this.queries * 12.9898) * size;
+  private jitter(size: number, seed: number): number {
+    return Math.sin(seed * 12.9898) * size;
   }
 }
 

@@ -1,6 +1,6 @@
 // `canarybot demo` as a child process, from the TypeScript sources (so a stale dist/ cannot fool
-// it): it starts its own redis-server, releases twice and must end with one promoted and one
-// rolled-back release, in its output and in the MR notes it writes.
+// it): it starts its own redis-server, releases three times and must end with one promoted release
+// and two rolled back (a fixed threshold, then the judge), in its output and in the MR notes it writes.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -47,7 +47,7 @@ afterAll(() => {
 });
 
 describe('canarybot demo', () => {
-  it('promotes a healthy release and rolls back a failing one, and writes both MR notes', async () => {
+  it('promotes a healthy release, rolls back a failing one and a judged slower one, and writes the MR notes', async () => {
     const run = await demo(['demo', '--output', output], cleanEnv(), 150_000);
 
     expect(run.stderr).not.toMatch(/canarybot demo:/);
@@ -57,7 +57,8 @@ describe('canarybot demo', () => {
     expect(run.stdout).toMatch(/approval requested on MR !1 → @rm-demo/);
     expect(run.stdout).toMatch(/#1 +registry\.example\.com\/bookinfo\/reviews:3f1c9a7b +promoted/);
     expect(run.stdout).toMatch(/#2 +registry\.example\.com\/bookinfo\/reviews:b7e4d2c1 +rolled-back .*request-success-rate \d+(\.\d+)? % < 99 %/);
-    expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual(['1-reviews-promoted.md', '2-reviews-rolled-back.md']);
+    expect(run.stdout).toMatch(/#3 +registry\.example\.com\/bookinfo\/reviews:c8f5e3d2 +rolled-back .*judge score \d+(\.\d+)? against reviews-baseline .*request-duration-p99 high/);
+    expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual(['1-reviews-promoted.md', '2-reviews-rolled-back.md', '3-reviews-rolled-back.md']);
     const promoted = readFileSync(join(output, '1-reviews-promoted.md'), 'utf8');
     const rolledBack = readFileSync(join(output, '2-reviews-rolled-back.md'), 'utf8');
     expect(promoted).toContain('<!-- canarybot:release:');
@@ -65,6 +66,10 @@ describe('canarybot demo', () => {
     expect(promoted).toContain('`rm-demo`');
     expect(rolledBack).toContain('⏪ rolled back');
     expect(rolledBack).toMatch(/request-success-rate 7\d(\.\d+)? \(>= 99%\) ❌/);
+    const judged = readFileSync(join(output, '3-reviews-rolled-back.md'), 'utf8');
+    expect(judged).toContain('**🧮 Judge** (step 3): score **50** of 100, ❌ fails');
+    expect(judged).toMatch(/\| `request-duration-p99` \| default \| ❌ high \| \+\d+(\.\d+)? \| \[\d+(\.\d+)?, \d+(\.\d+)?\] \| meanRatio 1\.2 \|/);
+    expect(judged).toMatch(/request-duration-p99 1\d\d(\.\d+)? \(<= 500 ms\) ✅/);
   }, 180_000);
 
   it('says in one line what to install when there is no redis-server and no REDIS_URL', async () => {

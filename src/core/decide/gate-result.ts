@@ -54,11 +54,11 @@ function analysisResult(d: Draft, planned: PlannedStep, result: GateResult): voi
   const where = stepLocation(planSteps(d.next.definition), planned.index);
 
   const critical = check.measurements.find((m) => m.verdict === 'fail' && m.critical);
-  if (critical) {
+  if (progress.failed > analysis.failureLimit) {
+    startRollback(d, 'rolled-back', `${figure(check, 'fail')} at ${where}`);
+  } else if (critical) {
     // A critical judged metric fails the whole analysis at once, whatever failureLimit allows.
     startRollback(d, 'rolled-back', `${measurementFigure(critical)} at ${where} (critical: fails the analysis at once)`);
-  } else if (progress.failed > analysis.failureLimit) {
-    startRollback(d, 'rolled-back', `${figure(check, 'fail')} at ${where}`);
   } else if (progress.inconclusive > analysis.inconclusiveLimit) {
     startRollback(d, 'rolled-back',
       `${progress.inconclusive} inconclusive checks (inconclusiveLimit ${analysis.inconclusiveLimit}) at ${where}: ${figure(check, 'inconclusive')}`);
