@@ -28,6 +28,26 @@ describe('shiftInterval: Kayenta MannWhitneySuite (R wilcox.test figures)', () =
     expect(Math.abs(result.estimate - c.estimate)).toBeLessThan(ESTIMATE_TOLERANCE);
   });
 
+  it('reproduces Kayenta\'s own figures on its "test problem case" (850 + 850 values a millionth apart)', () => {
+    const c = fixture<RCase>('mann-whitney-problem-case.json');
+
+    const result = shiftInterval(c.experiment, c.control, c.confidence);
+
+    expect(c.experiment).toHaveLength(850);
+    expect(Math.abs(result.interval[0] - c.interval[0])).toBeLessThan(INTERVAL_TOLERANCE);
+    expect(Math.abs(result.interval[1] - c.interval[1])).toBeLessThan(INTERVAL_TOLERANCE);
+    expect(Math.abs(result.estimate - c.estimate)).toBeLessThan(INTERVAL_TOLERANCE);
+  });
+
+  it('reproduces Kayenta\'s "returns expected values" (1..4 against 10..40 at 95 %)', () => {
+    // MannWhitneySuite: interval [6, 39] (the range's ends) and estimate 22.5, within 1e-6.
+    const result = shiftInterval([10, 20, 30, 40], [1, 2, 3, 4], 0.95);
+
+    expect(result.interval[0]).toBeCloseTo(6, 6);
+    expect(result.interval[1]).toBeCloseTo(39, 6);
+    expect(result.estimate).toBeCloseTo(22.5, 6);
+  });
+
   it('ties out with R on the asymptotic case of Kayenta WilcoxTests', () => {
     const c = fixture<RCase>('wilcox-asymptotic.json');
 
