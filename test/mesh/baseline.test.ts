@@ -96,6 +96,18 @@ describe('the baseline Deployment', () => {
 });
 
 describe('route weights with a baseline', () => {
+  it('mirrors to canary and baseline with `mirrors`, which the API server\'s Istio schema accepts', async () => {
+    await mesh.router.setTraffic(withBaseline, { ...ALL_STABLE, weights: { stable: 100, canary: 0, baseline: 0 }, mirrorPercent: 30 });
+    const mirrored = structuredClone(httpRoutes(mesh.server)[0]!);
+    await mesh.router.setTraffic(withBaseline, ALL_STABLE);
+
+    expect(mirrored.mirrors).toEqual([
+      { destination: { host: 'reviews', subset: 'canary' }, percentage: { value: 30 } },
+      { destination: { host: 'reviews', subset: 'baseline' }, percentage: { value: 30 } },
+    ]);
+    expect(httpRoutes(mesh.server)[0]!.mirrors).toBeUndefined();
+  });
+
   it('writes the canary\'s weight to the baseline, and 100 % stable on rollback', async () => {
     await mesh.router.setTraffic(withBaseline, { ...ALL_STABLE, weights: { stable: 80, canary: 10, baseline: 10 } });
     const split = structuredClone(httpRoutes(mesh.server));
