@@ -13,6 +13,10 @@ export interface Metrics {
   canaryWeight: Gauge<'service' | 'namespace' | 'cluster'>;
   webhookDeliveries: Counter<'source' | 'event' | 'outcome'>;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** Live releases whose rollback cannot land yet (traffic may still reach the canary); read from the store at scrape. */
+  rollbackBlocked: Gauge;
+  /** Live releases waiting on a retried effect or any other `wait`, by the wait's kind (set by the core, never by input). */
+  releasesWaiting: Gauge<'kind'>;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
@@ -44,6 +48,12 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       labelNames: ['source', 'event', 'outcome'],
       registers,
     }),
+    rollbackBlocked: new Gauge({
+      name: 'canarybot_rollback_blocked',
+      help: 'Live releases whose rollback is blocked (a retried traffic write, image restore or scale-down that has not landed yet).',
+      registers,
+    }),
+    releasesWaiting: new Gauge({ name: 'canarybot_releases_waiting', help: 'Live releases that stand still, by the kind of their wait.', labelNames: ['kind'], registers }),
     queueDepth: new Gauge({ name: 'canarybot_queue_jobs', help: 'Jobs in the engine and intake queues by state (state inbox: accepted webhooks not yet queued).', labelNames: ['queue', 'state'], registers }),
   };
 }

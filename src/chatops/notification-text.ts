@@ -13,6 +13,7 @@ export const NOTIFIED_EVENTS: readonly ReleaseEventKind[] = [
   'failed',
   'superseded',
   'promoted',
+  'waiting',
 ];
 
 /**
@@ -63,6 +64,8 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
       return `:fast_forward: Release of ${name} (\`${release.image}\`) was superseded by a newer image.${link}`;
     case 'promoted':
       return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${judgeScore(release)}${link}`;
+    case 'waiting':
+      return release.wait ? `:hourglass: ${name}: ${waitText(release.wait)}${link}` : null;
     default:
       return null;
   }
@@ -74,6 +77,13 @@ function judgeScore(release: Release): string {
   if (!latest || latest.measurement.value === null) return '';
   const { judge } = latest.measurement;
   return ` Judge score ${judge.score} (pass >= ${judge.thresholds.pass}, marginal >= ${judge.thresholds.marginal}) against ${judge.against}.`;
+}
+
+/** A release's wait, said generically: its sentence, until when, and its link. */
+export function waitText(wait: NonNullable<Release['wait']>): string {
+  const until = wait.until != null ? ` (until ${new Date(wait.until).toISOString()})` : '';
+  const link = wait.link ? ` ${wait.link}` : '';
+  return `${wait.sentence.replace(/\.$/, '')}${until}.${link}`;
 }
 
 function because(release: Release): string {

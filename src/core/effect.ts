@@ -17,7 +17,9 @@ export type ReleaseEventKind =
   | 'superseded'
   | 'failed'
   | 'promoting'
-  | 'promoted';
+  | 'promoted'
+  /** The release stands still for a reason its `wait` gives (a blocked rollback, a retry, a hold). */
+  | 'waiting';
 
 /** The effects the core asks for. Each is idempotent: executing it twice is the same as once. */
 export type Effect =

@@ -87,6 +87,19 @@ export interface Approval {
   at: number;
 }
 
+/**
+ * Why a release is not moving, rendered generically (sentence, until, link) by the MR note, chat,
+ * the API, the CLI and the dashboard. `kind` names the cause (`rollback-blocked`, `retry`, `sync`,
+ * `window`, `hold`, …); only the code that set a kind clears it.
+ */
+export interface ReleaseWait {
+  kind: string;
+  sentence: string;
+  since: number;
+  until?: number | null;
+  link?: string | null;
+}
+
 export interface Release {
   id: string;
   definition: Definition;
@@ -144,6 +157,10 @@ export interface Release {
   gates: GateRecord[];
   audit: AuditEntry[];
   timeline: TimelinePoint[];
+  /** Why the release is not moving, when something holds it (see ReleaseWait). */
+  wait?: { kind: string; sentence: string; since: number; until?: number | null; link?: string | null } | null;
+  /** Consecutive transient failures of the effect in flight (its retry backoff's exponent); 0 or absent when none. */
+  effectRetries?: number;
   /** Incremented by /canary retry. */
   attempt: number;
   /** Optimistic-concurrency version; the store increments it on every write. */

@@ -196,6 +196,13 @@ function linkLines(release: Release, links: ProgressNoteLinks): string[] {
   return out;
 }
 
+/** Why the release stands still, said generically (sentence, until, link) whatever set it. */
+function waitLine(wait: NonNullable<Release['wait']>): string {
+  const until = wait.until != null ? ` Until ${clock(wait.until)}.` : '';
+  const link = wait.link ? ` [Details](${wait.link})` : '';
+  return `> ⏳ **Waiting since ${clock(wait.since)}:** ${wait.sentence.replace(/\r?\n/g, ' ')}${until}${link}`;
+}
+
 export function renderProgressNote(release: Release, links: ProgressNoteLinks = {}): string {
   const plan = planSteps(release.definition);
   const starts = stepStarts(release);
@@ -219,6 +226,7 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
   } else if (release.reason && release.state === 'rolling-back') {
     parts.push(`**Rolling back:** ${release.reason.replace(/\r?\n/g, ' ')}`);
   }
+  if (release.wait && isLive(release.state)) parts.push(waitLine(release.wait));
   if (release.state === 'awaiting-approval') parts.push(approvalRequest(release));
   if (release.state === 'paused') parts.push('> ⏸️ Paused. Comment `/canary resume` to continue or `/canary abort` to roll back.');
 

@@ -3,6 +3,7 @@
 // bot here; `overrides` swaps single adapters (a simulated metric source, a fake clock) without
 // duplicating any wiring.
 
+import { recordWaits, releaseWaits, waitDetails } from './release-waits.js';
 import { Queue, type Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -216,8 +217,16 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const routes: RouteModule[] = [
     deliveryLogs(),
-    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions) }),
-    metricsRoute({ metrics, refresh: () => refreshQueueDepth(metrics, engineQueueCounts, intakeQueue, inbox) }),
+    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: () => waitDetails(engine) }),
+    metricsRoute({
+      metrics,
+      refresh: async () => {
+        await Promise.all([
+          refreshQueueDepth(metrics, engineQueueCounts, intakeQueue, inbox),
+          releaseWaits(engine).then((waits) => recordWaits(metrics, waits)),
+        ]);
+      },
+    }),
     releasesRoutes({ reader: engine }),
     gitlabWebhookRoute({
       secret: webhookSecret,

@@ -59,9 +59,6 @@ const lifecycle: Row[] = [
     state: 'failed', reason: 'preflight failed on default: route primary not found (PREFLIGHT_FAILED)',
     effects: [{ type: 'report', event: 'failed' }, { type: 'notify', event: 'failed' }],
   }],
-  ['preflight transient error → failed too (the executor already retried)', at('pending', 'preflight', -1),
-    { type: 'effect-result', effect: 'preflight', outcome: 'transient', code: 'K8S_UNAVAILABLE', message: 'connect ECONNREFUSED' },
-    { state: 'failed', effects: [{ type: 'report', event: 'failed' }, { type: 'notify', event: 'failed' }] }],
   ['canary ready → step 1 writes 5 %', at('deploying', 'canary', -1, { weights: { stable: 100, canary: 0 }, traffic: ALL_STABLE, deadlineAt: NOW + 1 }), ok('ensure-canary'), {
     state: 'progressing', phase: 'traffic', stepIndex: 0, canary: 5,
     effects: [{ type: 'report', event: 'step-started' }, { type: 'set-traffic', traffic: weight(5) }],
@@ -135,9 +132,9 @@ const lifecycle: Row[] = [
     `scaled down → ${outcome}`, at('rolling-back', 'scale-down', 2, { weights: ALL_STABLE.weights, traffic: ALL_STABLE, rollbackOutcome: outcome }),
     ok('scale-canary'), { state: outcome, phase: 'done', effects: [{ type: 'report', event: outcome }, { type: 'notify', event: outcome }] },
   ]),
-  ["the rollback's own traffic write fails → failed", at('rolling-back', 'traffic', 2, { weights: ALL_STABLE.weights, traffic: ALL_STABLE, rollbackOutcome: 'rolled-back', reason: 'alert X fired' }),
+  ["the rollback's own traffic write is refused (permanent) → failed, saying traffic may still reach the canary", at('rolling-back', 'traffic', 2, { weights: ALL_STABLE.weights, traffic: ALL_STABLE, rollbackOutcome: 'rolled-back', reason: 'alert X fired' }),
     terminal('set-traffic', 'forbidden', 'K8S_FORBIDDEN'),
-    { state: 'failed', reason: "alert X fired; the rollback's traffic write failed: forbidden (K8S_FORBIDDEN)", effects: [{ type: 'report', event: 'failed' }, { type: 'notify', event: 'failed' }] }],
+    { state: 'failed', reason: "alert X fired; the rollback's traffic write was refused, traffic may still reach the canary: forbidden (K8S_FORBIDDEN)", effects: [{ type: 'report', event: 'failed' }, { type: 'notify', event: 'failed' }] }],
   ['last step done → promote: stable image first', at('progressing', 'settle', 7, { wakeAt: NOW }), { type: 'tick' }, {
     state: 'promoting', phase: 'stable', canary: 100, effects: [{ type: 'ensure-stable', image: IMAGE }, { type: 'report', event: 'promoting' }],
   }],

@@ -1,5 +1,6 @@
 // Results of the effects that report back. A result that does not match the current state and
-// phase (a duplicate, or one overtaken by a rollback) changes nothing.
+// phase (a duplicate, or one overtaken by a rollback) changes nothing. A transient result is never
+// final (effect-retry.ts): the same effect runs again after a backoff; only a permanent one ends a step.
 
 import type { Input } from '../input.js';
 import type { Release } from '../release.js';
@@ -7,16 +8,13 @@ import { deadlineRollback } from './continue.js';
 import { describeStep } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { audit, draft, finish, unchanged, wakeAt } from './draft.js';
+import { classifyEffectResult, effectAnswered, failureText, retryEffect } from './effect-retry.js';
 import { POLL_MS, promotionDone, promotionStableReady, promotionTrafficDone } from './promote.js';
 import { recordStableImage, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
 import { endRelease, rollbackDone, startRollback } from './rollback.js';
 import { advance, plannedStep, stepTrafficDone } from './steps.js';
 
 type EffectResult = Extract<Input, { type: 'effect-result' }>;
-
-function failureText(result: EffectResult): string {
-  return result.outcome === 'transient' || result.outcome === 'terminal' ? `${result.message} (${result.code})` : '';
-}
 
 /**
  * Not finished yet: look again in a moment, unless the deadline has passed. Rollouts wait in phase
@@ -33,12 +31,51 @@ function poll(d: Draft, result: EffectResult, what: string): void {
   wakeAt(d, d.now + POLL_MS, `poll-${d.now}`);
 }
 
+function stepName(release: Release): string {
+  const step = plannedStep(release);
+  return step ? `step ${step.index + 1} (${describeStep(step.step)})` : `step ${release.stepIndex + 1}`;
+}
+
+/** What cannot happen while `result` is retried, as a sentence fragment. */
+function blockedBy(release: Release, effect: EffectResult['effect']): string {
+  switch (`${release.state}/${effect}`) {
+    case 'pending/preflight':
+      return `the pre-flight check on ${release.cluster} could not run`;
+    case 'deploying/ensure-canary':
+      return 'the canary could not be deployed';
+    case 'progressing/set-traffic':
+      return `the traffic of ${stepName(release)} could not be written`;
+    case 'promoting/ensure-stable':
+      return 'the stable Deployment could not get the new image';
+    case 'promoting/set-traffic':
+      return 'traffic could not be put back on stable (running the new image)';
+    case 'promoting/scale-canary':
+      return 'the canary could not be scaled down, so the promotion is not done';
+    case 'rolling-back/set-traffic':
+      return 'traffic could not be put back on stable, so the canary may still receive traffic';
+    case 'rolling-back/ensure-stable':
+      return `the stable image ${release.stableImageBefore ?? ''} could not be restored`;
+    case 'rolling-back/scale-canary':
+      return 'the canary could not be scaled down (traffic is on stable)';
+    default:
+      return `${effect} did not answer`;
+  }
+}
+
 export function onEffectResult(release: Release, result: EffectResult, now: number): Decision {
+  const key = `${release.state}/${release.phase}/${result.effect}`;
+  if (!HANDLERS.has(key)) return unchanged(release);
   const d = draft(release, now);
-  const ok = result.outcome === 'ok';
-  const progressing = result.outcome === 'progressing';
+  const kind = classifyEffectResult(result);
+  if (kind === 'retry') {
+    retryEffect(d, result, blockedBy(release, result.effect));
+    return finish(d);
+  }
+  effectAnswered(d);
+  const ok = kind === 'done';
+  const progressing = kind === 'progressing';
   const r = d.next;
-  switch (`${release.state}/${release.phase}/${result.effect}`) {
+  switch (key) {
     case 'pending/preflight/preflight':
       if (ok) {
         r.state = 'deploying';
@@ -52,7 +89,7 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
         d.effects.push({ type: 'report', event: 'started' }, { type: 'notify', event: 'started' });
       } else if (progressing) poll(d, result, 'preflight');
       else endRelease(d, 'failed', `preflight failed on ${r.cluster}: ${failureText(result)}`);
-      return finish(d);
+      break;
     case 'deploying/canary/ensure-canary':
       if (ok) {
         r.deadlineAt = null;
@@ -60,43 +97,52 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
         advance(d, -1);
       } else if (progressing) poll(d, result, 'canary');
       else startRollback(d, 'rolled-back', `canary rollout failed: ${failureText(result)}`);
-      return finish(d);
+      break;
     case 'progressing/traffic/set-traffic':
       if (ok) stepTrafficDone(d);
       else if (progressing) poll(d, result, 'traffic');
-      else {
-        const step = plannedStep(release);
-        const where = step ? `step ${step.index + 1} (${describeStep(step.step)})` : `step ${release.stepIndex + 1}`;
-        startRollback(d, 'rolled-back', `traffic write failed at ${where}: ${failureText(result)}`);
-      }
-      return finish(d);
+      else startRollback(d, 'rolled-back', `traffic write failed at ${stepName(release)}: ${failureText(result)}`);
+      break;
     case 'promoting/stable/ensure-stable':
       if (ok) promotionStableReady(d);
       else if (progressing) poll(d, result, 'stable');
       else startRollback(d, 'rolled-back', `stable rollout failed during promotion: ${failureText(result)}`);
-      return finish(d);
+      break;
     case 'promoting/traffic/set-traffic':
       if (ok) promotionTrafficDone(d);
       else if (progressing) poll(d, result, 'traffic');
       else startRollback(d, 'rolled-back', `traffic write failed during promotion: ${failureText(result)}`);
-      return finish(d);
+      break;
     case 'promoting/scale-down/scale-canary':
       if (progressing) return unchanged(release);
-      promotionDone(d, ok ? undefined : failureText(result));
-      return finish(d);
+      if (ok || (result.outcome === 'terminal' && result.code === 'K8S_NOT_FOUND')) promotionDone(d, ok ? undefined : failureText(result));
+      // Never `succeeded` while the canary still runs: a refused scale-down fails the release, saying where traffic is.
+      else endRelease(d, 'failed', `${r.image} is stable on ${r.cluster} and all traffic is on it, but the canary could not be scaled down and still runs: ${failureText(result)}`);
+      break;
     case 'rolling-back/traffic/set-traffic':
       if (ok) rollbackTrafficWritten(d);
       else if (progressing) poll(d, result, 'traffic');
-      else endRelease(d, 'failed', `${release.reason ?? 'rollback'}; the rollback's traffic write failed: ${failureText(result)}`);
-      return finish(d);
+      else endRelease(d, 'failed', `${release.reason ?? 'rollback'}; the rollback's traffic write was refused, traffic may still reach the canary: ${failureText(result)}`);
+      break;
     case 'rolling-back/restore/ensure-stable':
       stableRestoreResult(d, result);
-      return finish(d);
+      break;
     case 'rolling-back/scale-down/scale-canary':
       if (progressing) return unchanged(release);
       rollbackDone(d, ok ? undefined : failureText(result));
-      return finish(d);
-    default:
-      return unchanged(release);
+      break;
   }
+  return finish(d);
 }
+
+const HANDLERS: ReadonlySet<string> = new Set([
+  'pending/preflight/preflight',
+  'deploying/canary/ensure-canary',
+  'progressing/traffic/set-traffic',
+  'promoting/stable/ensure-stable',
+  'promoting/traffic/set-traffic',
+  'promoting/scale-down/scale-canary',
+  'rolling-back/traffic/set-traffic',
+  'rolling-back/restore/ensure-stable',
+  'rolling-back/scale-down/scale-canary',
+]);

@@ -6,6 +6,7 @@ import type { Release, TerminalState } from '../release.js';
 import { ALL_STABLE } from '../traffic.js';
 import type { Draft } from './draft.js';
 import { announce, audit, copyTraffic, wakeAt } from './draft.js';
+import { clearRetry } from './effect-retry.js';
 
 export type RollbackOutcome = NonNullable<Release['rollbackOutcome']>;
 
@@ -19,6 +20,7 @@ export function endRelease(d: Draft, state: TerminalState, reason?: string): voi
   r.wakeAt = null;
   r.wakeKey = null;
   r.resumeTo = null;
+  clearRetry(d);
   if (reason !== undefined) r.reason = reason;
   audit(d, state, r.reason ?? undefined);
   announce(d, state === 'succeeded' ? 'promoted' : state);
@@ -34,6 +36,7 @@ export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string
     endRelease(d, outcome, reason);
     return;
   }
+  clearRetry(d);
   r.state = 'rolling-back';
   r.phase = 'traffic';
   r.rollbackOutcome = outcome;
@@ -42,7 +45,6 @@ export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string
   r.wakeAt = null;
   r.wakeKey = null;
   r.resumeTo = null;
-  // The traffic write goes first in the effect list: the executor runs effects in order.
   // Put the traffic write first in the effect list whatever came before: the executor runs effects
   // in order, and nothing may happen before stable has all the traffic again.
   const traffic = copyTraffic(ALL_STABLE);

@@ -11,6 +11,11 @@ export interface ReadinessRouteOptions {
   checks: () => ReadinessCheck[];
   /** Upper bound of one probe (default 3 s); a probe that takes longer counts as failed. */
   timeoutMs?: number;
+  /**
+   * Extra facts for `GET /readyz?verbose` (blocked rollbacks, …); they never change readiness. A
+   * failure is reported as `detailsError` instead.
+   */
+  details?: () => Promise<Record<string, unknown>>;
 }
 
 export interface CheckResult {
@@ -24,15 +29,34 @@ export function readinessRoute(options: ReadinessRouteOptions): RouteModule {
   const timeoutMs = options.timeoutMs ?? 3_000;
   return (app: FastifyInstance) => {
     app.get('/readyz', async (request, reply) => {
-      const checks = await Promise.all(options.checks().map((check) => run(check, timeoutMs)));
+      const verbose = typeof request.query === 'object' && request.query !== null && 'verbose' in request.query;
+      const [checks, details] = await Promise.all([
+        Promise.all(options.checks().map((check) => run(check, timeoutMs))),
+        verbose && options.details ? verboseDetails(options.details, timeoutMs) : Promise.resolve({}),
+      ]);
       const failed = checks.filter((check) => !check.ok).map((check) => check.name);
       if (failed.length > 0) {
         request.log.warn({ failed }, 'not ready');
-        return reply.code(503).send({ ok: false, failed, checks });
+        return reply.code(503).send({ ok: false, failed, checks, ...details });
       }
-      return reply.code(200).send({ ok: true, checks });
+      return reply.code(200).send({ ok: true, checks, ...details });
     });
   };
+}
+
+async function verboseDetails(details: () => Promise<Record<string, unknown>>, timeoutMs: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const result = await Promise.race([details(), timeout]);
+    return result === 'timeout' ? { detailsError: `no answer within ${timeoutMs} ms` } : result;
+  } catch (error) {
+    return { detailsError: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function run(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
