@@ -51,6 +51,12 @@ export interface ReleaseEngine extends ReleaseReader {
   trigger(trigger: ReleaseTrigger, options?: { idempotencyKey?: string }): Promise<TriggerResult>;
   /** Enqueue a command; abort jumps the line. The outcome is sent to `replyTo`. */
   command(request: CommandRequest): Promise<void>;
-  /** Abort every live release whose definition's alert matchers all match; idempotent per (fingerprint, startsAt). */
+  /**
+   * Abort every live release whose definition's alert matchers all match; idempotent per (alert,
+   * release): a re-sent alert aborts a release that started after it first fired. Returns every
+   * live release the alert matches.
+   */
   alert(alert: AlertRequest): Promise<{ releaseIds: string[] }>;
+  /** `alert` for one payload's alerts at once: live releases read once, matching yields to the event loop. */
+  alertBatch(alerts: readonly AlertRequest[]): Promise<{ releaseIds: string[] }>;
 }

@@ -66,6 +66,8 @@ export interface EngineStats {
 
 const DEFAULT_TIMING: EngineTiming = { lockTtlMs: 10_000, jobLockMs: 10_000, stalledIntervalMs: 5_000, recoverIntervalMs: 10_000 };
 const DEDUPE_TTL_S = 24 * 60 * 60;
+/** Alerts matched between two yields to the event loop. */
+const ALERT_MATCH_SLICE = 500;
 const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'paused', 'waiting-children'] as const;
 
 export function createEngine(options: EngineOptions): Engine {
@@ -292,30 +294,64 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   async function alert(request: AlertRequest): Promise<{ releaseIds: string[] }> {
-    const dedupeKey = key('alert', request.fingerprint, request.startsAt);
-    const seen = await redis.get(dedupeKey);
-    if (seen) return { releaseIds: JSON.parse(seen) as string[] };
+    return alertBatch([request]);
+  }
+
+  /**
+   * Dedupe per (alert, release): an alert that was already firing when a release started still
+   * aborts it when Alertmanager re-sends it. Live releases are read once per payload and matched in
+   * slices that yield to the event loop, so a payload of thousands of alerts keeps the server
+   * answering; each release gets one abort job (its first fresh alert) per payload.
+   */
+  async function alertBatch(requests: readonly AlertRequest[]): Promise<{ releaseIds: string[] }> {
+    if (requests.length === 0) return { releaseIds: [] };
     const live = await store.list({ state: 'live', limit: 10_000 });
-    const hit = live.filter((release) => {
-      const sources = (definitions.get(release.definition.name) ?? release.definition).alerts;
-      return sources.length > 0 && sources.some((source) => matchesAll(source.matchers, request.labels));
+    const watched = live
+      .map((release) => ({ release, sources: (definitions.get(release.definition.name) ?? release.definition).alerts }))
+      .filter((entry) => entry.sources.length > 0);
+    const hits = new Map<string, { release: Release; requests: AlertRequest[] }>();
+    if (watched.length > 0) {
+      for (let index = 0; index < requests.length; index++) {
+        if (index > 0 && index % ALERT_MATCH_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const request = requests[index]!;
+        for (const { release, sources } of watched) {
+          if (!sources.some((source) => matchesAll(source.matchers, request.labels))) continue;
+          const hit = hits.get(release.id) ?? { release, requests: [] };
+          hit.requests.push(request);
+          hits.set(release.id, hit);
+        }
+      }
+    }
+    for (const { release, requests: matched } of hits.values()) {
+      const fresh = await claimAlerts(release.id, matched);
+      const first = fresh[0];
+      if (!first) continue;
+      const data: JobData = { kind: 'alert', releaseId: release.id, name: first.name, labels: first.labels, startsAt: first.startsAt, fingerprint: first.fingerprint };
+      try {
+        await add(data, safeId(`${release.id}-alert-${first.fingerprint}-${first.startsAt}`));
+      } catch (error) {
+        // Not enqueued: forget the claims so the sender's retry (or the next repeat) aborts it.
+        await redis.del(...fresh.map((request) => alertKey(release.id, request))).catch(() => undefined);
+        throw error;
+      }
+    }
+    return { releaseIds: [...hits.keys()] };
+  }
+
+  const alertKey = (releaseId: string, request: AlertRequest): string => key('alert', releaseId, request.fingerprint, request.startsAt);
+
+  /** SET NX per (release, alert) in one round trip; the alerts this call claimed first. */
+  async function claimAlerts(releaseId: string, requests: AlertRequest[]): Promise<AlertRequest[]> {
+    const unique = [...new Map(requests.map((request) => [alertKey(releaseId, request), request])).values()];
+    const pipeline = redis.pipeline();
+    for (const request of unique) pipeline.set(alertKey(releaseId, request), '1', 'EX', DEDUPE_TTL_S, 'NX');
+    const results = (await pipeline.exec()) ?? [];
+    const fresh: AlertRequest[] = [];
+    results.forEach(([error, value], index) => {
+      if (error) throw error;
+      if (value === 'OK') fresh.push(unique[index]!);
     });
-    const releaseIds = hit.map((release) => release.id);
-    if (!(await redis.set(dedupeKey, JSON.stringify(releaseIds), 'EX', DEDUPE_TTL_S, 'NX'))) {
-      return { releaseIds: JSON.parse((await redis.get(dedupeKey)) ?? '[]') as string[] };
-    }
-    for (const release of hit) {
-      const data: JobData = {
-        kind: 'alert',
-        releaseId: release.id,
-        name: request.name,
-        labels: request.labels,
-        startsAt: request.startsAt,
-        fingerprint: request.fingerprint,
-      };
-      await add(data, safeId(`${release.id}-alert-${request.fingerprint}-${request.startsAt}`));
-    }
-    return { releaseIds };
+    return fresh;
   }
 
   return {
@@ -328,6 +364,7 @@ export function createEngine(options: EngineOptions): Engine {
     trigger,
     command,
     alert,
+    alertBatch,
     recover,
     async start() {
       if (worker || closed) return;

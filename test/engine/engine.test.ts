@@ -214,6 +214,27 @@ describe('release engine on real Redis', () => {
     expect((await engine.get(unwatchedId))?.state).not.toBe('rolled-back');
   });
 
+  it('aborts a release started while an alert was already firing when Alertmanager re-sends it (dedupe per alert and release)', async () => {
+    const engine = await engineWith(freshPrefix());
+    const steps = [{ kind: 'setWeight' as const, weight: 10 }, { kind: 'pause' as const, durationMs: 60_000 }];
+    const watched = canaryDefinition({ name: 'late', steps, alerts: [{ kind: 'alertmanager', matchers: [{ name: 'service', op: '=', value: 'late' }] }] });
+    const alert = { name: 'HighErrorRate', labels: { service: 'late' }, startsAt: '2026-01-01T00:00:00Z', fingerprint: 'fa11', source: 'alertmanager' };
+
+    const before = await engine.alert(alert);
+    await engine.trigger(triggerFor(watched, 'aaaa0003'));
+    const id = await onlyRelease(engine, 'late');
+    await waitFor(async () => (await engine.get(id))?.phase === 'pause');
+    const resent = await engine.alert(alert);
+    const again = await engine.alert(alert);
+    const ended = await waitForEnd(engine, id);
+
+    expect(before.releaseIds).toEqual([]);
+    expect(resent.releaseIds).toEqual([id]);
+    expect(again.releaseIds).toEqual([id]);
+    expect(ended.state).toBe('rolled-back');
+    expect(ended.audit.filter((entry) => entry.action === 'alert' || /HighErrorRate/.test(entry.detail ?? '')).length).toBeGreaterThanOrEqual(1);
+  });
+
   it('retries a rolled-back release from its first step, unless another release holds the service', async () => {
     const ports = fakePorts();
     ports.gates.verdicts.push('fail');

@@ -6,7 +6,7 @@ import type { AlertRequest, ReleaseEngine } from '../../src/engine/api.js';
  * The part of ReleaseEngine the alert routes use: records every alert and answers with the live
  * releases whose matchers all match, the rule the real engine applies.
  */
-export class AlertEngineRecorder implements Pick<ReleaseEngine, 'alert'> {
+export class AlertEngineRecorder implements Pick<ReleaseEngine, 'alert' | 'alertBatch'> {
   readonly alerts: AlertRequest[] = [];
   failing = false;
 
@@ -16,6 +16,12 @@ export class AlertEngineRecorder implements Pick<ReleaseEngine, 'alert'> {
     if (this.failing) throw new Error('queue unavailable');
     this.alerts.push(alert);
     return { releaseIds: this.live.filter((r) => r.matchers.length > 0 && matchesAll(r.matchers, alert.labels)).map((r) => r.id) };
+  }
+
+  async alertBatch(alerts: readonly AlertRequest[]): Promise<{ releaseIds: string[] }> {
+    const results = [];
+    for (const alert of alerts) results.push(await this.alert(alert));
+    return { releaseIds: [...new Set(results.flatMap((r) => r.releaseIds))] };
   }
 }
 

@@ -43,6 +43,10 @@ export class RecordingEngine implements ReleaseEngine {
   async alert(_alert: AlertRequest): Promise<{ releaseIds: string[] }> {
     return { releaseIds: [] };
   }
+  async alertBatch(_alerts: readonly AlertRequest[]): Promise<{ releaseIds: string[] }> {
+    return { releaseIds: [] };
+  }
+
 }
 
 export function testRelease(change: Partial<Release> = {}): Release {

@@ -9,7 +9,7 @@ import { bearerToken } from './bearer-token.js';
 import { dispatchAlerts } from './dispatch-alerts.js';
 
 export interface AlertWebhookOptions {
-  engine: Pick<ReleaseEngine, 'alert'>;
+  engine: Pick<ReleaseEngine, 'alertBatch'>;
   /** ALERT_WEBHOOK_SECRET, as `Authorization: Bearer <secret>` or `?token=<secret>` (for tools that cannot set headers). */
   secret: string;
   /** Preset name → field mapping; default the built-in ones (`bkmonitor`). See loadAlertPresets. */

@@ -9,7 +9,7 @@ import { bearerToken } from './bearer-token.js';
 import { dispatchAlerts } from './dispatch-alerts.js';
 
 export interface AlertmanagerWebhookOptions {
-  engine: Pick<ReleaseEngine, 'alert'>;
+  engine: Pick<ReleaseEngine, 'alertBatch'>;
   /** ALERT_WEBHOOK_SECRET: Alertmanager sends it as `Authorization: Bearer <secret>` (http_config.authorization). */
   secret: string;
   metrics?: Metrics;

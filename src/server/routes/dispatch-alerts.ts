@@ -7,7 +7,7 @@ import type { Metrics } from '../../metrics.js';
  * answer: 202 with the aborted release ids, or 200 `{ ignored }` when nothing matched.
  */
 export async function dispatchAlerts(
-  engine: Pick<ReleaseEngine, 'alert'>,
+  engine: Pick<ReleaseEngine, 'alertBatch'>,
   firing: AlertRequest[],
   reply: FastifyReply,
   source: string,
@@ -18,16 +18,15 @@ export async function dispatchAlerts(
     count('ignored');
     return reply.code(200).send({ ignored: 'no firing alerts in the payload' });
   }
-  let results: Array<{ releaseIds: string[] }>;
+  let aborted: string[];
   try {
-    results = await Promise.all(firing.map((alert) => engine.alert(alert)));
+    ({ releaseIds: aborted } = await engine.alertBatch(firing));
   } catch (error) {
     reply.log.error({ err: error, source }, 'alert dispatch failed');
     count('error');
     // A 5xx makes the sender retry, which is what we want when our queue is unavailable.
     return reply.code(503).send({ error: 'could not enqueue the alert; retry later' });
   }
-  const aborted = [...new Set(results.flatMap((r) => r.releaseIds))];
   if (aborted.length === 0) {
     count('ignored');
     return reply.code(200).send({ ignored: 'no live release matches the firing alerts', alerts: firing.map((a) => a.name) });
