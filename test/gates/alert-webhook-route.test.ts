@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAlertPresets } from '../../src/gates/alert-presets.js';
+import { createMetrics } from '../../src/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { alertWebhookRoutes } from '../../src/server/routes/alert-webhook.js';
 import { AlertEngineRecorder, REVIEWS_MATCHERS } from './alert-engine-recorder.js';
@@ -164,5 +165,27 @@ describe('POST /webhooks/alerts/:preset with a preset from ALERT_PRESETS_FILE', 
 
   it('keeps the built-in bkmonitor preset next to the file presets', async () => {
     expect((await post('bkmonitor', anomaly)).statusCode).toBe(202);
+  });
+});
+
+describe('metric labels of unauthenticated requests', () => {
+  it('keeps /metrics the same size however many preset names unauthenticated requests invent', async () => {
+    const metrics = createMetrics();
+    const guarded = await buildApp({ logger: false, routes: [alertWebhookRoutes({ engine, secret: SECRET, metrics })] });
+    const scrape = () => metrics.registry.metrics();
+    const send = (name: string) =>
+      guarded.inject({ method: 'POST', url: `/webhooks/alerts/${name}`, headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, payload: '{}' });
+    try {
+      await send('first-invented-name');
+      const after1 = (await scrape()).length;
+      for (let i = 0; i < 300; i++) expect((await send(`invented-${i}-${'x'.repeat(40)}`)).statusCode).toBe(401);
+      const after300 = await scrape();
+
+      expect(after300.length).toBe(after1);
+      expect(after300).not.toContain('invented');
+      expect(after300).toMatch(/source="alerts",event="alert",outcome="refused"\} 301/);
+    } finally {
+      await guarded.close();
+    }
   });
 });

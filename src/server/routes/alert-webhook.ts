@@ -28,7 +28,8 @@ export function alertWebhookRoutes(options: AlertWebhookOptions): RouteModule {
         onRequest: async (request, reply) => {
           const token = bearerToken(request.headers.authorization) ?? (typeof request.query.token === 'string' ? request.query.token : null);
           if (token === null || !secretsEqual(token, options.secret)) {
-            options.metrics?.webhookDeliveries.inc({ source: `alerts-${request.params.preset}`, event: 'alert', outcome: 'refused' });
+            // Never a label from an unauthenticated request: the preset name is the sender's to invent.
+            options.metrics?.webhookDeliveries.inc({ source: 'alerts', event: 'alert', outcome: 'refused' });
             return reply.code(401).send({ error: 'missing or wrong token' });
           }
         },
