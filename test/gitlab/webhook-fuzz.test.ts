@@ -4,13 +4,16 @@
 // and content types. Never a 5xx, never a crash, never a job. FUZZ_COUNT sets the number of
 // deliveries (default 500).
 
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signingKey, signWebhook } from '../../src/gitlab/verify-webhook-signature.js';
 import { fixture, noteHook, type Payload } from './helpers.js';
 import { startWebhookHarness, type WebhookHarness } from './webhook-harness.js';
 
 const SECRET = 'fuzz-secret';
+const SIGNING_SECRET = `whsec_${Buffer.from('s'.repeat(32)).toString('base64')}`;
 const COUNT = Number(process.env.FUZZ_COUNT ?? 500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 
@@ -18,7 +21,7 @@ let harness: WebhookHarness;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  harness = await startWebhookHarness({ secret: SECRET, signingSecret: `whsec_${Buffer.from('s'.repeat(32)).toString('base64')}` });
+  harness = await startWebhookHarness({ secret: SECRET, signingSecret: SIGNING_SECRET });
   app = harness.app;
 });
 
@@ -225,11 +228,20 @@ describe('POST /webhooks/gitlab under fuzzing', () => {
       }),
       { numRuns: COUNT, seed: SEED, endOnFailure: true },
     );
+    const body = JSON.stringify(fixture('pipeline-success'));
+    const id = `msg_${randomUUID()}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
     const valid = await app.inject({
       method: 'POST',
       url: '/webhooks/gitlab',
-      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET },
-      payload: fixture('pipeline-success'),
+      headers: {
+        'content-type': 'application/json',
+        'x-gitlab-token': SECRET,
+        'webhook-id': id,
+        'webhook-timestamp': timestamp,
+        'webhook-signature': signWebhook(signingKey(SIGNING_SECRET), id, timestamp, Buffer.from(body)),
+      },
+      payload: body,
     });
 
     console.info(`webhook fuzz: ${COUNT} deliveries, seed ${SEED}, answers ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);

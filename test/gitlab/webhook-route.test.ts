@@ -30,12 +30,27 @@ beforeAll(async () => {
 afterAll(() => harness.close());
 beforeEach(() => harness.clear());
 
-function post(body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({
+/** Standard Webhooks headers GitLab sends with a signing token. */
+function signed(body: string | Buffer, options: { id?: string; at?: number; tamper?: boolean; secret?: string } = {}) {
+  const id = options.id ?? `msg_${randomUUID()}`;
+  const timestamp = String(Math.floor((options.at ?? NOW) / 1000));
+  const signature = signWebhook(signingKey(options.secret ?? SIGNING_SECRET), id, timestamp, Buffer.from(body));
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${options.tamper ? Buffer.from('x'.repeat(32)).toString('base64') : signature.slice(3)}`,
+  };
+}
+
+/** A delivery as GitLab sends it: token and (the route has a signing secret) a valid signature unless the headers bring their own. */
+function post(body: unknown, headers: Record<string, string> = {}, options: { unsigned?: boolean; to?: FastifyInstance } = {}) {
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const signature = options.unsigned || options.to || 'webhook-signature' in headers ? {} : signed(payload);
+  return (options.to ?? app).inject({
     method: 'POST',
     url: '/webhooks/gitlab',
-    headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID(), ...headers },
-    payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID(), ...signature, ...headers },
+    payload,
   });
 }
 
@@ -155,15 +170,24 @@ describe('POST /webhooks/gitlab: accepted', () => {
   });
 });
 
-describe('POST /webhooks/gitlab: duplicates', () => {
+describe('POST /webhooks/gitlab: duplicates (no signing secret: the delivery headers or the event name it)', () => {
+  let unsigned: FastifyInstance;
+  beforeAll(async () => {
+    unsigned = await buildApp({
+      logger: false,
+      routes: [gitlabWebhookRoute({ secret: SECRET, definitions: [testDefinition()], botUsername: 'canarybot', inbox, dedupePrefix: `${harness.prefix}:unsigned-delivery:` })],
+    });
+  });
+  afterAll(() => unsigned.close());
+
   it.each([
     ['Idempotency-Key', (id: string) => ({ 'idempotency-key': id })],
     ['X-Gitlab-Webhook-UUID', (id: string) => ({ 'idempotency-key': '', 'x-gitlab-webhook-uuid': id })],
   ])('enqueues a delivery repeated with the same %s once', async (_name, headers) => {
     const id = randomUUID();
 
-    const first = await post(fixture('pipeline-success'), headers(id));
-    const second = await post(fixture('pipeline-success'), headers(id));
+    const first = await post(fixture('pipeline-success'), headers(id), { to: unsigned });
+    const second = await post(fixture('pipeline-success'), headers(id), { to: unsigned });
 
     expect(first.statusCode).toBe(202);
     expect(second.statusCode).toBe(200);
@@ -175,16 +199,16 @@ describe('POST /webhooks/gitlab: duplicates', () => {
     const hook = fixture('pipeline-success');
     hook.object_attributes.id = 9000 + Math.floor(Math.random() * 1e6);
 
-    const first = await post(hook, { 'idempotency-key': '' });
-    const second = await post(hook, { 'idempotency-key': '' });
+    const first = await post(hook, { 'idempotency-key': '' }, { to: unsigned });
+    const second = await post(hook, { 'idempotency-key': '' }, { to: unsigned });
 
     expect([first.statusCode, second.statusCode]).toEqual([202, 200]);
     expect(await jobCount()).toBe(1);
   });
 
   it('treats different deliveries of different events as different', async () => {
-    await post(fixture('pipeline-success'));
-    await post(noteHook('/canary status'));
+    await post(fixture('pipeline-success'), {}, { to: unsigned });
+    await post(noteHook('/canary status'), {}, { to: unsigned });
 
     expect(await jobCount()).toBe(2);
   });
@@ -228,16 +252,26 @@ describe('POST /webhooks/gitlab: not for us → 200 ignored', () => {
 });
 
 describe('POST /webhooks/gitlab: Standard Webhooks signature', () => {
-  const signed = (body: string, options: { id?: string; at?: number; tamper?: boolean; secret?: string } = {}) => {
-    const id = options.id ?? `msg_${randomUUID()}`;
-    const timestamp = String(Math.floor((options.at ?? NOW) / 1000));
-    const signature = signWebhook(signingKey(options.secret ?? SIGNING_SECRET), id, timestamp, Buffer.from(body));
-    return {
-      'webhook-id': id,
-      'webhook-timestamp': timestamp,
-      'webhook-signature': `v1,${options.tamper ? Buffer.from('x'.repeat(32)).toString('base64') : signature.slice(3)}`,
-    };
-  };
+  it('refuses a delivery without a signature when a signing secret is set, though its token is right', async () => {
+    const response = await post(fixture('pipeline-success'), {}, { unsigned: true });
+
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toMatch(/webhook-signature is required/);
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('takes a replayed signed delivery for a duplicate, whatever unsigned headers the replay changes', async () => {
+    const body = JSON.stringify(fixture('pipeline-success'));
+    const headers = signed(body);
+
+    const first = await post(body, { ...headers, 'idempotency-key': randomUUID() });
+    const replay = await post(body, { ...headers, 'idempotency-key': randomUUID(), 'x-gitlab-webhook-uuid': randomUUID() });
+
+    expect(first.statusCode).toBe(202);
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual({ ignored: 'duplicate delivery' });
+    expect(await jobCount()).toBe(1);
+  });
 
   it('accepts a valid signature over the raw body', async () => {
     const body = JSON.stringify(fixture('pipeline-success'), null, 2);

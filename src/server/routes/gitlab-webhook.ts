@@ -16,7 +16,7 @@ import type { RouteModule } from '../app.js';
 export interface GitLabWebhookRouteOptions {
   /** GITLAB_WEBHOOK_SECRET: `X-Gitlab-Token` must equal it. */
   secret: string;
-  /** GITLAB_WEBHOOK_SIGNING_SECRET (`whsec_<base64>`): when set, a `webhook-signature` header is verified. */
+  /** GITLAB_WEBHOOK_SIGNING_SECRET (`whsec_<base64>`): when set, a valid `webhook-signature` header is required. */
   signingSecret?: string;
   /** The loaded definitions; a function when they can be reloaded. */
   definitions: readonly Definition[] | (() => readonly Definition[]);
@@ -73,24 +73,25 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
   };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const signature = header(request, 'webhook-signature');
-    if (key && signature !== undefined) {
-      const verdict = verifyWebhookSignature(
-        {
-          id: header(request, 'webhook-id'),
-          timestamp: header(request, 'webhook-timestamp'),
-          signature,
-          body: request.rawBody ?? Buffer.alloc(0),
-        },
-        key,
-        now(),
-        tolerance,
-      );
+    // With a signing secret the signature is required: the token alone is not enough.
+    let signedId: string | undefined;
+    if (key) {
+      const signature = header(request, 'webhook-signature');
+      const verdict =
+        signature === undefined
+          ? { ok: false as const, reason: 'webhook-signature is required (a signing secret is configured)' }
+          : verifyWebhookSignature(
+              { id: header(request, 'webhook-id'), timestamp: header(request, 'webhook-timestamp'), signature, body: request.rawBody ?? Buffer.alloc(0) },
+              key,
+              now(),
+              tolerance,
+            );
       if (!verdict.ok) {
         record('unknown', 'refused');
         request.log.warn({ reason: verdict.reason }, 'gitlab webhook refused: signature');
         return reply.code(401).send({ error: verdict.reason });
       }
+      signedId = header(request, 'webhook-id');
     }
 
     const result = classifyDelivery(request.body, { definitions: definitions(), botUsername: options.botUsername });
@@ -104,7 +105,9 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
       return reply.code(200).send({ ignored: result.reason });
     }
 
-    const deliveryId = header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey;
+    // A signed delivery is known by its signed webhook-id (the same on GitLab's retries), so a replay
+    // of it within the signature window is a duplicate whatever unsigned headers it changes.
+    const deliveryId = signedId !== undefined ? `webhook-id:${signedId}` : (header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey);
     const deliveryHash = hash('sha256', deliveryId);
     const job = intakeJobId(deliveryHash);
     let fresh: boolean;
