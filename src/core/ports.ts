@@ -52,6 +52,21 @@ export interface WorkloadController {
   currentStableImage?(target: ReleaseTarget): Promise<string | null>;
 }
 
+/** A Kubernetes Event about what canarybot just did (`kubectl describe` and Argo CD's UI show them). */
+export interface ClusterEvent {
+  /** Short CamelCase reason: TrafficShifted, Promoted, RolledBack, CanaryDeployed, ScaledDown. */
+  reason: string;
+  note: string;
+  type: 'Normal' | 'Warning';
+  /** The objects it is about: the managed VirtualService and/or the Deployment that changed. */
+  regarding: ('virtual-service' | 'stable' | 'canary')[];
+}
+
+/** Writes Events. A failure never reaches the release: the executor logs it and drops it. */
+export interface ClusterEventRecorder {
+  record(target: ReleaseTarget, event: ClusterEvent): Promise<void>;
+}
+
 export interface GateEvaluator {
   /** One check: every metric over the window plus every alert source. Never throws for an outage: returns `error` measurements. */
   evaluate(release: Release, analysis: AnalysisSpec, metrics: MetricCheck[]): Promise<CheckResult>;
@@ -80,6 +95,8 @@ export interface Ports {
   notifier: Notifier;
   replier: CommandReplier;
   clock: Clock;
+  /** Kubernetes Events on the objects canarybot changes (optional: none are written without it). */
+  events?: ClusterEventRecorder;
 }
 
 /** Where the outcome of a command goes back to: the MR thread it came from, or the chat response URL. */

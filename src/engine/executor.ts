@@ -6,6 +6,7 @@ import type { EffectOutcome, Input } from '../core/input.js';
 import { releaseTarget, type Ports, type ReleaseTarget, type RolloutStatus } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
+import { clusterEventFor } from './cluster-event.js';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -112,7 +113,17 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     return null;
   }
 
-  return async (release, effect) => {
+  /** After an effect that changed the cluster: its Event, never failing the release. */
+  async function announceInCluster(release: Release, effect: Effect, input: Input | null): Promise<Input | null> {
+    if (!ports.events || input?.type !== 'effect-result' || input.outcome !== 'ok') return input;
+    const event = clusterEventFor(release, effect);
+    if (event) await sideChannel(release, 'kubernetes event', () => ports.events!.record(releaseTarget(release), event));
+    return input;
+  }
+
+  return async (release, effect) => announceInCluster(release, effect, await run(release, effect));
+
+  async function run(release: Release, effect: Effect): Promise<Input | null> {
     const target = releaseTarget(release);
     switch (effect.type) {
       case 'preflight':
@@ -145,7 +156,7 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
         // Scheduling is the engine's job (after the persist); nothing to do against a port.
         return null;
     }
-  };
+  }
 }
 
 function toOutcome(error: unknown): EffectOutcome {

@@ -1,7 +1,7 @@
 // One set of API clients per kubeconfig context. `default` is the current context; a name that is
 // not a context is refused before any call.
 
-import { AppsV1Api, ApisApi, CustomObjectsApi, Health, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, ApisApi, CustomObjectsApi, EventsV1Api, Health, KubeConfig } from '@kubernetes/client-node';
 import { CanarybotError } from '../core/errors.js';
 
 export interface ClusterClient {
@@ -11,6 +11,7 @@ export interface ClusterClient {
   apps: AppsV1Api;
   apis: ApisApi;
   custom: CustomObjectsApi;
+  events: EventsV1Api;
   /** Memo for the served networking.istio.io version (see istio-version.ts). */
   istioVersion?: Promise<string>;
 }
@@ -64,6 +65,7 @@ export class ClusterRegistry {
       apps: kubeConfig.makeApiClient(AppsV1Api),
       apis: kubeConfig.makeApiClient(ApisApi),
       custom: kubeConfig.makeApiClient(CustomObjectsApi),
+      events: kubeConfig.makeApiClient(EventsV1Api),
     };
     this.clients.set(cluster, client);
     return client;

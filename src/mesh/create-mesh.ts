@@ -1,6 +1,7 @@
 import { ClusterRegistry } from './cluster-registry.js';
 import type { RetryPolicy } from './kube-call.js';
 import { TenantPolicy } from './tenants.js';
+import { KubeClusterEvents } from './release-events.js';
 import { IstioTrafficRouter } from './traffic-router.js';
 import { KubeWorkloadController } from './workload-controller.js';
 
@@ -9,6 +10,7 @@ export interface Mesh {
   tenants: TenantPolicy;
   router: IstioTrafficRouter;
   workloads: KubeWorkloadController;
+  events: KubeClusterEvents;
 }
 
 /** The mesh adapters from the environment: KUBECONFIG (else in-cluster) and TENANTS_FILE. */
@@ -20,5 +22,6 @@ export function createMesh(env: NodeJS.ProcessEnv = process.env, retry?: RetryPo
     tenants,
     router: new IstioTrafficRouter(registry, { tenants, retry }),
     workloads: new KubeWorkloadController(registry, { tenants, retry }),
+    events: new KubeClusterEvents(registry),
   };
 }

@@ -3,6 +3,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CanarybotError } from '../core/errors.js';
 import type { ClusterClient } from './cluster-registry.js';
+import { FIELD_MANAGER } from './field-manager.js';
 import { ISTIO_GROUP, istioVersion } from './istio-version.js';
 import { kubeCall, type RetryPolicy } from './kube-call.js';
 import type { JsonPatchOp } from './json-patch-diff.js';
@@ -39,7 +40,7 @@ export class IstioObjects {
     const version = await istioVersion(this.client, this.retry);
     await kubeCall(`patch VirtualService ${name} ${this.where(namespace)}`, this.retry, () =>
       this.client.custom.patchNamespacedCustomObject(
-        { group: ISTIO_GROUP, version, namespace, plural: 'virtualservices', name, body: patch },
+        { group: ISTIO_GROUP, version, namespace, plural: 'virtualservices', name, body: patch, fieldManager: FIELD_MANAGER },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       ),
     );

@@ -7,6 +7,7 @@ import { CanarybotError } from '../core/errors.js';
 import type { ReleaseTarget, RolloutStatus, WorkloadController } from '../core/ports.js';
 import { baselineDeployment, isOurBaseline } from './baseline-deployment.js';
 import type { ClusterClient, ClusterRegistry } from './cluster-registry.js';
+import { FIELD_MANAGER } from './field-manager.js';
 import { IstioObjects } from './istio-objects.js';
 import { DEFAULT_RETRY, kubeCall, type RetryPolicy } from './kube-call.js';
 import { sameHost } from './preflight.js';
@@ -20,8 +21,6 @@ export interface WorkloadOptions {
   maxConflictRounds?: number;
 }
 
-/** Who writes: the same field manager for every Kubernetes write of the bot. */
-const FIELD_MANAGER = 'canarybot';
 
 /** Both rollouts together: failed if either failed, progressing if either is, ready when both are. */
 function bothRollouts(canary: RolloutStatus, baseline: RolloutStatus): RolloutStatus {
@@ -152,7 +151,7 @@ export class KubeWorkloadController implements WorkloadController {
     if (current.spec?.replicas !== replicas) {
       await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
         client.apps.patchNamespacedDeploymentScale(
-          { name, namespace, body: { spec: { replicas } } },
+          { name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         ),
       );
@@ -186,7 +185,7 @@ export class KubeWorkloadController implements WorkloadController {
       const patch: JsonPatchOp[] = [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }, ...ops];
       try {
         const written = await kubeCall(`patch Deployment ${name} in namespace ${namespace}`, this.retry, () =>
-          client.apps.patchNamespacedDeployment({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+          client.apps.patchNamespacedDeployment({ name, namespace, body: patch, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
         );
         return rolloutStatus(written as DeploymentState);
       } catch (error) {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
-import type { Clock, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
+import type { Clock, ClusterEventRecorder, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
 import { createChatCommands, type ChatCommands } from '../chatops/create-chat-commands.js';
 import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
@@ -49,6 +49,8 @@ import { releasesRoutes } from './routes/releases.js';
 export interface BotMesh {
   router: TrafficRouter;
   workloads: WorkloadController;
+  /** Kubernetes Events on the changed objects (optional). */
+  events?: ClusterEventRecorder;
   /** Whether the cluster (kubeconfig context name, `default` included) answers, for /readyz. */
   reachable(cluster: string): Promise<boolean>;
 }
@@ -180,6 +182,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ports: {
       router: mesh.router,
       workloads: mesh.workloads,
+      ...(mesh.events ? { events: mesh.events } : {}),
       gates,
       reporter: withReleaseLogs(writeback.reporter, logger),
       notifier,
@@ -360,7 +363,7 @@ function meshFromConfig(config: Config): BotMesh {
     const where = config.kubeconfig ? `KUBECONFIG ${config.kubeconfig}` : 'the in-cluster service account (KUBECONFIG is not set)';
     throw new Error(`cannot load the Kubernetes configuration from ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { router: mesh.router, workloads: mesh.workloads, reachable: (cluster) => mesh.registry.reachable(cluster) };
+  return { router: mesh.router, workloads: mesh.workloads, events: mesh.events, reachable: (cluster) => mesh.registry.reachable(cluster) };
 }
 
 function readinessChecks(probe: Redis, mesh: BotMesh, definitions: readonly Definition[]): ReadinessCheck[] {

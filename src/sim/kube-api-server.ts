@@ -1,9 +1,10 @@
 // Also the Kubernetes API of `canarybot demo`; lives in src/ so it ships in dist/.
 // An in-memory Kubernetes API server over HTTPS (or plain HTTP) for tests: Deployments (with /scale and /status),
-// Istio VirtualServices and DestinationRules (v1, v1beta1, v1alpha3), Pods by label selector.
+// Istio VirtualServices and DestinationRules (v1, v1beta1, v1alpha3), Pods by label selector, Events
+// (core/v1 and events.k8s.io/v1, one store), Argo CD Applications and Flux Kustomizations/HelmReleases.
 // Real Kubernetes semantics where the bot depends on them (resourceVersion, 409/404/415/422 Status
-// bodies, JSON/merge/strategic patches, rollout status), bearer-token auth, fault injection, and a
-// record of every request.
+// bodies, JSON/merge/strategic patches, rollout status, managedFields by fieldManager), bearer-token
+// auth, fault injection, and a record of every request.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,8 @@ import { writeKubeconfig, type ClusterEntry } from './kube/kubeconfig.js';
 import { matchesSelector } from './kube/label-selector.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './kube/patches.js';
 import { conflict, KubeError, noRoute, unsupportedMediaType } from './kube/status.js';
-import { isIstio, KINDS, ObjectStore, type Kind, type Obj } from './kube/store.js';
+import { fromEventsV1, toEventsV1, validateNewEvent } from './kube/events.js';
+import { CUSTOM_KINDS, isIstio, KINDS, ObjectStore, type Kind, type Obj } from './kube/store.js';
 
 export type { ClusterEntry } from './kube/kubeconfig.js';
 
@@ -67,6 +69,12 @@ function random(seed: number): () => number {
   };
 }
 
+/** The API server's default field manager: the user agent's first part (`kubectl-client-side-apply`, `node-fetch`…). */
+function managerFromUserAgent(agent: string | undefined): string {
+  const first = agent?.split('/')[0]?.trim();
+  return first === undefined || first === '' ? 'unknown' : first;
+}
+
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -82,6 +90,8 @@ interface Route {
   namespace: string;
   name?: string;
   sub?: 'scale' | 'status';
+  /** Events read and written through events.k8s.io/v1 rather than core/v1. */
+  eventsV1?: boolean;
 }
 
 export class KubeApiServer {
@@ -185,6 +195,17 @@ export class KubeApiServer {
     return kind ? this.store.get(kind, namespace, name) : undefined;
   }
 
+  /** Stored objects of a kind in a namespace (Events in their core/v1 shape), oldest first. */
+  list(kindName: string, namespace: string): Obj[] {
+    const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
+    return kind ? this.store.list(kind, namespace) : [];
+  }
+
+  /** Events in a namespace (core/v1 shape), in the order they were created. */
+  events(namespace: string): Obj[] {
+    return this.list('Event', namespace).sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+  }
+
   async close(): Promise<void> {
     this.store.close();
     this.server.closeAllConnections();
@@ -226,7 +247,8 @@ export class KubeApiServer {
       if (WRITE_METHODS.has(method) && route.name && this.faults.conflictRate > 0 && this.dice() < this.faults.conflictRate) {
         throw conflict(this.store.ref(route.kind, route.name));
       }
-      const [status, body] = this.resource(method, route, url.searchParams, contentType, record.body);
+      const manager = url.searchParams.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
+      const [status, body] = this.resource(method, route, url.searchParams, contentType, record.body, manager);
       send(status, body);
     } catch (error) {
       if (error instanceof KubeError) send(error.code, error.body());
@@ -251,7 +273,11 @@ export class KubeApiServer {
       case '/api':
         return { kind: 'APIVersions', versions: ['v1'] };
       case '/apis':
-        return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('apps', ['v1']), group('networking.istio.io', istioVersions)] };
+        return {
+          kind: 'APIGroupList',
+          apiVersion: 'v1',
+          groups: [group('apps', ['v1']), group('events.k8s.io', ['v1']), group('networking.istio.io', istioVersions), ...CUSTOM_KINDS.map((kind) => group(kind.group, kind.versions))],
+        };
       case '/apis/networking.istio.io':
         return { kind: 'APIGroup', apiVersion: 'v1', ...group('networking.istio.io', istioVersions) };
       default:
@@ -271,16 +297,32 @@ export class KubeApiServer {
     }
     const pods = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(path);
     if (pods) return { kind: KINDS.pods, version: 'v1', namespace: pods[1] as string, name: pods[2] };
+    const coreEvents = /^\/api\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);
+    if (coreEvents) return { kind: KINDS.events, version: 'v1', namespace: coreEvents[1] as string, name: coreEvents[2] };
+    const events = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);
+    if (events) return { kind: KINDS.events, version: 'v1', namespace: events[1] as string, name: events[2], eventsV1: true };
+    const custom = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/(status))?)?$/.exec(path);
+    const kind = custom && CUSTOM_KINDS.find((candidate) => candidate.group === custom[1] && candidate.plural === custom[4]);
+    if (custom && kind) {
+      if (!kind.versions.includes(custom[2] as string)) throw noRoute();
+      return { kind, version: custom[2] as string, namespace: custom[3] as string, name: custom[5], sub: custom[6] as Route['sub'] };
+    }
     return null;
   }
 
   private present(route: Route, object: Obj): Obj {
     const { kind: _kind, apiVersion: _apiVersion, ...rest } = object;
+    if (route.eventsV1) return { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...toEventsV1(rest as Obj) } as Obj;
     const apiVersion = route.kind.group === '' ? route.version : `${route.kind.group}/${route.version}`;
     return { apiVersion, kind: route.kind.kind, ...rest } as Obj;
   }
 
-  private resource(method: string, route: Route, query: URLSearchParams, contentType: string | undefined, body: unknown): [number, unknown] {
+  /** A request body as the store keeps it (events.k8s.io/v1 Events in their core/v1 shape). */
+  private stored(route: Route, body: Obj): Obj {
+    return route.eventsV1 ? fromEventsV1(body) : body;
+  }
+
+  private resource(method: string, route: Route, query: URLSearchParams, contentType: string | undefined, body: unknown, manager: string): [number, unknown] {
     const { kind, namespace, name } = route;
     if (!name) {
       if (method === 'GET') {
@@ -290,7 +332,11 @@ export class KubeApiServer {
       }
       if (method === 'POST' && kind.plural !== 'pods') {
         const object = body as Obj;
-        return [201, this.present(route, this.store.write(kind, namespace, { ...object, kind: kind.kind }, { create: true }))];
+        if (typeof object?.metadata?.name !== 'string' || object.metadata.name === '') {
+          throw new KubeError(422, 'Invalid', `${kind.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+        }
+        if (route.eventsV1) validateNewEvent(object, namespace);
+        return [201, this.present(route, this.store.write(kind, namespace, { ...this.stored(route, object), kind: kind.kind }, { create: true, manager, operation: 'Update' }))];
       }
       throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported on ${kind.plural}`);
     }
@@ -300,7 +346,7 @@ export class KubeApiServer {
       if (!pod) throw new KubeError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
       return [200, pod];
     }
-    if (route.sub === 'scale') return this.scale(method, route, name, contentType, body);
+    if (route.sub === 'scale') return this.scale(method, route, name, contentType, body, manager);
     const current = this.store.mustGet(kind, namespace, name);
     const statusOnly = route.sub === 'status';
     switch (method) {
@@ -316,11 +362,11 @@ export class KubeApiServer {
           throw new KubeError(422, 'Invalid', `${kind.kind}.${kind.group} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`);
         }
         if (next.metadata?.name !== name) throw new KubeError(400, 'BadRequest', 'the name of the object does not match the name on the URL');
-        return [200, this.present(route, this.store.write(kind, namespace, { ...next, kind: kind.kind }, { expectVersion, statusOnly }))];
+        return [200, this.present(route, this.store.write(kind, namespace, { ...this.stored(route, next), kind: kind.kind }, { expectVersion, statusOnly, manager }))];
       }
       case 'PATCH': {
         const patched = this.patch(route, current, contentType, body);
-        return [200, this.present(route, this.store.write(kind, namespace, patched, { expectVersion: patched.metadata.resourceVersion as string | undefined, statusOnly }))];
+        return [200, this.present(route, this.store.write(kind, namespace, this.stored(route, patched), { expectVersion: patched.metadata.resourceVersion as string | undefined, statusOnly, manager }))];
       }
       default:
         throw new KubeError(405, 'MethodNotAllowed', `${method} is not supported`);
@@ -347,7 +393,7 @@ export class KubeApiServer {
     return patched;
   }
 
-  private scale(method: string, route: Route, name: string, contentType: string | undefined, body: unknown): [number, unknown] {
+  private scale(method: string, route: Route, name: string, contentType: string | undefined, body: unknown, manager: string): [number, unknown] {
     const deployment = this.store.mustGet(route.kind, route.namespace, name);
     const spec = deployment.spec as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
     const view = (object: Obj) => ({
@@ -378,7 +424,7 @@ export class KubeApiServer {
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw new KubeError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0`);
     }
-    const updated = this.store.write(route.kind, route.namespace, { ...deployment, spec: { ...(deployment.spec as object), replicas } }, { expectVersion: next.metadata?.resourceVersion });
+    const updated = this.store.write(route.kind, route.namespace, { ...deployment, spec: { ...(deployment.spec as object), replicas } }, { expectVersion: next.metadata?.resourceVersion, manager, subresource: 'scale' });
     return [200, view(updated)];
   }
 }

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_STABLE, type TrafficState } from '../../src/core/traffic.js';
 import { destinationRule } from '../mesh/fixtures.js';
+import { KubeClusterEvents } from '../../src/mesh/release-events.js';
 import { startHarness, target, type MeshHarness } from '../mesh/harness.js';
 
 interface Rule {
@@ -74,6 +75,7 @@ describe('chart RBAC', () => {
     await mesh.router.setTraffic(withBaseline, { ...ALL_STABLE, weights: { stable: 80, canary: 10, baseline: 10 } });
     await mesh.router.setTraffic(withBaseline, ALL_STABLE);
     await mesh.workloads.scaleCanary(withBaseline, 0);
+    await new KubeClusterEvents(mesh.registry).record(release, { reason: 'TrafficShifted', type: 'Normal', note: 'test', regarding: ['virtual-service', 'stable', 'canary'] });
     await mesh.registry.reachable('default');
     for (const request of mesh.server.requests) {
       const permission = permissionOf(request.method, request.path, request.query);
@@ -93,6 +95,7 @@ describe('chart RBAC', () => {
         'apps|deployments|patch',
         'apps|deployments|create',
         'apps|deployments|delete',
+        'events.k8s.io|events|create',
       ]),
     );
   });
@@ -103,11 +106,11 @@ describe('chart RBAC', () => {
     expect(missing).toEqual([]);
   });
 
-  it('grants nothing that writes beyond routes and Deployments (create and delete for the baseline)', () => {
+  it('grants nothing that writes beyond routes, Deployments (create and delete for the baseline) and Events', () => {
     const writes = rules.flatMap((rule) =>
       rule.verbs.filter((verb) => ['create', 'update', 'patch', 'delete', 'deletecollection', '*'].includes(verb)).flatMap((verb) => rule.resources.map((r) => `${r}:${verb}`)),
     );
 
-    expect(writes.sort()).toEqual(['deployments/scale:patch', 'deployments:create', 'deployments:delete', 'deployments:patch', 'virtualservices:patch']);
+    expect(writes.sort()).toEqual(['deployments/scale:patch', 'deployments:create', 'deployments:delete', 'deployments:patch', 'events:create', 'virtualservices:patch']);
   });
 });

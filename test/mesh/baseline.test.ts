@@ -73,9 +73,9 @@ describe('the baseline Deployment', () => {
     // The second ensureCanary wrote nothing: both were already as wanted.
     expect(writesBeforeScaleDown).toBe(2);
     expect(mesh.server.writes().map((w) => `${w.method} ${w.path}${w.query}`)).toEqual([
-      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/reviews-canary`,
+      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/reviews-canary?fieldManager=canarybot`,
       `POST /apis/apps/v1/namespaces/${NS}/deployments?fieldManager=canarybot`,
-      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/reviews-canary/scale`,
+      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/reviews-canary/scale?fieldManager=canarybot`,
       `DELETE /apis/apps/v1/namespaces/${NS}/deployments/reviews-baseline`,
     ]);
     expect(stored('reviews-baseline')).toBeUndefined();

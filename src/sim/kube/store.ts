@@ -2,6 +2,7 @@
 // generation bumps on spec changes, schema validation of Istio kinds, and the Deployment rollout stand-in.
 
 import { randomUUID } from 'node:crypto';
+import { recordManager } from './managed-fields.js';
 import { validateIstioObject, type IstioKind } from './istio-validation.js';
 import { completeStatus, deadlineExceededStatus, progressingStatus, templateHash, type DeploymentLike } from './rollout.js';
 import { alreadyExists, conflict, invalid, notFound, type ResourceRef } from './status.js';
@@ -9,7 +10,7 @@ import { alreadyExists, conflict, invalid, notFound, type ResourceRef } from './
 export type Obj = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
 export interface Kind {
-  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods';
+  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods' | 'events' | 'applications' | 'kustomizations' | 'helmreleases';
   group: string;
   kind: string;
   versions: string[];
@@ -20,7 +21,15 @@ export const KINDS: Record<Kind['plural'], Kind> = {
   virtualservices: { plural: 'virtualservices', group: 'networking.istio.io', kind: 'VirtualService', versions: ['v1', 'v1beta1', 'v1alpha3'] },
   destinationrules: { plural: 'destinationrules', group: 'networking.istio.io', kind: 'DestinationRule', versions: ['v1', 'v1beta1', 'v1alpha3'] },
   pods: { plural: 'pods', group: '', kind: 'Pod', versions: ['v1'] },
+  // Stored in the core/v1 shape; events.k8s.io/v1 is a second view of the same objects (kube/events.ts).
+  events: { plural: 'events', group: '', kind: 'Event', versions: ['v1'] },
+  applications: { plural: 'applications', group: 'argoproj.io', kind: 'Application', versions: ['v1alpha1'] },
+  kustomizations: { plural: 'kustomizations', group: 'kustomize.toolkit.fluxcd.io', kind: 'Kustomization', versions: ['v1'] },
+  helmreleases: { plural: 'helmreleases', group: 'helm.toolkit.fluxcd.io', kind: 'HelmRelease', versions: ['v2'] },
 };
+
+/** Custom resources served under /apis/<group>/<version>/namespaces/<ns>/<plural> besides Istio's. */
+export const CUSTOM_KINDS: readonly Kind[] = [KINDS.applications, KINDS.kustomizations, KINDS.helmreleases];
 
 export function isIstio(kind: Kind): boolean {
   return kind.group === 'networking.istio.io';
@@ -70,7 +79,7 @@ export class ObjectStore {
    * Store `next` as the new state of the object. `expectVersion` is the resourceVersion the caller
    * based its change on (undefined: unconditional). Throws 409/422 Status errors.
    */
-  write(kind: Kind, namespace: string, next: Obj, options: { expectVersion?: string; create?: boolean; statusOnly?: boolean }): Obj {
+  write(kind: Kind, namespace: string, next: Obj, options: { expectVersion?: string; create?: boolean; statusOnly?: boolean; manager?: string; operation?: string; subresource?: string }): Obj {
     const name = next.metadata.name;
     const current = this.objects.get(this.key(kind, namespace, name));
     if (!options.create && !current) throw notFound(this.ref(kind, name));
@@ -103,6 +112,10 @@ export class ObjectStore {
       const causes = validateIstioObject(kind.kind as IstioKind, stored);
       if (causes.length > 0) throw invalid(this.ref(kind, name), kind.kind, causes);
     }
+    if (options.manager !== undefined) {
+      stored.metadata.managedFields = recordManager(current, stored, { manager: options.manager, operation: options.operation ?? 'Update', apiVersion: kind.group === '' ? 'v1' : `${kind.group}/${kind.versions[0]}`, subresource: options.subresource ?? (options.statusOnly ? 'status' : undefined) });
+    } else if (current?.metadata.managedFields !== undefined) stored.metadata.managedFields = current.metadata.managedFields;
+    else delete stored.metadata.managedFields;
     if (kind.plural === 'deployments' && specChanged && !options.statusOnly) {
       stored.status = progressingStatus(stored as DeploymentLike, current as DeploymentLike | undefined);
       this.scheduleRollout(kind, namespace, name);
