@@ -10,6 +10,7 @@ import type { VirtualServiceObject } from '../mesh/virtual-service.js';
 import { formatDefinitionError, type DefinitionError } from '../pipelines/definition-error.js';
 import { loadDefinitionFile, loadDefinitions } from '../pipelines/load-definitions.js';
 import { renderPlan } from '../pipelines/render-plan.js';
+import { renderTrainPlan } from '../pipelines/render-train-plan.js';
 import { pipelinesDir, processIo, type CliIo } from './io.js';
 import type { CliCommand } from './main.js';
 
@@ -28,16 +29,20 @@ duration, and the total minimum release time.
 
 class PlanInputError extends Error {}
 
-async function findDefinition(target: string, dir: string): Promise<{ definition?: Definition; errors: DefinitionError[] }> {
+async function findDefinition(target: string, dir: string): Promise<{ definition?: Definition; train?: string; errors: DefinitionError[] }> {
   if (/\.ya?ml$/i.test(target) || target.includes('/')) {
-    const { definition, errors } = await loadDefinitionFile(target);
+    const { definition, train, errors } = await loadDefinitionFile(target);
+    // A train's members are the pipelines of the directory.
+    if (train) return { train: renderTrainPlan(train, (await loadDefinitions(dir)).definitions), errors };
     return definition ? { definition, errors } : { errors };
   }
-  const { definitions, errors } = await loadDefinitions(dir);
+  const { definitions, trains, errors } = await loadDefinitions(dir);
   const definition = definitions.find((candidate) => candidate.name === target);
   if (definition) return { definition, errors: [] };
+  const train = trains.find((candidate) => candidate.name === target);
+  if (train) return { train: renderTrainPlan(train, definitions), errors: [] };
   if (errors.length > 0) return { errors };
-  const names = definitions.map((candidate) => candidate.name).join(', ') || 'none';
+  const names = [...definitions, ...trains].map((candidate) => candidate.name).join(', ') || 'none';
   throw new PlanInputError(`no definition named "${target}" in ${dir} (found: ${names})`);
 }
 
@@ -89,7 +94,11 @@ export async function runPlan(args: string[], io: CliIo = processIo): Promise<nu
     return 1;
   }
   try {
-    const { definition, errors } = await findDefinition(target, pipelinesDir(io, parsed.values.dir));
+    const { definition, train, errors } = await findDefinition(target, pipelinesDir(io, parsed.values.dir));
+    if (train !== undefined) {
+      io.stdout.write(train);
+      return 0;
+    }
     if (!definition) {
       for (const error of errors) io.stdout.write(`${formatDefinitionError(error)}\n`);
       return 1;

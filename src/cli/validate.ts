@@ -35,7 +35,7 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
     return 1;
   }
   const dir = pipelinesDir(io, parsed.positionals[0]);
-  const { definitions, errors } = await loadDefinitions(dir);
+  const { definitions, trains, errors } = await loadDefinitions(dir);
   if (errors.length > 0) {
     for (const error of errors) io.stdout.write(`${formatDefinitionError(error)}\n`);
     const files = new Set(errors.map((error) => error.file)).size;
@@ -52,6 +52,11 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
     const steps = definition.strategy.steps.length;
     const judge = judgeSummary(definition);
     io.stdout.write(`  ${definition.name.padEnd(width)}  ${definition.strategy.kind}, ${steps} step${steps === 1 ? '' : 's'}${judge}\n`);
+  }
+  if (trains.length > 0) io.stdout.write(`${trains.length} release train${trains.length === 1 ? '' : 's'}:\n`);
+  for (const train of trains) {
+    const entry = train.entry.kind === 'cohort' ? `cohort of ${train.entry.cohort.length} match block${train.entry.cohort.length === 1 ? '' : 's'}` : `${train.entry.weight}%`;
+    io.stdout.write(`  ${train.name}  ${train.members.join(' → ')}, lane ${train.lane.header}: ${train.lane.value}, entry ${train.entry.member} (${entry}), ${train.steps.length} step${train.steps.length === 1 ? '' : 's'}, promote ${train.promote}\n`);
   }
   return 0;
 }

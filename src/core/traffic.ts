@@ -34,6 +34,20 @@ export interface TrafficState {
    * and a mirror copies the same share to both.
    */
   preview: { header: string; value: string } | null;
+  /**
+   * Release trains: requests matching any block (the lane, or at the entry the cohort) go to the
+   * canary, on a route of canarybot's own ahead of the managed route; with `setHeader` that route
+   * also sets the lane header on what it sends, so the next service sees the request in the lane.
+   * Absent or null: no lane route.
+   */
+  lane?: LaneRoute | null;
+  /** Release trains, entry by weight: the canary's share of the managed route gets this header set. */
+  tagCanary?: { name: string; value: string } | null;
+}
+
+export interface LaneRoute {
+  match: TrafficMatch[];
+  setHeader: { name: string; value: string } | null;
 }
 
 export const ALL_STABLE: TrafficState = {

@@ -26,6 +26,11 @@ export function previewRouteName(service: string): string {
   return `canarybot-${service}-preview`;
 }
 
+/** A release train's lane route (or, at the entry, its cohort route). */
+export function laneRouteName(service: string): string {
+  return `canarybot-${service}-lane`;
+}
+
 function pointsAt(destination: Destination | undefined, host: string): boolean {
   if (!destination || typeof destination.host !== 'string') return false;
   const other = destination.host;
@@ -33,7 +38,7 @@ function pointsAt(destination: Destination | undefined, host: string): boolean {
 }
 
 function isOurs(route: HttpRoute, target: ManagedRouteRef): boolean {
-  return route.name === abRouteName(target.service) || route.name === previewRouteName(target.service);
+  return route.name === abRouteName(target.service) || route.name === previewRouteName(target.service) || route.name === laneRouteName(target.service);
 }
 
 /** Index of the managed http route; throws PREFLIGHT_FAILED when there is none. */
@@ -114,13 +119,22 @@ function weightedDestinations(
     const subset = [...wanted.keys()].find((candidate) => isSubset(dest, candidate));
     if (subset === undefined) continue;
     const weight = wanted.get(subset) ?? 0;
-    if (weight > 0 && !placed.has(subset)) destinations.push({ ...dest, weight });
+    if (weight > 0 && !placed.has(subset)) destinations.push(tagged({ ...dest, weight }, subset === target.canary.subset ? traffic.tagCanary : null));
     placed.add(subset);
   }
   for (const [subset, weight] of wanted) {
-    if (weight > 0 && !placed.has(subset)) destinations.push({ destination: canaryDestination(stable.destination, target, subset), weight });
+    if (weight > 0 && !placed.has(subset)) {
+      const dest = { destination: canaryDestination(stable.destination, target, subset), weight };
+      destinations.push(tagged(dest, subset === target.canary.subset ? traffic.tagCanary : null));
+    }
   }
   return { destinations, stable: stable.destination };
+}
+
+/** A train's entry by weight: the canary's share carries the lane header (Istio `headers.request.set`). */
+function tagged(dest: RouteDestination, tag: TrafficState['tagCanary']): RouteDestination {
+  if (!tag) return dest;
+  return { ...dest, headers: { request: { set: { [tag.name]: tag.value } } } };
 }
 
 /** Where the A/B and preview routes send their requests: the canary, or canary and baseline half each. */
@@ -194,6 +208,14 @@ export function desiredVirtualService(
   if (traffic.abMatch && traffic.abMatch.length > 0) {
     const blocks = traffic.abMatch.map(istioConditions);
     extras.push(extraRoute(abRouteName(target.service), managed, combineMatches(label, managed.match, blocks), extraDestinations(canary, baseline)));
+  }
+
+  if (traffic.lane && traffic.lane.match.length > 0) {
+    // Lane requests reach the canary alone: a lane is one version of every service end to end.
+    const blocks = traffic.lane.match.map(istioConditions);
+    const setHeader = traffic.lane.setHeader;
+    const destination: RouteDestination = setHeader ? { destination: canary, headers: { request: { set: { [setHeader.name]: setHeader.value } } } } : { destination: canary };
+    extras.unshift(extraRoute(laneRouteName(target.service), managed, combineMatches(label, managed.match, blocks), [destination]));
   }
 
   const http: HttpRoute[] = [];

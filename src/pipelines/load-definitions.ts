@@ -7,9 +7,13 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { Definition } from '../core/definition.js';
 import type { DefinitionError } from './definition-error.js';
 import { parseDefinition, type ParsedFile } from './parse-definition.js';
+import type { TrainDefinition } from '../core/train/train-definition.js';
+import { trainErrors, type TrainFile } from './train-checks.js';
 
 export interface LoadedDefinitions {
   definitions: Definition[];
+  /** `kind: ReleaseTrain` files whose members all check out. */
+  trains: TrainDefinition[];
   errors: DefinitionError[];
 }
 
@@ -40,21 +44,27 @@ export async function loadDefinitions(dir: string): Promise<LoadedDefinitions> {
       .sort();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return { definitions: [], errors: [{ file: dir, line: 1, column: 1, path: '', message: `cannot read the directory (${code})` }] };
+    return { definitions: [], trains: [], errors: [{ file: dir, line: 1, column: 1, path: '', message: `cannot read the directory (${code})` }] };
   }
   const errors: DefinitionError[] = [];
   const parsed: Array<{ file: string; text: string; definition: Definition }> = [];
+  const trains: TrainFile[] = [];
   for (const name of names) {
     const file = join(dir, name);
     const text = await readText(file);
     const result = typeof text === 'string' ? parseDefinition(text, file) : text;
     errors.push(...result.errors);
     if (result.definition && typeof text === 'string') parsed.push({ file, text, definition: result.definition });
+    if (result.train && typeof text === 'string') trains.push({ file, text, train: result.train });
   }
   const conflicts = crossFileErrors(parsed);
   errors.push(...conflicts);
   const refused = new Set(conflicts.map((error) => error.file));
-  return { definitions: parsed.filter((entry) => !refused.has(entry.file)).map((entry) => entry.definition), errors };
+  const definitions = parsed.filter((entry) => !refused.has(entry.file)).map((entry) => entry.definition);
+  const trainProblems = trainErrors(trains, definitions);
+  errors.push(...trainProblems);
+  const refusedTrains = new Set(trainProblems.map((error) => error.file));
+  return { definitions, trains: trains.filter((entry) => !refusedTrains.has(entry.file)).map((entry) => entry.train), errors };
 }
 
 /** Two definitions sharing a name, or claiming the same project+branch and route: an error on both. */

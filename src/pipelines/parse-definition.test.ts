@@ -243,7 +243,7 @@ describe('parseDefinition: mistakes', () => {
     ['bad matcher', 'spec.alerts', [{ alertmanager: { matchers: ['severity=~"("'] } }], 'spec.alerts[0].alertmanager.matchers[0]', /is not an Alertmanager matcher: .*regular expression/],
     ['no matchers', 'spec.alerts', [{ alertmanager: { matchers: [] } }], 'spec.alerts[0].alertmanager.matchers', 'needs at least one matcher'],
     ['api version', 'apiVersion', 'canarybot/v2', 'apiVersion', 'must be canarybot/v1 (got "canarybot/v2")'],
-    ['kind', 'kind', 'Pipeline', 'kind', 'must be ReleasePipeline (got "Pipeline")'],
+    ['kind', 'kind', 'Pipeline', 'kind', 'must be ReleasePipeline or ReleaseTrain (got "Pipeline")'],
     ['name', 'metadata', { name: 'Reviews_1' }, 'metadata.name', /must be a Kubernetes name/],
     ['missing namespace', 'spec.target.namespace', undefined, 'spec.target.namespace', 'is required'],
     ['image with tag', 'spec.trigger.image', 'reg/app:1.2', 'spec.trigger.image', /without a tag or digest/],

@@ -8,10 +8,18 @@ import type { Definition } from '../core/definition.js';
 import { formatPath, type DefinitionError } from './definition-error.js';
 import { issueMessage } from './issue-message.js';
 import { definitionSchema } from './schema.js';
+import type { TrainDefinition } from '../core/train/train-definition.js';
+import { trainSchema } from './train-schema.js';
 
 export interface ParsedFile {
   definition: Definition | null;
+  /** A `kind: ReleaseTrain` file's train (then `definition` is null). */
+  train?: TrainDefinition | null;
   errors: DefinitionError[];
+}
+
+function isTrain(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'ReleaseTrain';
 }
 
 export function parseDefinition(text: string, file: string): ParsedFile {
@@ -34,6 +42,13 @@ export function parseDefinition(text: string, file: string): ParsedFile {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     return { definition: null, errors: [...errors, { file, line: 1, column: 1, path: '', message: `YAML: ${(error as Error).message}` }] };
+  }
+  if (isTrain(data)) {
+    const train = trainSchema.safeParse(data, { reportInput: true });
+    if (train.success && errors.length === 0) return { definition: null, train: { ...train.data, file }, errors: [] };
+    for (const issue of train.error?.issues ?? []) errors.push(...located(issue, doc, file, at));
+    errors.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { definition: null, train: null, errors };
   }
   const result = definitionSchema.safeParse(data ?? {}, { reportInput: true });
   if (result.success && errors.length === 0) return { definition: { ...result.data, file }, errors: [] };
@@ -58,7 +73,7 @@ function located(
 }
 
 /** Start offset of the node at `path`, or of the deepest ancestor that exists (for missing fields). */
-function offsetOf(doc: Document, path: PropertyKey[], pointAtKey: boolean): number {
+export function offsetOf(doc: Document, path: PropertyKey[], pointAtKey: boolean): number {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (const [index, segment] of path.entries()) {

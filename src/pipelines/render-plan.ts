@@ -28,7 +28,7 @@ export function describeStep(step: Step): string {
   }
 }
 
-function describeMatch(block: TrafficMatch): string {
+export function describeMatch(block: TrafficMatch): string {
   const parts: string[] = [];
   for (const [name, match] of Object.entries(block.headers ?? {})) parts.push(`header ${name} ${stringMatch(match)}`);
   for (const [name, value] of Object.entries(block.cookies ?? {})) parts.push(`cookie ${name}=${value}`);

@@ -133,10 +133,10 @@ const stringMatchSchema = z
     return { regex: match.regex ?? '' };
   });
 
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+export const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-const matchSchema = z
+export const matchSchema = z
   .strictObject({
     headers: z.record(z.string(), stringMatchSchema).optional(),
     cookies: z.record(z.string(), z.string().regex(/^[^;,\s"\\]*$/, 'must be a cookie value without ; , spaces or quotes')).optional(),
@@ -312,7 +312,7 @@ const specSchema = z
 export const definitionSchema = z
   .strictObject({
     apiVersion: z.literal('canarybot/v1', { error: (issue) => `must be canarybot/v1 (got ${shown(issue.input)})` }),
-    kind: z.literal('ReleasePipeline', { error: (issue) => `must be ReleasePipeline (got ${shown(issue.input)})` }),
+    kind: z.literal('ReleasePipeline', { error: (issue) => `must be ReleasePipeline or ReleaseTrain (got ${shown(issue.input)})` }),
     metadata: z.strictObject({
       name: kubernetesName,
       labels: z.record(z.string(), z.string()).optional(),
