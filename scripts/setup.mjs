@@ -13,6 +13,8 @@ const NEEDED = [
   ['prometheus-alertmanager', 'prometheus-alertmanager'],
   // the Kubernetes API test server makes a CA and certificates per run
   ['openssl', 'openssl'],
+  // the dashboard's browser tests drive Debian's Chromium through playwright-core (never a downloaded browser)
+  ['chromium', 'chromium'],
 ];
 
 // Root's PATH may lack the sbin directories a non-login shell would have; packages install to /usr/bin.

@@ -21,7 +21,7 @@ function setup(env: Record<string, string>) {
 describe('scripts/setup.mjs', () => {
   it('does nothing when every program is on PATH', () => {
     const bin = mkdtempSync(join(dir, 'bin-'));
-    for (const name of ['redis-server', 'prometheus', 'prometheus-alertmanager', 'openssl']) {
+    for (const name of ['redis-server', 'prometheus', 'prometheus-alertmanager', 'openssl', 'chromium']) {
       writeFileSync(join(bin, name), '');
       chmodSync(join(bin, name), 0o755);
     }
@@ -42,7 +42,7 @@ describe('scripts/setup.mjs', () => {
     const result = setup({ PATH: bin, APT_GET: apt });
 
     expect(result.status).toBe(0);
-    expect(readFileSync(log, 'utf8')).toBe('noninteractive update\nnoninteractive install -y prometheus prometheus-alertmanager openssl\n');
+    expect(readFileSync(log, 'utf8')).toBe('noninteractive update\nnoninteractive install -y prometheus prometheus-alertmanager openssl chromium\n');
   });
 
   it('stops when apt-get fails', () => {
@@ -57,7 +57,7 @@ describe('scripts/setup.mjs', () => {
 
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
-      'sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server prometheus prometheus-alertmanager openssl',
+      'sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server prometheus prometheus-alertmanager openssl chromium',
     );
   });
 });
