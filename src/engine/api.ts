@@ -37,6 +37,33 @@ export interface ReleaseQuery {
   limit?: number;
 }
 
+/** Past (or all) releases for the history page: filters and a cursor, newest first. */
+export interface HistoryQuery {
+  service?: string;
+  /** Only releases that have ended. */
+  ended?: boolean;
+  /** Only releases that ended in this state. */
+  outcome?: string;
+  /** GitLab username that triggered, authored the MR of, or acted on the release (case-insensitive). */
+  user?: string;
+  /** Created at or after / at or before (epoch ms). */
+  from?: number;
+  to?: number;
+  /** `next` of the previous page. */
+  before?: string;
+  limit: number;
+}
+
+export interface HistoryPage {
+  releases: Release[];
+  /** Cursor of the next (older) page; null when there is none. */
+  next: string | null;
+}
+
+export interface ReleaseHistory {
+  history(query: HistoryQuery): Promise<HistoryPage>;
+}
+
 export interface ReleaseReader {
   get(id: string): Promise<Release | null>;
   /** Newest first. */

@@ -3,7 +3,8 @@ import type { Definition } from '../core/definition.js';
 import type { Effect } from '../core/effect.js';
 import { CanarybotError } from '../core/errors.js';
 import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
-import type { ReleaseQuery, ReleaseReader } from './api.js';
+import type { HistoryPage, HistoryQuery, ReleaseHistory, ReleaseQuery, ReleaseReader } from './api.js';
+import { publishReleaseChange, releaseChangesChannel } from './release-changes.js';
 import {
   CLEAR_PENDING_SCRIPT,
   CREATE_SCRIPT,
@@ -60,13 +61,16 @@ export function slotOf(release: Pick<Release, 'definition' | 'namespace' | 'serv
 }
 
 /** Release records in Redis: JSON plus a version, compare-and-set on every write, indexes kept in the same script. */
-export class ReleaseStore implements ReleaseReader {
+export class ReleaseStore implements ReleaseReader, ReleaseHistory {
   private readonly redis: Redis;
   private readonly prefix: string;
+  /** Pub/sub channel told of every write (the dashboard's live updates, on every replica). */
+  private readonly changes: string;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
     this.prefix = `${prefix}:store`;
+    this.changes = releaseChangesChannel(prefix);
     redis.defineCommand('cbCreate', { numberOfKeys: 6, lua: CREATE_SCRIPT });
     redis.defineCommand('cbUpdate', { numberOfKeys: 3, lua: UPDATE_SCRIPT });
     redis.defineCommand('cbLockLoad', { numberOfKeys: 2, lua: LOCK_AND_LOAD_SCRIPT });
@@ -99,6 +103,7 @@ export class ReleaseStore implements ReleaseReader {
       JSON.stringify(definition),
     ])) as [number, string];
     // An existing record with this id is the same creation run twice (ids are unique per trigger).
+    if (code === 1) await publishReleaseChange(this.redis, this.changes, { id: release.id, version: 1, state: release.state });
     if (code === 1 || code === -1) return { ok: true, existed: code === -1 };
     return { ok: false, holder };
   }
@@ -128,7 +133,10 @@ export class ReleaseStore implements ReleaseReader {
       JSON.stringify(merged.ticks),
       definitionJson,
     ])) as [number, string];
-    if (code === 1) return { ...merged, release, version, jobs: merged.jobs.slice(-KEEP_JOB_IDS) };
+    if (code === 1) {
+      await publishReleaseChange(this.redis, this.changes, { id: release.id, version, state: release.state });
+      return { ...merged, release, version, jobs: merged.jobs.slice(-KEEP_JOB_IDS) };
+    }
     if (code === -1) throw new CanarybotError('STORE_CONFLICT', `release ${release.id} does not exist`);
     if (code === -2) throw new SlotTakenError(release.id, detail, slotOf(release));
     throw new CanarybotError('STORE_CONFLICT', `release ${release.id} changed concurrently (expected version ${stored.version}, found ${detail})`);
@@ -183,6 +191,41 @@ export class ReleaseStore implements ReleaseReader {
     return wanted.slice(0, limit);
   }
 
+  /**
+   * A page of the history, newest first. Filters other than service and dates need the records, so
+   * it reads the index in batches until the page is full, at most HISTORY_SCAN records a call (the
+   * cursor then points past what was read, and the next page goes on from there).
+   */
+  async history(query: HistoryQuery): Promise<HistoryPage> {
+    const index = query.service ? this.key('by-service', query.service) : this.key('all');
+    const cursor = parseCursor(query.before);
+    const max = Math.min(query.to ?? Number.POSITIVE_INFINITY, cursor?.at ?? Number.POSITIVE_INFINITY);
+    const min = query.from ?? Number.NEGATIVE_INFINITY;
+    const matches = historyFilter(query);
+    const releases: Release[] = [];
+    let offset = 0;
+    let last: { at: number; id: string } | null = null;
+    while (offset < HISTORY_SCAN) {
+      const reply = await this.redis.zrevrangebyscore(index, bound(max), bound(min), 'WITHSCORES', 'LIMIT', offset, HISTORY_BATCH);
+      if (reply.length === 0) return { releases, next: null };
+      offset += reply.length / 2;
+      const entries: Array<{ id: string; at: number }> = [];
+      for (let i = 0; i < reply.length; i += 2) entries.push({ id: reply[i] as string, at: Number(reply[i + 1]) });
+      // Same-score members come in reverse lexicographic order: past the cursor means a lower score or a smaller id.
+      const fresh = entries.filter((e) => !cursor || e.at < cursor.at || (e.at === cursor.at && e.id < cursor.id));
+      const loaded = new Map((await this.getMany(fresh.map((e) => e.id))).map((r) => [r.id, r]));
+      for (const entry of fresh) {
+        last = entry;
+        const release = loaded.get(entry.id);
+        if (!release || !matches(release)) continue;
+        if (releases.length === query.limit) return { releases, next: cursorOf(releases.at(-1) as Release) };
+        releases.push(release);
+      }
+      if (reply.length / 2 < HISTORY_BATCH) return { releases, next: null };
+    }
+    return { releases, next: last ? `${last.at}-${last.id}` : null };
+  }
+
   async findLiveByMergeRequest(projectId: number, iid: number): Promise<Release | null> {
     const ids = await this.redis.zrevrange(this.key('by-mr', projectId, iid), 0, -1);
     for (const release of await this.getMany(ids)) if (isLive(release.state)) return release;
@@ -232,6 +275,35 @@ export class ReleaseStore implements ReleaseReader {
     if (!fn) throw new CanarybotError('INTERNAL', `store script ${command} is not defined`);
     return fn.apply(this.redis, args);
   }
+}
+
+const HISTORY_BATCH = 200;
+const HISTORY_SCAN = 5_000;
+
+function bound(value: number): string {
+  return value === Number.POSITIVE_INFINITY ? '+inf' : value === Number.NEGATIVE_INFINITY ? '-inf' : String(value);
+}
+
+function cursorOf(release: Release): string {
+  return `${release.createdAt}-${release.id}`;
+}
+
+function parseCursor(cursor: string | undefined): { at: number; id: string } | null {
+  const match = cursor ? /^(\d+)-(.+)$/.exec(cursor) : null;
+  return match ? { at: Number(match[1]), id: match[2] as string } : null;
+}
+
+function historyFilter(query: HistoryQuery): (release: Release) => boolean {
+  const user = query.user?.toLowerCase();
+  return (release) => {
+    if ((query.ended || query.outcome) && isLive(release.state)) return false;
+    if (query.outcome && release.state !== query.outcome) return false;
+    if (user) {
+      const names = [release.triggeredBy?.username, release.mr?.authorUsername, ...release.audit.map((entry) => entry.actor?.username)];
+      if (!names.some((name) => name?.toLowerCase() === user)) return false;
+    }
+    return true;
+  };
 }
 
 function parseRecord(fields: Array<string | null>): StoredRelease {
