@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser; tsc (web/tsconfig.json, DOM types) checks its globals.
+    files: ['web/**/*.{ts,tsx,mjs}'],
+    rules: { 'no-undef': 'off' },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -16,6 +16,7 @@ import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/create-engine.js';
 import { QUEUE_NAME } from '../engine/jobs.js';
+import { createReleaseChanges } from '../engine/release-changes.js';
 import type { AlertGate } from '../gates/alertmanager.js';
 import { loadAlertPresets } from '../gates/alert-presets.js';
 import { createGateEvaluator } from '../gates/gate-evaluator.js';
@@ -39,7 +40,9 @@ import { createLogger } from './create-logger.js';
 import { withReleaseLogs } from './release-logs.js';
 import { alertWebhookRoutes } from './routes/alert-webhook.js';
 import { alertmanagerWebhookRoutes } from './routes/alertmanager-webhook.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { deliveryLogs } from './routes/delivery-logs.js';
+import { eventsRoute } from './routes/events.js';
 import { gitlabWebhookRoute } from './routes/gitlab-webhook.js';
 import { metricsRoute } from './routes/metrics.js';
 import { readinessRoute, type ReadinessCheck } from './routes/readiness.js';
@@ -218,6 +221,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         })
       : null;
 
+  // Every replica's store writes, for the dashboard's event stream.
+  const releaseChanges = createReleaseChanges({ redis, prefix, logger: logger.child({ component: 'release-changes' }) });
+  const links = { grafanaUrl: config.grafanaUrl, jaegerUrl: config.jaegerUrl };
   const routes: RouteModule[] = [
     deliveryLogs(),
     readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: () => waitDetails(engine) }),
@@ -230,7 +236,9 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         ]);
       },
     }),
-    releasesRoutes({ reader: engine }),
+    releasesRoutes({ reader: engine, history: engine.store, links }),
+    eventsRoute({ reader: engine, changes: releaseChanges, links }),
+    dashboardRoutes(),
     gitlabWebhookRoute({
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
@@ -288,6 +296,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       await intakeQueue.close();
       await engineQueue.close();
     });
+    await step('release changes', () => releaseChanges.close());
     await step('redis', async () => {
       await inboxRedis.quit().catch(() => inboxRedis.disconnect());
       await redis.quit().catch(() => redis.disconnect());
