@@ -49,8 +49,6 @@ export interface ReleasePage extends ReleaseDetail, Omit<BoardRelease, keyof Rel
   timeline: Array<{ at: string; canaryWeight: number; successRate: number | null }>;
 }
 
-type StoredWait = { kind: string; sentence: string; since: number; until?: number | null; link?: string | null };
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function boardRelease(release: Release, settings: LinkSettings = {}): BoardRelease {
@@ -91,7 +89,7 @@ export function releasePage(release: Release, settings: LinkSettings = {}): Rele
 
 /** The record's own `wait` when something set it; an approval step's wait is said here for records that have none. */
 export function waitView(release: Release): WaitView | null {
-  const stored = (release as Release & { wait?: StoredWait | null }).wait;
+  const stored = release.wait;
   if (stored) {
     return {
       kind: stored.kind,
