@@ -19,6 +19,7 @@ import {
   type StoredNote,
   type StoredStatus,
 } from './gitlab-api-store.js';
+import { GitLabRepositories } from './gitlab/repository-routes.js';
 
 export type { SeedGroup, SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredNote, StoredStatus };
 
@@ -77,6 +78,8 @@ export interface GitLabApiServer {
   fail(spec?: FaultSpec): void;
   heal(): void;
   assertNoUnexpectedCalls(): void;
+  /** Git repositories of projects seeded with `files` (commits, branches, merge requests, faults between read and write). */
+  readonly repositories: GitLabRepositories;
   /** Forget recorded calls (data stays). */
   clearCalls(): void;
   close(): Promise<void>;
@@ -105,7 +108,7 @@ interface Request {
   userId: number;
   url: URL;
 }
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+type Answer = { status: number; body: unknown; headers?: Record<string, string>; raw?: boolean };
 type Handler = (req: Request) => Answer;
 
 export async function startGitLabApiServer(options: GitLabApiServerOptions = {}): Promise<GitLabApiServer> {
@@ -132,6 +135,9 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   const int = (value: string | undefined): number => (value !== undefined && /^\d+$/.test(value) ? Number(value) : NaN);
   const projectId = (req: Request): number => store.project(req.params.id ?? '').id;
   const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+  const repositories = new GitLabRepositories(store, now);
+  repositories.register(route);
 
   route('GET', '/user', () => ({ status: 200, body: store.userJson(store.user(botUser.id)) }));
   route('GET', '/users', (req) => {
@@ -272,7 +278,8 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     };
     const send = (answer: Answer): void => {
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify(answer.body));
+      if (answer.status === 204) res.end();
+      else res.end(answer.raw ? String(answer.body) : JSON.stringify(answer.body));
     };
 
     const faulted = faultNow(method, path);
@@ -322,6 +329,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     botUser,
     calls,
     unexpected,
+    repositories,
     seed(seed) {
       for (const u of seed.users ?? []) store.users.set(u.id, u);
       for (const p of seed.projects ?? []) store.projects.set(p.id, p);

@@ -17,6 +17,10 @@ export interface SeedProject {
   /** `group/name` */
   path: string;
   defaultBranch?: string;
+  /** Repository content of the default branch (path → text); a project without it has no repository. */
+  files?: Record<string, string>;
+  /** The project runs a pipeline for every merge request (merge when pipeline succeeds waits for it). */
+  pipelines?: boolean;
 }
 
 export interface SeedMergeRequest {
@@ -34,6 +38,11 @@ export interface SeedMergeRequest {
   updatedAt?: string;
   /** Commits whose merge-requests-for-commit answer includes this MR. */
   commits?: string[];
+  description?: string;
+  mergeWhenPipelineSucceeds?: boolean;
+  headPipeline?: { id: number; sha: string; status: 'running' | 'success' | 'failed' } | null;
+  mergedAt?: string | null;
+  closedAt?: string | null;
 }
 
 export interface SeedMember {
@@ -233,6 +242,11 @@ export class GitLabStore {
       merge_commit_sha: mr.mergeCommitSha ?? null,
       squash_commit_sha: mr.squashCommitSha ?? null,
       updated_at: mr.updatedAt ?? '2026-01-01T00:00:00.000Z',
+      description: mr.description ?? '',
+      merge_when_pipeline_succeeds: mr.mergeWhenPipelineSucceeds ?? false,
+      head_pipeline: mr.headPipeline ? { id: mr.headPipeline.id, sha: mr.headPipeline.sha, status: mr.headPipeline.status, web_url: `http://gitlab.test/${project.path}/-/pipelines/${mr.headPipeline.id}` } : null,
+      merged_at: mr.mergedAt ?? null,
+      closed_at: mr.closedAt ?? null,
     };
   }
 
