@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Definition } from '../core/definition.js';
 import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
 import { formatDefinitionError } from '../pipelines/definition-error.js';
+import { definitionsMissingAlertmanager, missingAlertmanagerProblem } from '../gates/gate-providers.js';
 import { describeJudge } from '../pipelines/render-plan.js';
 import { loadDefinitions } from '../pipelines/load-definitions.js';
 import { pipelinesDir, processIo, type CliIo } from './io.js';
@@ -58,6 +59,8 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
     const entry = train.entry.kind === 'cohort' ? `cohort of ${train.entry.cohort.length} match block${train.entry.cohort.length === 1 ? '' : 's'}` : `${train.entry.weight}%`;
     io.stdout.write(`  ${train.name}  ${train.members.join(' → ')}, lane ${train.lane.header}: ${train.lane.value}, entry ${train.entry.member} (${entry}), ${train.steps.length} step${train.steps.length === 1 ? '' : 's'}, promote ${train.promote}\n`);
   }
+  const unpolled = definitionsMissingAlertmanager(io.env.ALERTMANAGER_URL, definitions);
+  if (unpolled.length > 0) io.stderr.write(`warning: ALERTMANAGER_URL ${missingAlertmanagerProblem(unpolled)} (canarybot serve refuses to start so)\n`);
   return 0;
 }
 

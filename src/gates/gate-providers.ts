@@ -21,6 +21,28 @@ export interface GateProviders {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Definitions whose analysis polls Alertmanager (`spec.alerts` and an analysis step) with no
+ * Alertmanager to poll: neither ALERTMANAGER_URL nor their own `analysis.provider.alertmanager.url`.
+ * Such an analysis would pass on the request count alone.
+ */
+export function definitionsMissingAlertmanager(alertmanagerUrl: string | undefined, definitions: readonly Definition[]): Definition[] {
+  if (alertmanagerUrl) return [];
+  return definitions.filter(
+    (definition) =>
+      definition.alerts.length > 0 &&
+      definition.strategy.steps.some((step) => step.kind === 'analysis') &&
+      !definition.analysis.provider?.alertmanager?.url,
+  );
+}
+
+/** The one line `serve` stops with (and `validate` warns with), naming the variable and the definitions. */
+export function missingAlertmanagerProblem(definitions: readonly Definition[]): string {
+  const names = definitions.map((definition) => definition.name).join(', ');
+  const which = definitions.length === 1 ? `pipeline ${names} polls` : `pipelines ${names} poll`;
+  return `is not set, but ${which} Alertmanager in analysis (spec.alerts); set ALERTMANAGER_URL or spec.analysis.provider.alertmanager.url`;
+}
+
 export function botConnections(config: Config): { prometheus?: Connection; alertmanager?: Connection } {
   const connection = (url: string | undefined, headers: Record<string, string> | undefined, bearerToken: string | undefined, basicAuth: string | undefined, caVariable: string, caFile: string | undefined): Connection | undefined => {
     if (!url) return undefined;

@@ -20,7 +20,7 @@ import { createReleaseChanges } from '../engine/release-changes.js';
 import type { AlertGate } from '../gates/alertmanager.js';
 import { loadAlertPresets } from '../gates/alert-presets.js';
 import { createGateEvaluator } from '../gates/gate-evaluator.js';
-import { createGateProviders } from '../gates/gate-providers.js';
+import { createGateProviders, definitionsMissingAlertmanager, missingAlertmanagerProblem } from '../gates/gate-providers.js';
 import type { MetricProvider } from '../gates/query-outcome.js';
 import { createGitLabClient } from '../gitlab/client.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
@@ -122,6 +122,11 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const definitions = overrides.definitions ?? (await loadValidDefinitions(config.pipelinesDir));
   // Every definition's Prometheus and Alertmanager, credentials included, before anything is logged.
   const providers = createGateProviders(config, definitions);
+  if (!overrides.gates && !overrides.alertGate) {
+    // An alert-only analysis with nothing to poll would pass unchecked: refuse before connecting to anything.
+    const unpolled = definitionsMissingAlertmanager(config.alertmanagerUrl, definitions);
+    if (unpolled.length > 0) throw new ConfigError('ALERTMANAGER_URL', missingAlertmanagerProblem(unpolled));
+  }
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [...secretValues(config), ...providers.secrets] });
   const metrics = overrides.metrics ?? createMetrics({ defaults: true });
   const prefix = overrides.prefix ?? 'canarybot';

@@ -2,17 +2,19 @@
 // definition stops it with exit code 2 and says what to fix, before anything is contacted.
 
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVIEWS_YAML } from '../e2e/world.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 function canarybot(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'test/e2e/canarybot.ts', ...args], { cwd: ROOT_DIR, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'test/e2e/canarybot.ts', ...args], { cwd: ROOT_DIR, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 90_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
     });
   });
@@ -27,15 +29,33 @@ const SERVE_ENV = {
 };
 
 let badDir: string;
+let alertsDir: string;
+/** Stands in for GitLab and Redis: counts every connection the bot opens. */
+let listener: Server;
+let connections = 0;
+let listenerUrl: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   badDir = mkdtempSync(join(tmpdir(), 'canarybot-serve-bad-'));
   cpSync(join(ROOT_DIR, 'test/fixtures/pipelines/three-mistakes.yaml'), join(badDir, 'three-mistakes.yaml'));
+  alertsDir = mkdtempSync(join(tmpdir(), 'canarybot-serve-alerts-'));
+  writeFileSync(join(alertsDir, 'reviews.yaml'), REVIEWS_YAML);
+  listener = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const address = listener.address();
+  listenerUrl = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 });
 
-afterAll(() => rmSync(badDir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(badDir, { recursive: true, force: true });
+  rmSync(alertsDir, { recursive: true, force: true });
+  await new Promise((resolve) => listener.close(resolve));
+});
 
-describe.concurrent('canarybot serve', () => {
+describe.concurrent('canarybot serve', { timeout: 100_000 }, () => {
   it('prints its help with every variable it reads', async () => {
     const { code, stdout } = await canarybot(['serve', '--help'], {});
 
@@ -59,5 +79,17 @@ describe.concurrent('canarybot serve', () => {
     expect(stderr).toContain('invalid pipeline definitions');
     expect(located.length).toBeGreaterThanOrEqual(3);
     expect(stderr).not.toContain('glpat-not-used');
+  });
+
+  it('stops with exit code 2 and one line naming ALERTMANAGER_URL and the definition when an analysis polls an Alertmanager that is not set, before connecting to anything', async () => {
+    const env = { ...SERVE_ENV, GITLAB_URL: `http://${listenerUrl}`, REDIS_URL: `redis://${listenerUrl}`, PIPELINES_DIR: alertsDir };
+
+    const { code, stderr } = await canarybot(['serve'], env);
+
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([
+      'canarybot: configuration error: ALERTMANAGER_URL: is not set, but pipeline reviews polls Alertmanager in analysis (spec.alerts); set ALERTMANAGER_URL or spec.analysis.provider.alertmanager.url',
+    ]);
+    expect(connections).toBe(0);
   });
 });

@@ -27,6 +27,16 @@ describe('canarybot validate', () => {
     );
   });
 
+  it('warns, without failing, about definitions whose analysis polls an Alertmanager that is not set', async () => {
+    const without = await validate(['pipelines']);
+    const withUrl = await validate(['pipelines'], { ALERTMANAGER_URL: 'http://alertmanager:9093' });
+
+    expect(without.code).toBe(0);
+    expect(without.stderr).toMatch(/^warning: ALERTMANAGER_URL is not set, but pipelines [a-z, ]*reviews[a-z, ]* poll Alertmanager in analysis/);
+    expect(withUrl.code).toBe(0);
+    expect(withUrl.stderr).toBe('');
+  });
+
   it('defaults to PIPELINES_DIR', async () => {
     const { code, stdout } = await validate([], { PIPELINES_DIR: 'pipelines' });
 

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
+import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -36,6 +37,7 @@ interface ReleaseSummary {
 let redis: RedisServer;
 let exporter: IstioExporter;
 let prometheus: PrometheusServer;
+let alertmanager: AlertmanagerServer;
 let world: World;
 let bot: ChildProcess;
 let baseUrl: string;
@@ -45,7 +47,7 @@ const logs: string[] = [];
 const stderr: string[] = [];
 
 beforeAll(async () => {
-  [redis, exporter, world] = await Promise.all([startRedisServer(), startIstioExporter(), startWorld()]);
+  [redis, exporter, world, alertmanager] = await Promise.all([startRedisServer(), startIstioExporter(), startWorld(), startAlertmanager()]);
   exporter.setTraffic('reviews-primary', { namespace: NS, rps: 40 });
   exporter.setTraffic('reviews-canary', { namespace: NS, rps: 40, errorRatio: 0 });
   prometheus = await startPrometheus([exporter.target]);
@@ -66,6 +68,7 @@ beforeAll(async () => {
       KUBECONFIG: world.kubeconfig,
       PIPELINES_DIR: world.pipelinesDir,
       PROMETHEUS_URL: prometheus.url,
+      ALERTMANAGER_URL: alertmanager.url,
       PUBLIC_URL: 'https://canarybot.example.com',
       LOG_LEVEL: 'info',
     },
@@ -91,6 +94,7 @@ afterAll(async () => {
     await exited;
   }
   await prometheus?.close();
+  await alertmanager?.close();
   await exporter?.close();
   await world?.close();
   await redis?.stop();

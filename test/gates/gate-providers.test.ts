@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Definition } from '../../src/core/definition.js';
-import { createGateProviders } from '../../src/gates/gate-providers.js';
+import { createGateProviders, definitionsMissingAlertmanager } from '../../src/gates/gate-providers.js';
 import { reviewsAnalysis, reviewsDefinition } from '../support/release-fixture.js';
 import { startHttpStub, type HttpStub } from './http-stub.js';
 
@@ -74,5 +74,26 @@ describe('createGateProviders', () => {
   it('has no provider where no URL is configured, and refuses a CA file that is not one', () => {
     expect(createGateProviders(loadConfig({}), [tenant('plain', undefined)]).metricsFor(tenant('plain', undefined))).toBeUndefined();
     expect(() => createGateProviders(loadConfig({ PROMETHEUS_URL: stub.url, PROMETHEUS_CA_FILE: '/nonexistent/ca.pem' }), [])).toThrow('PROMETHEUS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)');
+  });
+});
+
+describe('definitionsMissingAlertmanager', () => {
+  const watching = (name: string, provider?: Definition['analysis']['provider']): Definition => ({
+    ...tenant(name, provider),
+    strategy: { kind: 'canary', steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'analysis' }] } as Definition['strategy'],
+    alerts: [{ kind: 'alertmanager', matchers: [{ name: 'service', op: '=', value: name }] }],
+  });
+
+  it('names the definitions whose analysis polls Alertmanager when neither ALERTMANAGER_URL nor their own provider URL is set', () => {
+    const definitions = [
+      watching('bare'),
+      watching('own-url', { alertmanager: { url: 'http://tenant-am:9093' } }),
+      watching('own-headers-only', { alertmanager: { headers: { 'X-Scope-OrgID': 'x' } } }),
+      tenant('no-alerts', undefined),
+      { ...watching('no-analysis'), strategy: { ...watching('no-analysis').strategy, steps: [{ kind: 'setWeight', weight: 50 }] } } as Definition,
+    ];
+
+    expect(definitionsMissingAlertmanager(undefined, definitions).map((d) => d.name)).toEqual(['bare', 'own-headers-only']);
+    expect(definitionsMissingAlertmanager('http://am:9093', definitions)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, InvalidDefinitionsError, type Bot } from '../../src/server/create-bot.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -20,6 +21,13 @@ const healthy: MetricProvider = {
     if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
     if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
     return { kind: 'value', value: 100, series: 1 };
+  },
+};
+
+/** An Alertmanager with no active alert. */
+const quietAlertmanager: AlertGate = {
+  async check() {
+    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
   },
 };
 
@@ -43,6 +51,7 @@ beforeAll(async () => {
   });
   bot = await createBot(config, {
     metricProvider: healthy,
+    alertGate: quietAlertmanager,
     writebackPollMs: 50,
     engine: { timing: { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 } },
   });
@@ -135,7 +144,7 @@ describe('createBot', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canarybot-bad-pipelines-'));
     cpSync(new URL('../fixtures/pipelines/three-mistakes.yaml', import.meta.url), join(dir, 'three-mistakes.yaml'));
 
-    const error = await createBot({ ...config, pipelinesDir: dir }, { botUsername: 'canarybot', metricProvider: healthy }).catch((e: unknown) => e);
+    const error = await createBot({ ...config, pipelinesDir: dir }, { botUsername: 'canarybot', metricProvider: healthy, alertGate: quietAlertmanager }).catch((e: unknown) => e);
     rmSync(dir, { recursive: true, force: true });
 
     expect(error).toBeInstanceOf(InvalidDefinitionsError);
