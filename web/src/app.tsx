@@ -6,7 +6,7 @@ import { Board } from './pages/board.js';
 import { History } from './pages/history.js';
 import { ReleasePage } from './pages/release.js';
 import { SignIn } from './pages/signin.js';
-import type { Me } from './policy.js';
+import { mergeMe, type Me } from './policy.js';
 import { navigate, parseRoute, type Route } from './router.js';
 
 interface AuthConfig {
@@ -70,6 +70,15 @@ export function App() {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) signOut(error.message);
     });
   }, [token]);
+
+  // What the user may do changes as releases move: read it again after each change (coalesced).
+  useEffect(() => {
+    if (!token || !changed) return;
+    const timer = setTimeout(() => {
+      api<Me>('/api/me', { token }).then((fresh) => setMe((known) => mergeMe(known, fresh)), () => undefined);
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [token, changed]);
 
   useEffect(() => {
     const connection = connectLive({
@@ -140,7 +149,7 @@ export function App() {
         <span class="who">
           {me ? (
             <>
-              <span class="username">@{me.username}</span>{' '}
+              <span class="username">@{me.user.username}</span>{' '}
               <button type="button" class="link" onClick={() => signOut(null)}>
                 Sign out
               </button>

@@ -1,25 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { visibleButtons, type Me } from './policy.js';
+import { mergeMe, visibleButtons, type CommandPermission, type Me } from './policy.js';
 
-const maintainer: Me = { username: 'root', commands: { reviews: ['approve', 'promote', 'abort', 'pause', 'resume', 'retry'] } };
-const developer: Me = { username: 'alice', commands: { reviews: [] } };
+const yes: CommandPermission = { allowed: true, applicable: true };
+const notNow: CommandPermission = { allowed: true, applicable: false, reason: 'Nothing to approve.' };
+const refused: CommandPermission = { allowed: false, applicable: true, reason: 'Refused by the approvals policy.' };
+
+function me(username: string, state: string, commands: Me['releases'][number]['commands']): Me {
+  return { user: { id: username.length, username, name: username }, releases: [{ id: 'r1', state, commands }] };
+}
 
 describe('visibleButtons', () => {
-  it.each([
-    ['awaiting-approval', ['approve', 'promote', 'abort']],
-    ['progressing', ['promote', 'abort']],
-    ['promoting', ['abort']],
-    ['rolling-back', []],
-    ['succeeded', []],
-  ])('a user allowed everything sees, while %s: %j', (state, buttons) => {
-    expect(visibleButtons(maintainer, { state: state as never, definition: 'reviews' })).toEqual(buttons);
+  it('shows Approve, Promote and Abort where the bot says allowed and applicable, in that order', () => {
+    const maintainer = me('root', 'awaiting-approval', { abort: yes, promote: yes, approve: yes, pause: yes, retry: notNow });
+
+    expect(visibleButtons(maintainer, { id: 'r1', state: 'awaiting-approval' })).toEqual(['approve', 'promote', 'abort']);
   });
 
-  it('shows nothing the policy does not allow, to nobody signed in, or for another service', () => {
-    const waiting = { state: 'awaiting-approval' as const, definition: 'reviews' };
+  it('hides what the policy refuses or the state does not accept', () => {
+    const developer = me('alice', 'awaiting-approval', { approve: refused, promote: refused, abort: refused });
+    const early = me('root', 'progressing', { approve: notNow, promote: yes, abort: yes });
 
-    expect(visibleButtons(developer, waiting)).toEqual([]);
-    expect(visibleButtons(null, waiting)).toEqual([]);
-    expect(visibleButtons(maintainer, { ...waiting, definition: 'ratings' })).toEqual([]);
+    expect(visibleButtons(developer, { id: 'r1', state: 'awaiting-approval' })).toEqual([]);
+    expect(visibleButtons(early, { id: 'r1', state: 'progressing' })).toEqual(['promote', 'abort']);
+  });
+
+  it('shows nothing when signed out, for an unknown release, or from an answer about an older state', () => {
+    const answer = me('root', 'progressing', { approve: yes, promote: yes, abort: yes });
+
+    expect(visibleButtons(null, { id: 'r1', state: 'progressing' })).toEqual([]);
+    expect(visibleButtons(answer, { id: 'r2', state: 'progressing' })).toEqual([]);
+    expect(visibleButtons(answer, { id: 'r1', state: 'awaiting-approval' })).toEqual([]);
+  });
+});
+
+describe('mergeMe', () => {
+  it('replaces the releases it has news of and keeps the others; another user replaces all', () => {
+    const old: Me = { user: { id: 1, username: 'root', name: 'root' }, releases: [{ id: 'a', state: 'paused', commands: {} }, { id: 'b', state: 'paused', commands: {} }] };
+    const fresh: Me = { user: { id: 1, username: 'root', name: 'root' }, releases: [{ id: 'b', state: 'progressing', commands: {} }] };
+
+    expect(mergeMe(old, fresh).releases.map((r) => `${r.id}:${r.state}`)).toEqual(['b:progressing', 'a:paused']);
+    expect(mergeMe(old, { ...fresh, user: { id: 2, username: 'x', name: 'x' } })).toEqual({ ...fresh, user: { id: 2, username: 'x', name: 'x' } });
   });
 });

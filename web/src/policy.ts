@@ -1,41 +1,40 @@
 // Which command buttons a release shows to the signed-in user. The bot decides who may do what
-// (GitLab access level, named users and groups: the definition's approvals policy) and says so in
-// `GET /api/me`; the dashboard only hides what the bot would refuse, and the bot checks again.
+// (GitLab access level, named users and groups: the definition's approvals policy, and whether the
+// release's state accepts the command now) and says so in `GET /api/me`; the dashboard only hides
+// what the bot would refuse, and the bot checks again when the button is pressed.
 
 import type { BoardRelease } from './api.js';
 
 export type CommandVerb = 'approve' | 'promote' | 'abort' | 'pause' | 'resume' | 'retry';
 
+export interface CommandPermission {
+  allowed: boolean;
+  applicable: boolean;
+  reason?: string;
+}
+
+/** `GET /api/me`. */
 export interface Me {
-  username: string;
-  name?: string;
-  avatarUrl?: string | null;
-  /** Verbs the user may send, per service (pipeline definition name). */
-  commands?: Record<string, CommandVerb[]>;
+  user: { id: number; username: string; name: string };
+  releases: Array<{ id: string; state: string; commands: Partial<Record<CommandVerb, CommandPermission>> }>;
 }
 
 /** The buttons of the board and release page, in this order. */
 export const BUTTONS: CommandVerb[] = ['approve', 'promote', 'abort'];
 
-/** Verbs that make sense in the release's state, whoever asks. */
-function fitsState(verb: CommandVerb, release: Pick<BoardRelease, 'state'>): boolean {
-  switch (verb) {
-    case 'approve':
-      return release.state === 'awaiting-approval';
-    case 'promote':
-      return ['progressing', 'paused', 'awaiting-approval'].includes(release.state);
-    case 'abort':
-      return ['pending', 'deploying', 'progressing', 'paused', 'awaiting-approval', 'promoting'].includes(release.state);
-    case 'pause':
-      return release.state === 'progressing';
-    case 'resume':
-      return release.state === 'paused';
-    case 'retry':
-      return ['rolled-back', 'failed', 'aborted'].includes(release.state);
-  }
+/**
+ * Buttons for one release: allowed by the policy and applicable now. An answer about another state
+ * than the release is in now is stale (the release moved since): no buttons until /api/me is read again.
+ */
+export function visibleButtons(me: Me | null, release: Pick<BoardRelease, 'id' | 'state'>): CommandVerb[] {
+  const seen = me?.releases.find((r) => r.id === release.id);
+  if (!seen || seen.state !== release.state) return [];
+  return BUTTONS.filter((verb) => seen.commands[verb]?.allowed && seen.commands[verb]?.applicable);
 }
 
-export function visibleButtons(me: Me | null, release: Pick<BoardRelease, 'state' | 'definition'>): CommandVerb[] {
-  const allowed = me?.commands?.[release.definition] ?? [];
-  return BUTTONS.filter((verb) => allowed.includes(verb) && fitsState(verb, release));
+/** A fresher answer about some releases (e.g. `GET /api/me?release=<id>`) folded into the one we have. */
+export function mergeMe(me: Me | null, fresher: Me): Me {
+  if (!me || me.user.id !== fresher.user.id) return fresher;
+  const ids = new Set(fresher.releases.map((r) => r.id));
+  return { user: fresher.user, releases: [...fresher.releases, ...me.releases.filter((r) => !ids.has(r.id))] };
 }

@@ -2,10 +2,10 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type BoardRelease } from '../api.js';
 import { visibleButtons, type CommandVerb, type Me } from '../policy.js';
 
+/** The command API's answer: ok true (done), null (accepted, outcome pending) — refusals come as errors. */
 interface CommandAnswer {
-  message?: string;
-  outcome?: string;
-  sentence?: string;
+  ok: boolean | null;
+  message: string;
 }
 
 const LABELS: Record<CommandVerb, string> = {
@@ -22,7 +22,7 @@ const LABELS: Record<CommandVerb, string> = {
  * that user. Abort asks for a reason first. The bot's answer (done or refused, in its own words)
  * is shown under the buttons.
  */
-export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRelease, 'id' | 'state' | 'definition' | 'service'> }) {
+export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRelease, 'id' | 'state' | 'service' | 'step'> }) {
   const [busy, setBusy] = useState<CommandVerb | null>(null);
   const [answer, setAnswer] = useState<{ ok: boolean; text: string } | null>(null);
   const [aborting, setAborting] = useState(false);
@@ -36,9 +36,10 @@ export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRel
     try {
       const body = await api<CommandAnswer>(`/api/releases/${encodeURIComponent(release.id)}/commands`, {
         method: 'POST',
-        body: why ? { command, reason: why } : { command },
+        // The step on screen: an approval binds to the step the user saw, not to wherever the release is by now.
+        body: why ? { command, reason: why, step: release.step } : { command, step: release.step },
       });
-      setAnswer({ ok: true, text: body?.message ?? body?.sentence ?? body?.outcome ?? `${LABELS[command]}: sent.` });
+      setAnswer({ ok: true, text: body?.message ?? `${LABELS[command]}: sent.` });
       setAborting(false);
       setReason('');
     } catch (error) {
