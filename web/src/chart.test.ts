@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearScale, linePath, niceTicks, stepPath, thresholdLimit, valueDomain } from './chart.js';
+import { linearScale, linePath, newVersionShare, niceTicks, stepPath, thresholdLimit, valueDomain } from './chart.js';
 
 const x = linearScale([0, 100], [0, 200]);
 const y = linearScale([0, 10], [100, 0]);
@@ -41,5 +41,14 @@ describe('chart maths', () => {
     expect(valueDomain([98, 100], [99])).toEqual([97.8, 100.2]);
     expect(valueDomain([null, 5])).toEqual([4.4, 5.6]);
     expect(valueDomain([])).toEqual([0, 1]);
+  });
+});
+
+describe('newVersionShare', () => {
+  it('is the canary weight until promotion and 100 % from then on', () => {
+    const points = [{ t: 0, v: 0 }, { t: 10, v: 30 }, { t: 20, v: 100 }, { t: 30, v: 0 }];
+
+    expect(newVersionShare(points, 20).map((p) => p.v)).toEqual([0, 30, 100, 100]);
+    expect(newVersionShare(points, null)).toBe(points);
   });
 });

@@ -78,3 +78,13 @@ export function valueDomain(values: Array<number | null>, extra: number[] = []):
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
+
+/**
+ * The new version's share of traffic over time: the canary's weight until promotion, then 100 %
+ * (promotion puts the new image on stable and takes the canary's weight back, which plotted as the
+ * canary's weight would look like a rollback).
+ */
+export function newVersionShare(points: Point[], promotedAt: number | null): Point[] {
+  if (promotedAt === null) return points;
+  return points.map((point) => (point.t >= promotedAt ? { t: point.t, v: 100 } : point));
+}

@@ -1,5 +1,5 @@
 import type { ReleasePage } from '../api.js';
-import { linearScale, linePath, niceTicks, stepPath, thresholdLimit, valueDomain, type Point } from '../chart.js';
+import { linearScale, linePath, newVersionShare, niceTicks, stepPath, thresholdLimit, valueDomain, type Point } from '../chart.js';
 import { clock, figure } from '../format.js';
 
 const W = 640;
@@ -90,12 +90,16 @@ function span(page: ReleasePage): [number, number] {
   return [from, to];
 }
 
-/** Canary weight (stepped) and success rate over the release. */
+/** The new version's share of traffic (stepped) and the success rate over the release. */
 export function WeightChart({ page }: { page: ReleasePage }) {
   const [from, to] = span(page);
-  const weight: Point[] = [{ t: from, v: 0 }, ...page.timeline.map((p) => ({ t: Date.parse(p.at), v: p.canaryWeight }))];
+  const promoting = page.state === 'succeeded' ? page.audit.find((entry) => entry.action === 'promoting') : undefined;
+  const weight = newVersionShare(
+    [{ t: from, v: 0 }, ...page.timeline.map((p) => ({ t: Date.parse(p.at), v: p.canaryWeight }))],
+    promoting ? Date.parse(promoting.at) : null,
+  );
   const success: Point[] = page.timeline.map((p) => ({ t: Date.parse(p.at), v: p.successRate }));
-  const lines: Line[] = [{ name: 'canary weight %', className: 'canary', points: weight, stepped: true }];
+  const lines: Line[] = [{ name: 'new version %', className: 'canary', points: weight, stepped: true }];
   if (success.some((p) => p.v !== null)) lines.push({ name: 'success rate %', className: 'success', points: success });
   return <TimeChart title="Traffic to the new version" lines={lines} from={from} to={to} domain={[0, 100]} unit=" %" />;
 }

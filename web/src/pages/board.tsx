@@ -57,7 +57,7 @@ export function ReleaseCard({ release, me, now }: { release: BoardRelease; me: M
         <span title="cluster/namespace">
           {release.cluster}/{release.namespace}
         </span>{' '}
-        · <span>{STRATEGY[release.strategy] ?? release.strategy}</span> · <span class="step">{step}</span> ·{' '}
+        · <span>{STRATEGY[release.strategy] ?? release.strategy}</span> · <span class="card-step">{step}</span> ·{' '}
         <span title={release.createdAt}>{age(release.createdAt, now)} ago</span>
       </p>
       <p class="image" title={release.image}>

@@ -86,7 +86,7 @@ export function ReleasePage({ id, me, changed, now }: { id: string; me: Me | nul
                 <span class="step-number">{step.index + 1}</span>
                 <span class="step-kind">{step.kind}</span>
                 <span class="step-weight">canary {step.weight}%</span>
-                {step.gates.length > 0 ? <span class="step-gates">{step.gates.join(', ')}</span> : null}
+                <span class="step-gates">{step.gates.join(', ')}</span>
                 <span class="step-status">{step.status}</span>
                 <span class="step-duration">{timing ? duration(timing.ms) : ''}</span>
               </li>
