@@ -12,9 +12,10 @@ import { loadDefinitionFile, loadDefinitions } from '../pipelines/load-definitio
 import { renderPlan } from '../pipelines/render-plan.js';
 import { renderTrainPlan } from '../pipelines/render-train-plan.js';
 import { pipelinesDir, processIo, type CliIo } from './io.js';
+import { checkMesh } from './plan-check.js';
 import type { CliCommand } from './main.js';
 
-const HELP = `usage: canarybot plan <name|file> [--dir <dir>] [--image <ref>] [--virtual-service <file>]
+const HELP = `usage: canarybot plan <name|file> [--dir <dir>] [--image <ref>] [--virtual-service <file>] [--check]
 
 Prints what a release of this definition would do, without touching anything: each step with the
 canary's weight, the mirror / A-B / preview routing, the gates it waits for and its minimum
@@ -25,6 +26,9 @@ duration, and the total minimum release time.
   --image <ref>             the image being released (default: trigger.image with a tag placeholder)
   --virtual-service <file>  the VirtualService as it is now (YAML); prints, for every step, the exact
                             VirtualService canarybot would write: only the managed route changes
+  --check                   also run the release's mesh pre-flight against the cluster(s) of
+                            $KUBECONFIG, read-only (Service port protocol, sidecar injection, subset
+                            selectors, gateway binding); exit 1 when a release would be refused
 `;
 
 class PlanInputError extends Error {}
@@ -78,6 +82,7 @@ export async function runPlan(args: string[], io: CliIo = processIo): Promise<nu
         dir: { type: 'string' },
         image: { type: 'string' },
         'virtual-service': { type: 'string' },
+        check: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -106,6 +111,7 @@ export async function runPlan(args: string[], io: CliIo = processIo): Promise<nu
     const vsFile = parsed.values['virtual-service'];
     const virtualService = vsFile ? await readVirtualService(vsFile) : undefined;
     io.stdout.write(renderPlan(definition, { image: parsed.values.image, virtualService }));
+    if (parsed.values.check) return (await checkMesh(definition, io)) ? 0 : 1;
     return 0;
   } catch (error) {
     if (error instanceof PlanInputError || error instanceof CanarybotError) {

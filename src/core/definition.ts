@@ -52,6 +52,11 @@ export interface TargetSpec {
    */
   baseline?: BaselineRef;
   settleMs: number;
+  /**
+   * Gateways whose traffic the release shifts (`mesh` = the sidecars, `name` or `namespace/name` =
+   * an Istio Gateway); the VirtualService must be bound to each. Unset: `[mesh]`.
+   */
+  gateways?: string[];
   /** Deadline for a Deployment rollout to become ready (default 10 min). */
   readinessDeadlineMs: number;
 }

@@ -81,6 +81,13 @@ export interface KubeSeedObject {
 
 export function kubeSeed(): KubeSeedObject[] {
   return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, namespace: NAMESPACE, labels: { 'istio-injection': 'enabled' } }, spec: {} },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: SERVICE, namespace: NAMESPACE },
+      spec: { selector: { app: SERVICE }, ports: [{ name: 'http', port: 9080 }] },
+    },
     deployment(STABLE.deployment, 'stable', 3, `${IMAGE}:v1`),
     deployment(CANARY.deployment, 'canary', 0, `${IMAGE}:v1`),
     {

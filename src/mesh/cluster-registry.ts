@@ -1,7 +1,7 @@
 // One set of API clients per kubeconfig context. `default` is the current context; a name that is
 // not a context is refused before any call.
 
-import { AppsV1Api, ApisApi, CustomObjectsApi, EventsV1Api, Health, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, ApisApi, CoreV1Api, CustomObjectsApi, EventsV1Api, Health, KubeConfig } from '@kubernetes/client-node';
 import { CanarybotError } from '../core/errors.js';
 
 export interface ClusterClient {
@@ -9,6 +9,8 @@ export interface ClusterClient {
   cluster: string;
   kubeConfig: KubeConfig;
   apps: AppsV1Api;
+  /** Services and Namespaces, read by pre-flight only. */
+  core: CoreV1Api;
   apis: ApisApi;
   custom: CustomObjectsApi;
   events: EventsV1Api;
@@ -63,6 +65,7 @@ export class ClusterRegistry {
       cluster,
       kubeConfig,
       apps: kubeConfig.makeApiClient(AppsV1Api),
+      core: kubeConfig.makeApiClient(CoreV1Api),
       apis: kubeConfig.makeApiClient(ApisApi),
       custom: kubeConfig.makeApiClient(CustomObjectsApi),
       events: kubeConfig.makeApiClient(EventsV1Api),

@@ -9,7 +9,9 @@ import { IstioObjects } from './istio-objects.js';
 import { DEFAULT_RETRY, httpStatus, kubeCall, type RetryPolicy } from './kube-call.js';
 import { baselineProblems, sameHost, subsetProblems, type DeploymentShape } from './preflight.js';
 import { TenantPolicy } from './tenants.js';
-import { desiredVirtualService } from './virtual-service.js';
+import { bindingProblems, foreignSelectionProblems, servicePortProblems, sidecarProblems } from './mesh-checks.js';
+import { readMeshObjects } from './mesh-objects.js';
+import { desiredVirtualService, findManagedRoute } from './virtual-service.js';
 import { virtualServicePatch } from './virtual-service-patch.js';
 
 export interface RouterOptions {
@@ -37,18 +39,28 @@ export class IstioTrafficRouter implements TrafficRouter {
   }
 
   async preflight(target: ReleaseTarget): Promise<void> {
+    const problems = await this.meshProblems(target);
+    if (problems.length > 0) throw new CanarybotError('PREFLIGHT_FAILED', problems.join('; '));
+  }
+
+  /**
+   * Every reason the mesh would not shift this release's traffic, read-only (also `plan --check`).
+   * Throws PREFLIGHT_FAILED only when an object the checks need is missing.
+   */
+  async meshProblems(target: ReleaseTarget): Promise<string[]> {
     this.tenants.check(target);
     const client = this.registry.client(target.cluster);
     const istio = new IstioObjects(client, this.retry);
     const where = `in namespace ${target.namespace} on cluster ${target.cluster}`;
     const vs = await istio.getVirtualService(target.namespace, target.virtualService).catch((error: unknown) => {
-      throw notFoundAs(error, `VirtualService ${target.virtualService} not found ${where}`);
+      throw notFoundAs(error, `VirtualService ${target.virtualService} not found ${where}: create it, or fix target.virtualService`);
     });
     desiredVirtualService(vs, target, ALL_STABLE);
+    const route = (vs.spec.http ?? [])[findManagedRoute(vs, target)];
 
     const rules = await istio.listDestinationRules(target.namespace);
     const rule = rules.find((candidate) => sameHost(candidate.spec.host, target.host));
-    if (!rule) throw new CanarybotError('PREFLIGHT_FAILED', `no DestinationRule for host ${target.host} ${where}`);
+    if (!rule) throw new CanarybotError('PREFLIGHT_FAILED', `no DestinationRule for host ${target.host} ${where}: create one with the subsets ${target.stable.subset} and ${target.canary.subset}`);
 
     const read = async (name: string): Promise<DeploymentShape> => {
       try {
@@ -65,8 +77,25 @@ export class IstioTrafficRouter implements TrafficRouter {
           throw error;
         })
       : null;
-    const problems = [...subsetProblems(target, rule, deployments), ...baselineProblems(target, rule, { ...deployments, baseline })];
-    if (problems.length > 0) throw new CanarybotError('PREFLIGHT_FAILED', problems.join('; '));
+    const mesh = await readMeshObjects(client, target, this.retry);
+    const used = [
+      { subset: target.stable.subset, deployment: target.stable.deployment },
+      { subset: target.canary.subset, deployment: target.canary.deployment },
+      ...(target.baseline ? [{ subset: target.baseline.subset, deployment: target.baseline.deployment }] : []),
+    ];
+    const pods = [
+      { name: target.stable.deployment, role: 'stable', deployment: deployments.stable },
+      { name: target.canary.deployment, role: 'canary', deployment: deployments.canary },
+      ...(target.baseline && baseline ? [{ name: target.baseline.deployment, role: 'baseline', deployment: baseline }] : []),
+    ];
+    return [
+      ...servicePortProblems(target, mesh.service, route),
+      ...sidecarProblems(target, mesh.namespace, pods),
+      ...subsetProblems(target, rule, deployments),
+      ...baselineProblems(target, rule, { ...deployments, baseline }),
+      ...foreignSelectionProblems(rule, used, mesh.deployments),
+      ...bindingProblems(vs, route, target),
+    ];
   }
 
   async setTraffic(target: ReleaseTarget, traffic: TrafficState): Promise<void> {

@@ -69,6 +69,7 @@ const targetSchema = z
     canary: z.strictObject({ subset: text, deployment: kubernetesName, container: text, replicas: wholeNumber(1).optional() }),
     baseline: z.strictObject({ subset: text, deployment: kubernetesName }).optional(),
     settle: duration(0).default(5_000),
+    gateways: z.array(text).min(1).optional(),
     readinessDeadline: duration().default(600_000),
   })
   .superRefine((target, ctx) => {
@@ -107,6 +108,7 @@ const targetSchema = z
     };
     if (target.route !== undefined) out.route = target.route;
     if (target.baseline !== undefined) out.baseline = { ...target.baseline };
+    if (target.gateways !== undefined) out.gateways = [...target.gateways];
     if (target.canary.replicas === undefined) delete out.canary.replicas;
     return out;
   });

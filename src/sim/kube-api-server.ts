@@ -1,7 +1,8 @@
 // Also the Kubernetes API of `canarybot demo`; lives in src/ so it ships in dist/.
 // An in-memory Kubernetes API server over HTTPS (or plain HTTP) for tests: Deployments (with /scale and /status),
 // Istio VirtualServices and DestinationRules (v1, v1beta1, v1alpha3), Pods by label selector, Events
-// (core/v1 and events.k8s.io/v1, one store), Argo CD Applications and Flux Kustomizations/HelmReleases.
+// (core/v1 and events.k8s.io/v1, one store), Argo CD Applications and Flux Kustomizations/HelmReleases,
+// Services (validated and defaulted as the API server does) and Namespaces (cluster-scoped).
 // Real Kubernetes semantics where the bot depends on them (resourceVersion, 409/404/415/422 Status
 // bodies, JSON/merge/strategic patches, rollout status, managedFields by fieldManager), bearer-token
 // auth, fault injection, and a record of every request.
@@ -173,7 +174,7 @@ export class KubeApiServer {
   seed(object: { apiVersion?: string; kind: string; metadata: { name: string; namespace?: string } }): Obj {
     const kind = Object.values(KINDS).find((candidate) => candidate.kind === object.kind);
     if (!kind) throw new Error(`test server does not store ${object.kind}`);
-    const namespace = object.metadata.namespace ?? 'default';
+    const namespace = kind.clusterScoped ? '' : object.metadata.namespace ?? 'default';
     if (this.store.get(kind, namespace, object.metadata.name)) this.store.delete(kind, namespace, object.metadata.name);
     this.store.write(kind, namespace, structuredClone(object) as unknown as Obj, { create: true });
     // A seeded Deployment is one that already runs: its rollout is over.
@@ -185,14 +186,23 @@ export class KubeApiServer {
   mutate(kindName: string, namespace: string, name: string, change: (object: Obj) => void): Obj {
     const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
     if (!kind) throw new Error(`test server does not store ${kindName}`);
-    const object = this.store.mustGet(kind, namespace, name);
+    const scope = kind.clusterScoped ? '' : namespace;
+    const object = this.store.mustGet(kind, scope, name);
     change(object);
-    return this.store.write(kind, namespace, object, {});
+    return this.store.write(kind, scope, object, {});
+  }
+
+  /** Delete an object as another client would (no faults, no record); absent is fine. */
+  remove(kindName: string, namespace: string, name: string): void {
+    const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
+    if (!kind) throw new Error(`test server does not store ${kindName}`);
+    const scope = kind.clusterScoped ? '' : namespace;
+    if (this.store.get(kind, scope, name)) this.store.delete(kind, scope, name);
   }
 
   object(kindName: string, namespace: string, name: string): Obj | undefined {
     const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
-    return kind ? this.store.get(kind, namespace, name) : undefined;
+    return kind ? this.store.get(kind, kind.clusterScoped ? '' : namespace, name) : undefined;
   }
 
   /** Stored objects of a kind in a namespace (Events in their core/v1 shape), oldest first. */
@@ -295,8 +305,10 @@ export class KubeApiServer {
       const kind = KINDS[istio[3] as 'virtualservices' | 'destinationrules'];
       return { kind, version, namespace: istio[2] as string, name: istio[4], sub: istio[5] as Route['sub'] };
     }
-    const pods = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(path);
-    if (pods) return { kind: KINDS.pods, version: 'v1', namespace: pods[1] as string, name: pods[2] };
+    const core = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)(?:\/([^/]+))?$/.exec(path);
+    if (core) return { kind: KINDS[core[2] as 'pods' | 'services'], version: 'v1', namespace: core[1] as string, name: core[3] };
+    const namespaces = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
+    if (namespaces) return { kind: KINDS.namespaces, version: 'v1', namespace: '', name: namespaces[1] };
     const coreEvents = /^\/api\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);
     if (coreEvents) return { kind: KINDS.events, version: 'v1', namespace: coreEvents[1] as string, name: coreEvents[2] };
     const events = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);

@@ -25,7 +25,10 @@ function permissionOf(method: string, path: string, query: string): string | nul
   const [root] = parts;
   const group = root === 'api' ? '' : root === 'apis' ? parts[1] : undefined;
   const rest = root === 'api' ? parts.slice(2) : parts.slice(3);
-  if (group === undefined || rest[0] !== 'namespaces' || rest.length < 3) return null;
+  if (group === undefined || rest[0] !== 'namespaces') return null;
+  // A cluster-scoped Namespace read: /api/v1/namespaces/<name>.
+  if (rest.length === 2) return `${group}|namespaces|${method === 'GET' ? 'get' : method}`;
+  if (rest.length < 3) return null;
   const [, , resource, name, sub] = rest;
   const verbs: Record<string, string> = { GET: name ? 'get' : query.includes('watch=') ? 'watch' : 'list', PATCH: 'patch', PUT: 'update', POST: 'create', DELETE: 'delete' };
   return `${group}|${resource}${sub ? `/${sub}` : ''}|${verbs[method] ?? method}`;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployment, destinationRule, NS, virtualService } from '../mesh/fixtures.js';
+import { deployment, destinationRule, namespace, NS, service, virtualService } from '../mesh/fixtures.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { fixture, type Payload } from '../gitlab/helpers.js';
@@ -74,6 +74,8 @@ export async function startWorld(): Promise<World> {
   const kube = await KubeApiServer.start();
   kube.seed(virtualService());
   kube.seed(destinationRule());
+  kube.seed(service());
+  kube.seed(namespace());
   kube.seed(deployment('reviews-primary', 'stable', 2));
   kube.seed(deployment('reviews-canary', 'canary', 0));
   kube.clearRecord();

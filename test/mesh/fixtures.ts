@@ -54,3 +54,18 @@ export function deployment(name: string, track: string, replicas: number, image 
     },
   };
 }
+
+/** The Service behind the `reviews` host: one port named http (Istio routes it as HTTP). */
+export function service(ports: { name?: string; port: number; appProtocol?: string }[] = [{ name: 'http', port: 9080 }]) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'reviews', namespace: NS },
+    spec: { selector: { app: 'reviews' }, ports },
+  };
+}
+
+/** The bookinfo namespace with Istio sidecar injection on. */
+export function namespace(labels: Record<string, string> = { 'istio-injection': 'enabled' }) {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels } };
+}

@@ -9,7 +9,7 @@ import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
 import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
 import { KubeApiServer, type KubeApiServerOptions } from '../support/kube-api-server.js';
 import { reviewsTarget } from '../support/release-fixture.js';
-import { deployment, destinationRule, NS, virtualService } from './fixtures.js';
+import { deployment, destinationRule, namespace, NS, service, virtualService } from './fixtures.js';
 
 export const FAST_RETRY: RetryPolicy = { attempts: 3, delayMs: 1 };
 
@@ -26,6 +26,8 @@ export function target(partial: Partial<ReleaseTarget> = {}): ReleaseTarget {
 export function seedBookinfo(server: KubeApiServer, vsExtra: Record<string, unknown> = {}): void {
   server.seed(virtualService(vsExtra));
   server.seed(destinationRule());
+  server.seed(service());
+  server.seed(namespace());
   server.seed(deployment('reviews-primary', 'stable', 3));
   server.seed(deployment('reviews-canary', 'canary', 0));
   server.clearRecord();

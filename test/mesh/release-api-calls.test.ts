@@ -52,7 +52,8 @@ it('counts the API calls of a 6-step canary release', async () => {
   console.log(JSON.stringify({ total, writes, canaryPolls, stablePolls, calls }));
 
   expect(calls).toMatchObject({
-    preflight: 5,
+    // discovery, VirtualService, DestinationRules, 2 Deployments, Service, Namespace, Deployments list
+    preflight: 8,
     ensureCanary: 3,
     'setWeight 10 (step 1)': 2,
     'setWeight 100 (step 6)': 2,
@@ -62,7 +63,7 @@ it('counts the API calls of a 6-step canary release', async () => {
   });
   expect(calls['canary rollout polls']).toBe(2 * canaryPolls);
   expect(calls['stable rollout polls']).toBe(stablePolls);
-  expect(total).toBe(26 + 2 * canaryPolls + stablePolls);
+  expect(total).toBe(29 + 2 * canaryPolls + stablePolls);
   expect(writes).toBe(10);
   expect(mesh.server.requests.every((request) => request.status < 300)).toBe(true);
 });

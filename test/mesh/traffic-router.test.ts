@@ -233,7 +233,7 @@ describe('pre-flight', () => {
       arrange: (h) => h.server.mutate('DestinationRule', NS, 'reviews', (o) => {
         (o.spec as { host: string }).host = 'ratings';
       }),
-      message: `no DestinationRule for host reviews in namespace ${NS} on cluster default`,
+      message: `no DestinationRule for host reviews in namespace ${NS} on cluster default: create one with the subsets stable and canary`,
     },
   ];
 
@@ -249,7 +249,7 @@ describe('pre-flight', () => {
 
   it('names a missing VirtualService, route to the host, Deployment or container', async () => {
     const cases: [Partial<Parameters<typeof target>[0]>, string][] = [
-      [{ virtualService: 'ratings' }, `VirtualService ratings not found in namespace ${NS} on cluster default`],
+      [{ virtualService: 'ratings' }, `VirtualService ratings not found in namespace ${NS} on cluster default: create it, or fix target.virtualService`],
       [{ host: 'details', route: undefined }, 'VirtualService reviews has no http route with a destination host details'],
       [{ canary: { subset: 'canary', deployment: 'reviews-v2', container: 'reviews' } }, `Deployment reviews-v2 not found in namespace ${NS} on cluster default`],
       [{ canary: { subset: 'canary', deployment: 'reviews-canary', container: 'app' } }, 'Deployment reviews-canary has no container named app'],

@@ -5,15 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { recordManager } from './managed-fields.js';
 import { validateIstioObject, type IstioKind } from './istio-validation.js';
 import { completeStatus, deadlineExceededStatus, progressingStatus, templateHash, type DeploymentLike } from './rollout.js';
+import { validateService } from './service.js';
 import { alreadyExists, conflict, invalid, notFound, type ResourceRef } from './status.js';
 
 export type Obj = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
 export interface Kind {
-  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods' | 'events' | 'applications' | 'kustomizations' | 'helmreleases';
+  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods' | 'events' | 'applications' | 'kustomizations' | 'helmreleases' | 'services' | 'namespaces';
   group: string;
   kind: string;
   versions: string[];
+  /** Cluster-scoped kinds (Namespace) are stored under the namespace ''. */
+  clusterScoped?: boolean;
 }
 
 export const KINDS: Record<Kind['plural'], Kind> = {
@@ -26,6 +29,8 @@ export const KINDS: Record<Kind['plural'], Kind> = {
   applications: { plural: 'applications', group: 'argoproj.io', kind: 'Application', versions: ['v1alpha1'] },
   kustomizations: { plural: 'kustomizations', group: 'kustomize.toolkit.fluxcd.io', kind: 'Kustomization', versions: ['v1'] },
   helmreleases: { plural: 'helmreleases', group: 'helm.toolkit.fluxcd.io', kind: 'HelmRelease', versions: ['v2'] },
+  services: { plural: 'services', group: '', kind: 'Service', versions: ['v1'] },
+  namespaces: { plural: 'namespaces', group: '', kind: 'Namespace', versions: ['v1'], clusterScoped: true },
 };
 
 /** Custom resources served under /apis/<group>/<version>/namespaces/<ns>/<plural> besides Istio's. */
@@ -98,7 +103,12 @@ export class ObjectStore {
     } else {
       stored.metadata = { ...stored.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() };
     }
-    stored.metadata.namespace = namespace;
+    if (kind.clusterScoped) delete stored.metadata.namespace;
+    else stored.metadata.namespace = namespace;
+    if (kind.plural === 'services') {
+      const causes = validateService(stored as { spec?: unknown });
+      if (causes.length > 0) throw invalid(this.ref(kind, name), kind.kind, causes);
+    }
     const specChanged = !current || JSON.stringify(current.spec) !== JSON.stringify(stored.spec);
     const generation = typeof current?.metadata.generation === 'number' ? current.metadata.generation : 0;
     stored.metadata.generation = specChanged ? generation + 1 : generation;
