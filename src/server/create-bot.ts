@@ -22,6 +22,8 @@ import { loadAlertPresets } from '../gates/alert-presets.js';
 import { createGateEvaluator } from '../gates/gate-evaluator.js';
 import { createGateProviders, definitionsMissingAlertmanager, missingAlertmanagerProblem } from '../gates/gate-providers.js';
 import type { MetricProvider } from '../gates/query-outcome.js';
+import type { Backoff } from '../core/backoff.js';
+import { createBotIdentity } from '../gitlab/bot-identity.js';
 import { createGitLabClient } from '../gitlab/client.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
@@ -77,8 +79,10 @@ export interface BotOverrides {
   mesh?: BotMesh;
   /** Default: @gitbeaker client for GITLAB_URL and GITLAB_TOKEN. */
   gitlab?: GitLabApi;
-  /** The bot's GitLab username (its own notes are ignored). Default: GET /user of the token. */
+  /** The bot's GitLab username (its own notes are ignored). Default: GET /user of the token, asked in the background. */
   botUsername?: string;
+  /** Backoff of GET /user while GitLab does not answer (default 1 s doubling to 30 s, full jitter). */
+  identityBackoff?: Backoff;
   /** Default: Slack/Mattermost incoming webhooks of the config. */
   notifier?: Notifier;
   /** Replies to chat commands. Default: through the request's response_url. */
@@ -136,7 +140,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const gitlab =
     overrides.gitlab ?? createGitLabClient({ url: required(config.gitlabUrl, 'GITLAB_URL'), token: required(config.gitlabToken, 'GITLAB_TOKEN') });
-  const botUsername = overrides.botUsername ?? (await gitlabBotUsername(gitlab, config.gitlabUrl));
+  // Asked in the background: a GitLab outage at start-up must not stop alert intake and rollbacks.
+  const identity = createBotIdentity({
+    gitlab,
+    ...(overrides.botUsername ? { username: overrides.botUsername } : {}),
+    ...(overrides.identityBackoff ? { backoff: overrides.identityBackoff } : {}),
+    logger: logger.child({ component: 'gitlab-identity' }),
+  });
   const mesh = overrides.mesh ?? meshFromConfig(config);
 
   // Closed last, after everything that uses them.
@@ -231,7 +241,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const links = { grafanaUrl: config.grafanaUrl, jaegerUrl: config.jaegerUrl };
   const routes: RouteModule[] = [
     deliveryLogs(),
-    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: () => waitDetails(engine) }),
+    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }) }),
     metricsRoute({
       metrics,
       refresh: async () => {
@@ -248,7 +258,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
       definitions,
-      botUsername,
+      botUsername: () => identity.username(),
       inbox,
       dedupePrefix: `${prefix}:gitlab-delivery:`,
       metrics,
@@ -290,6 +300,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       }
     };
     logger.info('shutting down');
+    identity.stop();
     await step('http', () => app.close());
     await step('gitlab intake forwarder', async () => intakeForwarder?.close());
     await step('gitlab intake worker', async () => intakeWorker?.close());
@@ -321,6 +332,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     async start() {
       if (started) return;
       started = true;
+      identity.start();
       writeback.start();
       await engine.start();
       intakeWorker = createIntakeWorker({
@@ -359,14 +371,6 @@ async function loadValidDefinitions(dir: string): Promise<Definition[]> {
   const { definitions, errors } = await loadDefinitions(dir);
   if (errors.length > 0) throw new InvalidDefinitionsError(errors.map(formatDefinitionError));
   return definitions;
-}
-
-async function gitlabBotUsername(gitlab: GitLabApi, url: string | undefined): Promise<string> {
-  try {
-    return (await gitlab.currentUser()).username;
-  } catch (error) {
-    throw new Error(`cannot identify the bot's GitLab user (GET ${url ?? 'GITLAB_URL'}/api/v4/user): ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function meshFromConfig(config: Config): BotMesh {

@@ -20,8 +20,11 @@ export interface GitLabWebhookRouteOptions {
   signingSecret?: string;
   /** The loaded definitions; a function when they can be reloaded. */
   definitions: readonly Definition[] | (() => readonly Definition[]);
-  /** The bot's GitLab username (from GET /user at start): its own notes are ignored. */
-  botUsername: string;
+  /**
+   * The bot's GitLab username (GET /user): its own notes are ignored. A function when it is asked in
+   * the background; while it returns null, MR comments are answered 503 so GitLab redelivers them.
+   */
+  botUsername: string | (() => string | null);
   /** The inbox of the `gitlab-intake` queue (createIntakeInbox): dedupe key and job in one round trip. */
   inbox: IntakeInbox;
   /** Prefix of the delivery dedupe keys (default `canarybot:gitlab-delivery:`). */
@@ -51,6 +54,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteModule {
   if (!options.secret) throw new Error('GITLAB_WEBHOOK_SECRET is required for POST /webhooks/gitlab');
   if (!options.botUsername) throw new Error('gitlabWebhookRoute: botUsername is required (GET /user of GITLAB_TOKEN)');
+  const botUsername = typeof options.botUsername === 'function' ? options.botUsername : () => options.botUsername as string;
   const key = options.signingSecret ? signingKey(options.signingSecret) : null;
   if (key && key.length === 0) throw new Error('GITLAB_WEBHOOK_SIGNING_SECRET is empty after its whsec_ prefix');
   const definitions = typeof options.definitions === 'function' ? options.definitions : () => options.definitions as readonly Definition[];
@@ -94,7 +98,9 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
       signedId = header(request, 'webhook-id');
     }
 
-    const result = classifyDelivery(request.body, { definitions: definitions(), botUsername: options.botUsername });
+    const username = botUsername();
+    // Unknown yet, no username matches: a note accepted below is refused 503 before it is enqueued.
+    const result = classifyDelivery(request.body, { definitions: definitions(), botUsername: username ?? '' });
     if (result.outcome === 'invalid') {
       record(result.event, 'invalid');
       return reply.code(400).send({ error: result.message });
@@ -107,6 +113,11 @@ export function gitlabWebhookRoute(options: GitLabWebhookRouteOptions): RouteMod
 
     // A signed delivery is known by its signed webhook-id (the same on GitLab's retries), so a replay
     // of it within the signature window is a duplicate whatever unsigned headers it changes.
+    if (username === null && result.job.kind === 'note') {
+      record(result.event, 'unavailable');
+      return reply.code(503).send({ error: "the bot's GitLab identity is not known yet (GitLab did not answer GET /user); retry later" });
+    }
+
     const deliveryId = signedId !== undefined ? `webhook-id:${signedId}` : (header(request, 'idempotency-key') ?? header(request, 'x-gitlab-webhook-uuid') ?? result.contentKey);
     const deliveryHash = hash('sha256', deliveryId);
     const job = intakeJobId(deliveryHash);
