@@ -1,6 +1,7 @@
 // The normalized release pipeline definition: what src/pipelines produces from a YAML file after
 // validation and defaults. The core, engine and adapters only ever see this shape.
 
+import type { GitOpsSpec } from './gitops-spec.js';
 import type { AnalysisJudgeSpec, MetricJudgeSpec } from './judge/judge-spec.js';
 
 export type TagSource =
@@ -179,4 +180,6 @@ export interface Definition {
   alerts: AlertSourceSpec[];
   approvals: ApprovalPolicy;
   notify: NotifySpec;
+  /** Desired state in a config repository: promotion writes Git first (issue 14). */
+  gitops?: GitOpsSpec;
 }

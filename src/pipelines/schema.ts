@@ -14,6 +14,7 @@ import type {
 } from '../core/definition.js';
 import { parseLabelMatcher } from '../core/label-matchers.js';
 import { duration, kubernetesName, shown, text, wholeNumber } from './fields.js';
+import { gitopsClusterProblems, gitopsSchema } from './gitops-schema.js';
 import { analysisJudgeSchema, groupProblems, providerOverridesSchema } from './judge.js';
 import { metricListSchema } from './metrics.js';
 import { endProblem, stepsSchema } from './steps.js';
@@ -291,8 +292,12 @@ const specSchema = z
     alerts: z.array(alertSchema).default([]),
     approvals: approvalsSchema,
     notify: notifySchema,
+    gitops: gitopsSchema.optional(),
   })
   .superRefine((spec, ctx) => {
+    if (spec.gitops && Array.isArray(spec.target.clusters)) {
+      for (const problem of gitopsClusterProblems(spec.gitops, spec.target.clusters)) ctx.addIssue({ code: 'custom', path: ['gitops', ...problem.path], message: problem.message });
+    }
     // Refinements also run after recoverable issues below; only look at parts that were normalized.
     const strategy = spec.strategy as Partial<Strategy>;
     if (!Array.isArray(strategy.steps) || typeof spec.analysis.intervalMs !== 'number') return;
@@ -332,6 +337,7 @@ export const definitionSchema = z
       alerts: spec.alerts,
       approvals: spec.approvals,
       notify: spec.notify,
+      ...(spec.gitops ? { gitops: spec.gitops } : {}),
     }),
   );
 
