@@ -11,7 +11,7 @@ import type { Ports } from '../core/ports.js';
 import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from './api.js';
-import { createExecutor, type RetryPolicy } from './executor.js';
+import { createExecutor } from './executor.js';
 import { cappedBackoff, inputOf, jobOptions, QUEUE_NAME, safeId, type JobData } from './jobs.js';
 import { recordTransition } from './record-transition.js';
 import { ReleaseRun, type ScheduleTick } from './release-run.js';
@@ -40,7 +40,6 @@ export interface EngineOptions {
   /** Jobs one process runs at once (default 8). */
   concurrency?: number;
   timing?: Partial<EngineTiming>;
-  retry?: Partial<RetryPolicy>;
   /** Due ticks a job may run itself instead of queueing them (default 16). */
   inlineTicks?: number;
 }
@@ -83,7 +82,7 @@ export function createEngine(options: EngineOptions): Engine {
   const store = new ReleaseStore(redis, prefix);
   const queue = new Queue<JobData>(QUEUE_NAME, { connection: redis, prefix });
   queue.on('error', (error) => logger?.warn({ err: error.message }, 'queue error'));
-  const execute = createExecutor({ ports, metrics, logger, retry: options.retry });
+  const execute = createExecutor({ ports, metrics, logger });
   const definitions = new Map((options.definitions ?? []).map((d) => [d.name, d]));
   let worker: Worker<JobData> | null = null;
   let recoverTimer: NodeJS.Timeout | null = null;
@@ -378,7 +377,7 @@ export function createEngine(options: EngineOptions): Engine {
         stalledInterval: timing.stalledIntervalMs,
         // A job whose worker was killed is simply run again (its input is applied at most once).
         maxStalledCount: 1_000,
-        settings: { backoffStrategy: cappedBackoff },
+        settings: { backoffStrategy: (attemptsMade: number) => cappedBackoff(attemptsMade) },
       });
       worker.on('error', (error) => logger?.warn({ err: error.message }, 'worker error'));
       worker.on('failed', (job, error) => {

@@ -8,48 +8,28 @@ import type { Release } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 import { clusterEventFor } from './cluster-event.js';
 
-export interface RetryPolicy {
-  /** Tries in all, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Injectable so tests do not wait. */
-  sleep?: (ms: number) => Promise<void>;
-}
-
 export interface ExecutorOptions {
   ports: Ports;
   metrics?: Metrics;
   logger?: Logger;
-  retry?: Partial<RetryPolicy>;
 }
 
 /** Runs one effect against the ports; returns the input the core must see next, or null when none. */
 export type EffectExecutor = (release: Release, effect: Effect) => Promise<Input | null>;
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
-
-const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * The only place where effects meet ports. Transient CanarybotErrors are retried with bounded
- * exponential backoff and then reported as `transient`; anything else is `terminal`. Report and
- * notify failures are logged and swallowed: a GitLab or chat outage never blocks a release.
+ * The only place where effects meet ports. Each effect runs once: a transient CanarybotError comes
+ * back as `transient` and the core retries the effect after a backoff (the one retry layer, durable
+ * across restarts); anything else is `terminal`. Report and notify failures are logged and
+ * swallowed: a GitLab or chat outage never blocks a release.
  */
 export function createExecutor(options: ExecutorOptions): EffectExecutor {
   const { ports, metrics, logger } = options;
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const sleep = retry.sleep ?? sleepFor;
-
-  async function withRetry<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; outcome: EffectOutcome }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return { ok: true, value: await run() };
-      } catch (error) {
-        const outcome = toOutcome(error);
-        if (outcome.outcome !== 'transient' || attempt >= retry.attempts) return { ok: false, outcome };
-        await sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
-      }
+  async function once<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; outcome: EffectOutcome }> {
+    try {
+      return { ok: true, value: await run() };
+    } catch (error) {
+      return { ok: false, outcome: toOutcome(error) };
     }
   }
 
@@ -57,7 +37,7 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     effect: 'ensure-canary' | 'ensure-stable',
     run: () => Promise<RolloutStatus>,
   ): Promise<Input> {
-    const result = await withRetry(run);
+    const result = await once(run);
     if (!result.ok) return { type: 'effect-result', effect, ...result.outcome };
     const status = result.value;
     if (status.state === 'ready') return { type: 'effect-result', effect, outcome: 'ok' };
@@ -69,13 +49,13 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     effect: 'set-traffic' | 'scale-canary',
     run: () => Promise<void>,
   ): Promise<Input> {
-    const result = await withRetry(run);
+    const result = await once(run);
     return { type: 'effect-result', effect, ...(result.ok ? { outcome: 'ok' as const } : result.outcome) };
   }
 
   /** Preflight, then the stable image as it is before anything changes (when the port can tell). */
   async function preflight(target: ReleaseTarget): Promise<Input> {
-    const result = await withRetry(async () => {
+    const result = await once(async () => {
       await ports.router.preflight(target);
       return ports.workloads.currentStableImage ? ports.workloads.currentStableImage(target) : undefined;
     });

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import { backoffDelayMs, type Backoff } from '../core/backoff.js';
 import type { ActingVerb } from '../core/command.js';
 import type { Input } from '../core/input.js';
 import type { ReplyTarget } from '../core/ports.js';
@@ -62,9 +63,15 @@ export function jobOptions(data: JobData, jobId: string, delayMs = 0): JobsOptio
   };
 }
 
-/** Delay before retry `attemptsMade` of a failed job: exponential, at most 5 s. */
-export function cappedBackoff(attemptsMade: number): number {
-  return Math.min(5_000, 100 * 2 ** Math.max(0, attemptsMade - 1));
+/**
+ * A failed engine job (lost lock, Redis hiccup; never an effect's failure, which the core retries)
+ * is run again after the one capped full-jitter backoff, so jobs that failed together do not return together.
+ */
+export const JOB_RETRY: Backoff = { baseMs: 100, capMs: 5_000 };
+
+/** Delay before retry `attemptsMade` of a failed job. */
+export function cappedBackoff(attemptsMade: number, random: () => number = Math.random): number {
+  return backoffDelayMs(attemptsMade, JOB_RETRY, random);
 }
 
 /** The core input a job carries. */

@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { backoffDelayMs, type Backoff } from '../core/backoff.js';
 import type { IntakeJob } from './intake-job.js';
 
 /** BullMQ queue between the webhook route and the intake worker. */
@@ -10,6 +11,22 @@ export interface IntakeQueueOptions {
   prefix?: string;
 }
 
+/**
+ * How long the intake keeps trying a delivery while GitLab (or the engine) is down: 40 tries, the
+ * first retry within 1 s, then capped full jitter up to 60 s apart. The 34 capped delays alone add
+ * up to about 17 minutes on average; the chance that all 40 end within one minute is below 1e-38.
+ * An MR comment written during an outage of many minutes is therefore handled after it.
+ */
+export const INTAKE_RETRY: Backoff & { attempts: number } = { attempts: 40, baseMs: 1_000, capMs: 60_000 };
+
+/** BullMQ backoff type name of the intake's jittered retry (resolved by the worker's backoffStrategy). */
+export const INTAKE_BACKOFF_TYPE = 'intake-jitter';
+
+/** Delay before retry `attemptsMade` of an intake job: the one capped full-jitter backoff. */
+export function intakeBackoff(attemptsMade: number, random: () => number = Math.random): number {
+  return backoffDelayMs(attemptsMade, INTAKE_RETRY, random);
+}
+
 export type IntakeQueue = Queue<IntakeJob, void, IntakeJob['kind']>;
 
 export function createIntakeQueue(options: IntakeQueueOptions): IntakeQueue {
@@ -18,8 +35,8 @@ export function createIntakeQueue(options: IntakeQueueOptions): IntakeQueue {
     ...(options.prefix ? { prefix: options.prefix } : {}),
     defaultJobOptions: {
       // A GitLab or engine outage is retried; the delivery itself was already answered with 202.
-      attempts: 6,
-      backoff: { type: 'exponential', delay: 2000 },
+      attempts: INTAKE_RETRY.attempts,
+      backoff: { type: INTAKE_BACKOFF_TYPE },
       // Completed jobs are kept a day: the intake forwarder adds at least once, and a second add of a
       // kept job id is a no-op, so a replayed inbox item never becomes a second job.
       removeOnComplete: { age: 24 * 3600, count: 10_000 },

@@ -10,7 +10,7 @@ import type { GitLabApi } from './gitlab-api.js';
 import { handleNote, type NoteOutcome } from './handle-note.js';
 import { handlePipeline, type PipelineOutcome } from './handle-pipeline.js';
 import type { IntakeJob } from './intake-job.js';
-import { INTAKE_QUEUE_NAME } from './intake-queue.js';
+import { INTAKE_QUEUE_NAME, intakeBackoff } from './intake-queue.js';
 
 export interface IntakeDeps {
   engine: ReleaseEngine;
@@ -67,6 +67,7 @@ export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJ
       connection: options.connection,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency ?? 4,
+      settings: { backoffStrategy: (attemptsMade: number) => intakeBackoff(attemptsMade) },
     },
   );
   worker.on('failed', (job, error) => {

@@ -1,5 +1,4 @@
 import { ClusterRegistry } from './cluster-registry.js';
-import type { RetryPolicy } from './kube-call.js';
 import { TenantPolicy } from './tenants.js';
 import { KubeClusterEvents } from './release-events.js';
 import { IstioTrafficRouter } from './traffic-router.js';
@@ -14,14 +13,14 @@ export interface Mesh {
 }
 
 /** The mesh adapters from the environment: KUBECONFIG (else in-cluster) and TENANTS_FILE. */
-export function createMesh(env: NodeJS.ProcessEnv = process.env, retry?: RetryPolicy): Mesh {
+export function createMesh(env: NodeJS.ProcessEnv = process.env): Mesh {
   const registry = ClusterRegistry.fromEnvironment(env);
   const tenants = TenantPolicy.fromEnvironment(env);
   return {
     registry,
     tenants,
-    router: new IstioTrafficRouter(registry, { tenants, retry }),
-    workloads: new KubeWorkloadController(registry, { tenants, retry }),
+    router: new IstioTrafficRouter(registry, { tenants }),
+    workloads: new KubeWorkloadController(registry, { tenants }),
     events: new KubeClusterEvents(registry),
   };
 }

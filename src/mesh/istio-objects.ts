@@ -5,7 +5,7 @@ import { CanarybotError } from '../core/errors.js';
 import type { ClusterClient } from './cluster-registry.js';
 import { FIELD_MANAGER } from './field-manager.js';
 import { ISTIO_GROUP, istioVersion } from './istio-version.js';
-import { kubeCall, type RetryPolicy } from './kube-call.js';
+import { kubeCall } from './kube-call.js';
 import type { JsonPatchOp } from './json-patch-diff.js';
 import { destinationRuleSchema, virtualServiceSchema, type DestinationRuleObject } from './schema.js';
 import type { VirtualServiceObject } from './virtual-service-types.js';
@@ -19,26 +19,23 @@ function checked<T>(kind: string, name: string, schema: { safeParse(value: unkno
 }
 
 export class IstioObjects {
-  constructor(
-    private readonly client: ClusterClient,
-    private readonly retry: RetryPolicy,
-  ) {}
+  constructor(private readonly client: ClusterClient) {}
 
   private where(namespace: string): string {
     return `in namespace ${namespace} on cluster ${this.client.cluster}`;
   }
 
   async getVirtualService(namespace: string, name: string): Promise<VirtualServiceObject> {
-    const version = await istioVersion(this.client, this.retry);
-    const body: unknown = await kubeCall(`read VirtualService ${name} ${this.where(namespace)}`, this.retry, () =>
+    const version = await istioVersion(this.client);
+    const body: unknown = await kubeCall(`read VirtualService ${name} ${this.where(namespace)}`, () =>
       this.client.custom.getNamespacedCustomObject({ group: ISTIO_GROUP, version, namespace, plural: 'virtualservices', name }),
     );
     return checked<VirtualServiceObject>('VirtualService', name, virtualServiceSchema, body);
   }
 
   async patchVirtualService(namespace: string, name: string, patch: JsonPatchOp[]): Promise<void> {
-    const version = await istioVersion(this.client, this.retry);
-    await kubeCall(`patch VirtualService ${name} ${this.where(namespace)}`, this.retry, () =>
+    const version = await istioVersion(this.client);
+    await kubeCall(`patch VirtualService ${name} ${this.where(namespace)}`, () =>
       this.client.custom.patchNamespacedCustomObject(
         { group: ISTIO_GROUP, version, namespace, plural: 'virtualservices', name, body: patch, fieldManager: FIELD_MANAGER },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
@@ -47,8 +44,8 @@ export class IstioObjects {
   }
 
   async listDestinationRules(namespace: string): Promise<DestinationRuleObject[]> {
-    const version = await istioVersion(this.client, this.retry);
-    const list = (await kubeCall(`list DestinationRules ${this.where(namespace)}`, this.retry, () =>
+    const version = await istioVersion(this.client);
+    const list = (await kubeCall(`list DestinationRules ${this.where(namespace)}`, () =>
       this.client.custom.listNamespacedCustomObject({ group: ISTIO_GROUP, version, namespace, plural: 'destinationrules' }),
     )) as { items?: unknown[] };
     return (list.items ?? []).map((item) =>

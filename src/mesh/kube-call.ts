@@ -1,17 +1,9 @@
-// Every Kubernetes API call goes through here: vendor errors become coded CanarybotErrors, and
-// outages (5xx, 429, network) are retried a little before they surface as transient.
+// Every Kubernetes API call goes through here: vendor errors become coded CanarybotErrors (5xx,
+// 429 and network errors transient, 409 a transient conflict). No retry here: the engine retries the
+// whole effect, with backoff, at one layer (core/decide/effect-retry.ts).
 
 import { ApiException } from '@kubernetes/client-node';
 import { CanarybotError, type ErrorCode } from '../core/errors.js';
-
-export interface RetryPolicy {
-  /** Tries in all for an outage (1 = no retry). */
-  attempts: number;
-  /** Wait before the first retry; doubles after each. */
-  delayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, delayMs: 200 };
 
 function statusMessage(body: unknown): string | undefined {
   if (typeof body !== 'string' || body === '') return undefined;
@@ -47,16 +39,11 @@ export function translateKubeError(what: string, error: unknown): CanarybotError
   return new CanarybotError('K8S_UNAVAILABLE', `${what}: ${reason}`, { cause: error });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function kubeCall<T>(what: string, retry: RetryPolicy, call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (raw) {
-      const error = translateKubeError(what, raw);
-      if (error.code !== 'K8S_UNAVAILABLE' || attempt >= retry.attempts) throw error;
-      await sleep(retry.delayMs * 2 ** (attempt - 1));
-    }
+/** One call; its failure comes back as a coded CanarybotError. */
+export async function kubeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (raw) {
+    throw translateKubeError(what, raw);
   }
 }

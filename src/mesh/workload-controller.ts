@@ -1,6 +1,7 @@
 // WorkloadController over apps/v1 Deployments: image by container name and replicas in one JSON
-// patch that tests resourceVersion; rollout status by kubectl's rule. Waiting is the core's job
-// (delayed ticks): every call reads or writes once and reports where the rollout stands.
+// patch that tests resourceVersion; rollout status by kubectl's rule. Waiting and retrying are the
+// core's job (delayed ticks): every call reads or writes once and reports where the rollout stands;
+// a conflict surfaces as a transient K8S_CONFLICT for the engine's one effect retry.
 
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { CanarybotError } from '../core/errors.js';
@@ -9,7 +10,7 @@ import { baselineDeployment, isOurBaseline } from './baseline-deployment.js';
 import type { ClusterClient, ClusterRegistry } from './cluster-registry.js';
 import { FIELD_MANAGER } from './field-manager.js';
 import { IstioObjects } from './istio-objects.js';
-import { DEFAULT_RETRY, kubeCall, type RetryPolicy } from './kube-call.js';
+import { kubeCall } from './kube-call.js';
 import { sameHost } from './preflight.js';
 import type { JsonPatchOp } from './json-patch-diff.js';
 import { rolloutStatus, type DeploymentState } from './rollout-status.js';
@@ -17,10 +18,7 @@ import { TenantPolicy } from './tenants.js';
 
 export interface WorkloadOptions {
   tenants?: TenantPolicy;
-  retry?: RetryPolicy;
-  maxConflictRounds?: number;
 }
-
 
 /** Both rollouts together: failed if either failed, progressing if either is, ready when both are. */
 function bothRollouts(canary: RolloutStatus, baseline: RolloutStatus): RolloutStatus {
@@ -33,16 +31,12 @@ function bothRollouts(canary: RolloutStatus, baseline: RolloutStatus): RolloutSt
 
 export class KubeWorkloadController implements WorkloadController {
   private readonly tenants: TenantPolicy;
-  private readonly retry: RetryPolicy;
-  private readonly maxRounds: number;
 
   constructor(
     private readonly registry: ClusterRegistry,
     options: WorkloadOptions = {},
   ) {
     this.tenants = options.tenants ?? TenantPolicy.unrestricted();
-    this.retry = options.retry ?? DEFAULT_RETRY;
-    this.maxRounds = options.maxConflictRounds ?? 5;
   }
 
   /** The canary with the new image, and with target.baseline the baseline with the stable image, both at the canary's size. */
@@ -64,29 +58,26 @@ export class KubeWorkloadController implements WorkloadController {
     const { namespace } = target;
     const name = target.baseline!.deployment;
     const container = target.stable.container || target.canary.container;
-    for (let round = 1; round <= this.maxRounds; round += 1) {
-      const stable = await this.read(client, namespace, target.stable.deployment);
-      const image = stable.spec?.template.spec?.containers.find((candidate) => candidate.name === container)?.image;
-      if (!image) throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${target.stable.deployment} has no container named ${container} with an image`);
-      const existing = await this.readIfExists(client, namespace, name);
-      if (existing) return this.ensure(client, namespace, name, container, image, replicas);
-      const body = baselineDeployment(target, stable, await this.baselineSubsetLabels(client, target), replicas);
-      try {
-        const created = await kubeCall(`create Deployment ${name} in namespace ${namespace}`, this.retry, () =>
-          client.apps.createNamespacedDeployment({ namespace, body, fieldManager: FIELD_MANAGER }),
-        );
-        return rolloutStatus(created as DeploymentState);
-      } catch (error) {
-        // Another replica created it first: use it.
-        if (error instanceof CanarybotError && error.code === 'K8S_CONFLICT') continue;
-        throw error;
-      }
+    const stable = await this.read(client, namespace, target.stable.deployment);
+    const image = stable.spec?.template.spec?.containers.find((candidate) => candidate.name === container)?.image;
+    if (!image) throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${target.stable.deployment} has no container named ${container} with an image`);
+    const existing = await this.readIfExists(client, namespace, name);
+    if (existing) return this.ensure(client, namespace, name, container, image, replicas);
+    const body = baselineDeployment(target, stable, await this.baselineSubsetLabels(client, target), replicas);
+    try {
+      const created = await kubeCall(`create Deployment ${name} in namespace ${namespace}`, () =>
+        client.apps.createNamespacedDeployment({ namespace, body, fieldManager: FIELD_MANAGER }),
+      );
+      return rolloutStatus(created as DeploymentState);
+    } catch (error) {
+      // Another replica created it first (409 AlreadyExists): use it.
+      if (error instanceof CanarybotError && error.code === 'K8S_CONFLICT') return this.ensure(client, namespace, name, container, image, replicas);
+      throw error;
     }
-    throw new CanarybotError('K8S_CONFLICT', `Deployment ${name} in namespace ${namespace} kept changing during ${this.maxRounds} write attempts`);
   }
 
   private async baselineSubsetLabels(client: ClusterClient, target: ReleaseTarget): Promise<Record<string, string>> {
-    const rules = await new IstioObjects(client, this.retry).listDestinationRules(target.namespace);
+    const rules = await new IstioObjects(client).listDestinationRules(target.namespace);
     const subset = rules.find((rule) => sameHost(rule.spec.host, target.host))?.spec.subsets?.find((candidate) => candidate.name === target.baseline!.subset);
     if (!subset?.labels || Object.keys(subset.labels).length === 0) {
       throw new CanarybotError('PREFLIGHT_FAILED', `no DestinationRule subset ${target.baseline!.subset} with labels for host ${target.host} in namespace ${target.namespace}`);
@@ -101,13 +92,13 @@ export class KubeWorkloadController implements WorkloadController {
     const existing = await this.readIfExists(client, namespace, name);
     if (!existing) return;
     if (replicas === 0 && isOurBaseline(existing)) {
-      await kubeCall(`delete Deployment ${name} in namespace ${namespace}`, this.retry, () => client.apps.deleteNamespacedDeployment({ name, namespace })).catch((error: unknown) => {
+      await kubeCall(`delete Deployment ${name} in namespace ${namespace}`, () => client.apps.deleteNamespacedDeployment({ name, namespace })).catch((error: unknown) => {
         if (!(error instanceof CanarybotError && error.code === 'K8S_NOT_FOUND')) throw error;
       });
       return;
     }
     if (existing.spec?.replicas === replicas) return;
-    await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
+    await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, () =>
       client.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
     );
   }
@@ -149,7 +140,7 @@ export class KubeWorkloadController implements WorkloadController {
     const name = target.canary.deployment;
     const current = await this.read(client, namespace, name);
     if (current.spec?.replicas !== replicas) {
-      await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, this.retry, () =>
+      await kubeCall(`scale Deployment ${name} in namespace ${namespace}`, () =>
         client.apps.patchNamespacedDeploymentScale(
           { name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -160,7 +151,7 @@ export class KubeWorkloadController implements WorkloadController {
   }
 
   private read(client: ClusterClient, namespace: string, name: string): Promise<V1Deployment> {
-    return kubeCall(`read Deployment ${name} in namespace ${namespace} on cluster ${client.cluster}`, this.retry, () =>
+    return kubeCall(`read Deployment ${name} in namespace ${namespace} on cluster ${client.cluster}`, () =>
       client.apps.readNamespacedDeployment({ name, namespace }),
     );
   }
@@ -173,26 +164,19 @@ export class KubeWorkloadController implements WorkloadController {
     image: string,
     replicas: number | undefined,
   ): Promise<RolloutStatus> {
-    for (let round = 1; round <= this.maxRounds; round += 1) {
-      const current = await this.read(client, namespace, name);
-      const containers = current.spec?.template.spec?.containers ?? [];
-      const index = containers.findIndex((candidate) => candidate.name === container);
-      if (index < 0) throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${name} has no container named ${container}`);
-      const ops: JsonPatchOp[] = [];
-      if (containers[index]?.image !== image) ops.push({ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image });
-      if (replicas !== undefined && current.spec?.replicas !== replicas) ops.push({ op: 'add', path: '/spec/replicas', value: replicas });
-      if (ops.length === 0) return rolloutStatus(current as DeploymentState);
-      const patch: JsonPatchOp[] = [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }, ...ops];
-      try {
-        const written = await kubeCall(`patch Deployment ${name} in namespace ${namespace}`, this.retry, () =>
-          client.apps.patchNamespacedDeployment({ name, namespace, body: patch, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
-        );
-        return rolloutStatus(written as DeploymentState);
-      } catch (error) {
-        if (error instanceof CanarybotError && error.code === 'K8S_CONFLICT') continue;
-        throw error;
-      }
-    }
-    throw new CanarybotError('K8S_CONFLICT', `Deployment ${name} in namespace ${namespace} kept changing during ${this.maxRounds} write attempts`);
+    const current = await this.read(client, namespace, name);
+    const containers = current.spec?.template.spec?.containers ?? [];
+    const index = containers.findIndex((candidate) => candidate.name === container);
+    if (index < 0) throw new CanarybotError('PREFLIGHT_FAILED', `Deployment ${name} has no container named ${container}`);
+    const ops: JsonPatchOp[] = [];
+    if (containers[index]?.image !== image) ops.push({ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image });
+    if (replicas !== undefined && current.spec?.replicas !== replicas) ops.push({ op: 'add', path: '/spec/replicas', value: replicas });
+    if (ops.length === 0) return rolloutStatus(current as DeploymentState);
+    const patch: JsonPatchOp[] = [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }, ...ops];
+    // A conflict (the Deployment moved on since the read) is a transient K8S_CONFLICT: the engine retries the effect.
+    const written = await kubeCall(`patch Deployment ${name} in namespace ${namespace}`, () =>
+      client.apps.patchNamespacedDeployment({ name, namespace, body: patch, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+    );
+    return rolloutStatus(written as DeploymentState);
   }
 }

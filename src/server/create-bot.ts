@@ -89,8 +89,8 @@ export interface BotOverrides {
   chatReplier?: CommandReplier;
   /** Redis key and BullMQ prefix (default `canarybot`). */
   prefix?: string;
-  /** Engine tuning (timing, retry, concurrency, inlineTicks). */
-  engine?: Partial<Pick<EngineOptions, 'timing' | 'retry' | 'concurrency' | 'inlineTicks'>>;
+  /** Engine tuning (timing, concurrency, inlineTicks). */
+  engine?: Partial<Pick<EngineOptions, 'timing' | 'concurrency' | 'inlineTicks'>>;
   /** Poll interval of the GitLab write-back outbox (default 500 ms). */
   writebackPollMs?: number;
 }

@@ -24,7 +24,7 @@ afterAll(async () => {
 function deps(ports: FakePorts, ticks: string[] = []): RunDeps {
   return {
     store,
-    execute: createExecutor({ ports, retry: { attempts: 1 } }),
+    execute: createExecutor({ ports }),
     clock: ports.clock,
     enqueueTick: async (_release, effect) => void ticks.push(effect.key),
     onPersisted: async () => undefined,

@@ -6,7 +6,7 @@ import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
 import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { NS } from './fixtures.js';
-import { FAST_RETRY, seedBookinfo, target } from './harness.js';
+import { seedBookinfo, target } from './harness.js';
 
 let east: KubeApiServer;
 let west: KubeApiServer;
@@ -28,7 +28,7 @@ const routeOf = (server: KubeApiServer) => (server.object('VirtualService', NS, 
 
 describe('clusters', () => {
   it('sends each target to its kubeconfig context, default being the current one', async () => {
-    const router = new IstioTrafficRouter(registry, { retry: FAST_RETRY });
+    const router = new IstioTrafficRouter(registry);
 
     await router.setTraffic(target({ cluster: 'west' }), { ...ALL_STABLE, weights });
     const westOnly = [east.writes().length, west.writes().length];
@@ -41,7 +41,7 @@ describe('clusters', () => {
   });
 
   it('refuses an unknown context with UNKNOWN_CLUSTER before any call', async () => {
-    const router = new IstioTrafficRouter(registry, { retry: FAST_RETRY });
+    const router = new IstioTrafficRouter(registry);
     east.clearRecord();
     west.clearRecord();
 
@@ -55,7 +55,7 @@ describe('clusters', () => {
     const badToken = ClusterRegistry.fromEnvironment({ KUBECONFIG: east.writeKubeconfig([{ ...east.cluster('east'), token: 'wrong' }]) });
     east.clearRecord();
 
-    const error = await new IstioTrafficRouter(badToken, { retry: FAST_RETRY }).setTraffic(target(), ALL_STABLE).catch((caught: unknown) => caught);
+    const error = await new IstioTrafficRouter(badToken).setTraffic(target(), ALL_STABLE).catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({ code: 'K8S_FORBIDDEN', transient: false });
     expect(east.requests.map((request) => request.status)).toEqual([401]);
@@ -69,7 +69,7 @@ describe('clusters', () => {
     expect(await twoClusters.reachable('east')).toBe(true);
     expect(await twoClusters.reachable('gone')).toBe(false);
     expect(await twoClusters.reachable('nowhere')).toBe(false);
-    const error = await new IstioTrafficRouter(twoClusters, { retry: FAST_RETRY }).setTraffic(target({ cluster: 'gone' }), ALL_STABLE).catch((caught: unknown) => caught);
+    const error = await new IstioTrafficRouter(twoClusters).setTraffic(target({ cluster: 'gone' }), ALL_STABLE).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'K8S_UNAVAILABLE', transient: true });
   });
 });
@@ -77,8 +77,8 @@ describe('clusters', () => {
 describe('tenants', () => {
   it('refuses a namespace outside the tenant map with zero API calls', async () => {
     const tenants = TenantPolicy.fromObject({ tenants: { bookinfo: { namespaces: ['shop'], projects: ['bookinfo/reviews'] } } });
-    const router = new IstioTrafficRouter(registry, { tenants, retry: FAST_RETRY });
-    const workloads = new KubeWorkloadController(registry, { tenants, retry: FAST_RETRY });
+    const router = new IstioTrafficRouter(registry, { tenants });
+    const workloads = new KubeWorkloadController(registry, { tenants });
     east.clearRecord();
 
     const outcomes = await Promise.all([
@@ -96,6 +96,6 @@ describe('tenants', () => {
   it('lets an allowed namespace through', async () => {
     const tenants = TenantPolicy.fromObject({ tenants: { bookinfo: { namespaces: [NS], projects: ['bookinfo/reviews'] } } });
 
-    await expect(new IstioTrafficRouter(registry, { tenants, retry: FAST_RETRY }).preflight(target())).resolves.toBeUndefined();
+    await expect(new IstioTrafficRouter(registry, { tenants }).preflight(target())).resolves.toBeUndefined();
   });
 });

@@ -3,15 +3,12 @@
 
 import type { ReleaseTarget } from '../../src/core/ports.js';
 import { ClusterRegistry } from '../../src/mesh/cluster-registry.js';
-import type { RetryPolicy } from '../../src/mesh/kube-call.js';
 import type { TenantPolicy } from '../../src/mesh/tenants.js';
 import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
 import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
 import { KubeApiServer, type KubeApiServerOptions } from '../support/kube-api-server.js';
 import { reviewsTarget } from '../support/release-fixture.js';
 import { deployment, destinationRule, namespace, NS, service, virtualService } from './fixtures.js';
-
-export const FAST_RETRY: RetryPolicy = { attempts: 3, delayMs: 1 };
 
 export function target(partial: Partial<ReleaseTarget> = {}): ReleaseTarget {
   return {
@@ -48,8 +45,8 @@ export async function startHarness(options: KubeApiServerOptions = {}, tenants?:
   return {
     server,
     registry,
-    router: new IstioTrafficRouter(registry, { tenants, retry: FAST_RETRY }),
-    workloads: new KubeWorkloadController(registry, { tenants, retry: FAST_RETRY }),
+    router: new IstioTrafficRouter(registry, { tenants }),
+    workloads: new KubeWorkloadController(registry, { tenants }),
     close: () => server.close(),
   };
 }

@@ -78,7 +78,7 @@ describe('ensureCanary', () => {
     expect(settled).toMatchObject({ message: expect.stringContaining('exceeded its progress deadline') as unknown });
   });
 
-  it('re-applies over a concurrent writer', async () => {
+  it('a concurrent writer is a transient K8S_CONFLICT; the retry re-applies', async () => {
     let raced = false;
     mesh.server.beforeHandle = ({ method }) => {
       if (method !== 'PATCH' || raced) return;
@@ -88,6 +88,8 @@ describe('ensureCanary', () => {
       });
     };
 
+    const first = await mesh.workloads.ensureCanary(target(), IMAGE).catch((caught: unknown) => caught);
+    expect(first).toMatchObject({ code: 'K8S_CONFLICT', transient: true });
     await mesh.workloads.ensureCanary(target(), IMAGE);
     mesh.server.beforeHandle = null;
 

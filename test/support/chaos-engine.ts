@@ -34,7 +34,6 @@ const engine = createEngine({
   // Short enough that a killed engine's work comes back within a couple of seconds, long enough
   // that a busy (not dead) engine on a loaded machine keeps its locks.
   timing: { lockTtlMs: 2_000, jobLockMs: 1_500, stalledIntervalMs: 500, recoverIntervalMs: 1_000 },
-  retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
 });
 
 const stop = (): void => {

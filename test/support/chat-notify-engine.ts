@@ -32,7 +32,6 @@ const engine = createEngine({
   ports,
   concurrency: 4,
   timing: { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 },
-  retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
 });
 
 const stop = (): void => {

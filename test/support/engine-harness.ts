@@ -5,10 +5,9 @@ import { isLive } from '../../src/core/release.js';
 /** Short timings so a dead worker's job comes back in about a second. */
 export const FAST_TIMING = { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 };
 
-export async function startTestEngine(options: Omit<EngineOptions, 'timing' | 'retry'> & Partial<Pick<EngineOptions, 'timing' | 'retry'>>): Promise<Engine> {
+export async function startTestEngine(options: Omit<EngineOptions, 'timing'> & Partial<Pick<EngineOptions, 'timing'>>): Promise<Engine> {
   const engine = createEngine({
     timing: FAST_TIMING,
-    retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
     concurrency: 4,
     ...options,
   });

@@ -33,12 +33,15 @@ export interface TrafficWrite {
 /** Throws the next scripted error for a call, if any. */
 class Script {
   private readonly errors: Array<CanarybotError | null> = [];
+  /** Calls checked so far. */
+  calls = 0;
 
   failNext(...errors: Array<CanarybotError | null>): void {
     this.errors.push(...errors);
   }
 
   check(): void {
+    this.calls += 1;
     const error = this.errors.shift();
     if (error) throw error;
   }
