@@ -6,7 +6,6 @@ import type { ClusterEvent, ClusterEventRecorder, ReleaseTarget } from '../core/
 import type { ClusterRegistry } from './cluster-registry.js';
 import { FIELD_MANAGER } from './field-manager.js';
 import { ISTIO_GROUP, istioVersion } from './istio-version.js';
-import { DEFAULT_RETRY } from './kube-call.js';
 
 /** Events group by this controller name in `kubectl get events` (reportingController). */
 export const REPORTING_CONTROLLER = 'canarybot.io/canarybot';
@@ -51,7 +50,7 @@ export class KubeClusterEvents implements ClusterEventRecorder {
     const client = this.registry.client(target.cluster);
     const regarding =
       which === 'virtual-service'
-        ? { apiVersion: `${ISTIO_GROUP}/${await istioVersion(client, DEFAULT_RETRY)}`, kind: 'VirtualService', name: target.virtualService, namespace: target.namespace }
+        ? { apiVersion: `${ISTIO_GROUP}/${await istioVersion(client)}`, kind: 'VirtualService', name: target.virtualService, namespace: target.namespace }
         : { apiVersion: 'apps/v1', kind: 'Deployment', name: which === 'stable' ? target.stable.deployment : target.canary.deployment, namespace: target.namespace };
     const now = Date.now();
     await client.events.createNamespacedEvent({

@@ -42,7 +42,7 @@ function releaseIn(state: Release['state'], baseline = false): Release {
 
 function executor() {
   const ports = { ...fakePorts(), router: mesh.router, workloads: mesh.workloads, events: new KubeClusterEvents(mesh.registry, { instance: 'canarybot-0' }) };
-  return createExecutor({ ports, retry: { attempts: 1, sleep: async () => undefined } });
+  return createExecutor({ ports });
 }
 
 async function untilOk(execute: ReturnType<typeof executor>, release: Release, effect: Effect): Promise<void> {
