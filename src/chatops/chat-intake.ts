@@ -1,4 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChatRequest } from './chat-request.js';
 import type { ChatCommandHandler } from './handle-chat-command.js';
@@ -13,8 +14,20 @@ export interface ChatIntake {
 
 export const CHAT_INTAKE_QUEUE = 'chat-intake';
 
+/**
+ * The connection chat commands are queued through. No offline queue and no retries: while Redis is
+ * away an add fails at once instead of waiting in ioredis' queue and running after the user was told
+ * "nothing was changed".
+ */
+export const CHAT_SUBMIT_REDIS_OPTIONS: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000 };
+
 export interface QueuedChatIntakeOptions {
   connection: ConnectionOptions;
+  /**
+   * Where `submit` adds jobs: an ioredis instance made with CHAT_SUBMIT_REDIS_OPTIONS. Without it
+   * `connection` is used, whose offline queue may run a command after its acknowledgement timed out.
+   */
+  submitConnection?: Redis;
   /** BullMQ key prefix (default `bull`); the same Redis as the engine. */
   prefix?: string;
   /** Runs the commands; omit on replicas that only receive (then another replica must run a worker). */
@@ -30,8 +43,9 @@ export interface QueuedChatIntakeOptions {
  */
 export function createQueuedChatIntake(options: QueuedChatIntakeOptions): ChatIntake {
   const prefix = options.prefix ? { prefix: options.prefix } : {};
+  const submitConnection = options.submitConnection;
   const queue = new Queue<ChatRequest>(CHAT_INTAKE_QUEUE, {
-    connection: options.connection,
+    connection: submitConnection ?? options.connection,
     ...prefix,
     defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } },
   });
@@ -47,6 +61,8 @@ export function createQueuedChatIntake(options: QueuedChatIntakeOptions): ChatIn
   queue.on('error', (error) => options.logger?.warn({ err: error }, 'chat intake queue error'));
   return {
     async submit(request) {
+      // Not connected: refuse now. BullMQ would otherwise wait for the connection and add later.
+      if (submitConnection && submitConnection.status !== 'ready') throw new Error(`chat intake: redis is ${submitConnection.status}`);
       await queue.add('command', request);
     },
     async close() {

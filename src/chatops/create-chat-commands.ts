@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -17,6 +18,8 @@ export interface ChatCommandsOptions {
   gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
   connection: ConnectionOptions;
+  /** Where commands are queued: made with CHAT_SUBMIT_REDIS_OPTIONS, so a refused command never runs later. */
+  submitConnection?: Redis;
   /** BullMQ prefix, e.g. the engine's. */
   prefix?: string;
   /** SLACK_SIGNING_SECRET; unset → no Slack route. */
@@ -66,6 +69,7 @@ export async function createChatCommands(options: ChatCommandsOptions): Promise<
   });
   const intake = createQueuedChatIntake({
     connection: options.connection,
+    ...(options.submitConnection ? { submitConnection: options.submitConnection } : {}),
     ...(options.prefix ? { prefix: options.prefix } : {}),
     ...(options.runWorker === false ? {} : { handler }),
     ...(options.logger ? { logger: options.logger } : {}),

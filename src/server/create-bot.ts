@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
 import type { Clock, ClusterEventRecorder, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
+import { CHAT_SUBMIT_REDIS_OPTIONS } from '../chatops/chat-intake.js';
 import { createChatCommands, type ChatCommands } from '../chatops/create-chat-commands.js';
 import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
@@ -218,12 +219,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const inboxRedis = new Redis(config.redisUrl, INBOX_REDIS_OPTIONS);
   inboxRedis.on('error', () => undefined);
   const inbox = createIntakeInbox({ redis: inboxRedis, prefix });
+  // Chat commands are queued without an offline queue: one refused during an outage never runs later.
+  const chatEnabled = Boolean(config.slackSigningSecret || config.mattermostToken);
+  const chatSubmit = chatEnabled ? new Redis(config.redisUrl, { ...CHAT_SUBMIT_REDIS_OPTIONS, retryStrategy: (times) => Math.min(times * 100, 1_000) }) : null;
+  chatSubmit?.on('error', () => undefined);
   const chat: ChatCommands | null =
-    config.slackSigningSecret || config.mattermostToken
+    chatEnabled && chatSubmit
       ? await createChatCommands({
           engine,
           gitlab,
           connection,
+          submitConnection: chatSubmit,
           prefix,
           replier,
           slackSigningSecret: config.slackSigningSecret,
@@ -315,6 +321,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     await step('release changes', () => releaseChanges.close());
     await step('redis', async () => {
       await inboxRedis.quit().catch(() => inboxRedis.disconnect());
+      chatSubmit?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
       await connection.quit().catch(() => connection.disconnect());
       probe.disconnect();
