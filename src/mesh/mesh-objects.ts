@@ -4,7 +4,7 @@
 
 import type { ReleaseTarget } from '../core/ports.js';
 import type { ClusterClient } from './cluster-registry.js';
-import { kubeCall, type RetryPolicy } from './kube-call.js';
+import { kubeCall } from './kube-call.js';
 import { serviceName, serviceNamespace, type NamespaceShape, type PodTemplateDeployment, type ServiceShape } from './mesh-checks.js';
 import { CanarybotError } from '../core/errors.js';
 
@@ -23,19 +23,19 @@ async function orNull<T>(call: Promise<T>, codes: string[]): Promise<T | null> {
   }
 }
 
-export async function readMeshObjects(client: ClusterClient, target: ReleaseTarget, retry: RetryPolicy): Promise<MeshObjects> {
+export async function readMeshObjects(client: ClusterClient, target: ReleaseTarget): Promise<MeshObjects> {
   const where = `on cluster ${target.cluster}`;
   const name = serviceName(target.host);
   const namespace = serviceNamespace(target.host, target.namespace);
   const service = await orNull(
-    kubeCall(`read Service ${name} in namespace ${namespace} ${where}`, retry, () => client.core.readNamespacedService({ name, namespace })),
+    kubeCall(`read Service ${name} in namespace ${namespace} ${where}`, () => client.core.readNamespacedService({ name, namespace })),
     ['K8S_NOT_FOUND'],
   );
   const ns = await orNull(
-    kubeCall(`read Namespace ${target.namespace} ${where}`, retry, () => client.core.readNamespace({ name: target.namespace })),
+    kubeCall(`read Namespace ${target.namespace} ${where}`, () => client.core.readNamespace({ name: target.namespace })),
     ['K8S_FORBIDDEN'],
   );
-  const list = await kubeCall(`list Deployments in namespace ${target.namespace} ${where}`, retry, () =>
+  const list = await kubeCall(`list Deployments in namespace ${target.namespace} ${where}`, () =>
     client.apps.listNamespacedDeployment({ namespace: target.namespace }),
   );
   return { service: service as ServiceShape | null, namespace: ns as NamespaceShape | null, deployments: list.items as PodTemplateDeployment[] };

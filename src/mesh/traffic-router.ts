@@ -72,7 +72,7 @@ export class IstioTrafficRouter implements TrafficRouter {
           throw error;
         })
       : null;
-    const mesh = await readMeshObjects(client, target, this.retry);
+    const mesh = await readMeshObjects(client, target);
     const used = [
       { subset: target.stable.subset, deployment: target.stable.deployment },
       { subset: target.canary.subset, deployment: target.canary.deployment },

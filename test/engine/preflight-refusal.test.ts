@@ -11,7 +11,7 @@ import { createGitLabWriteback, type GitLabWriteback } from '../../src/gitlab/gi
 import { ClusterRegistry } from '../../src/mesh/cluster-registry.js';
 import { IstioTrafficRouter } from '../../src/mesh/traffic-router.js';
 import { KubeWorkloadController } from '../../src/mesh/workload-controller.js';
-import { FAST_RETRY, seedBookinfo } from '../mesh/harness.js';
+import { seedBookinfo } from '../mesh/harness.js';
 import { namespace, service } from '../mesh/fixtures.js';
 import { canaryDefinition, triggerFor } from '../support/engine-definitions.js';
 import { startTestEngine, waitFor, waitForEnd } from '../support/engine-harness.js';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   redis = new Redis(url);
   writeback = createGitLabWriteback({ api: createGitLabClient({ url: gitlab.url, token: gitlab.token }), redis, prefix, links: {}, outbox: { pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 200 } });
   writeback.start();
-  const ports = { ...fakePorts(), router: new IstioTrafficRouter(registry, { retry: FAST_RETRY }), workloads: new KubeWorkloadController(registry, { retry: FAST_RETRY }), reporter: writeback.reporter };
+  const ports = { ...fakePorts(), router: new IstioTrafficRouter(registry), workloads: new KubeWorkloadController(registry), reporter: writeback.reporter };
   engine = await startTestEngine({ redisUrl: url, prefix: `${prefix}-engine`, ports });
 });
 
