@@ -31,6 +31,12 @@ export type Effect =
   | { type: 'ensure-stable'; image: string }
   | { type: 'set-traffic'; traffic: TrafficState }
   | { type: 'scale-canary'; replicas: number }
+  /** spec.gitops: write the release's image into the config repository (one commit, or a merge request); idempotent. */
+  | { type: 'gitops-commit' }
+  /** spec.gitops: one revert commit putting every pinned value back to what pre-flight recorded; idempotent. */
+  | { type: 'gitops-revert' }
+  /** spec.gitops.sync: ask the controller to apply `revision` and report whether it has (ok) or not yet (progressing). */
+  | { type: 'gitops-sync'; revision: string; image: string }
   /** Run one check of an analysis step (metrics + alert sources); result comes back as `gate-result`. */
   | { type: 'evaluate-gates'; stepIndex: number; check: number; analysis: AnalysisSpec; metrics: MetricCheck[] }
   /** Call a webhook gate; result comes back as `gate-result`. */

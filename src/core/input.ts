@@ -1,5 +1,6 @@
 import type { ActingVerb } from './command.js';
 import type { CheckResult } from './gate.js';
+import type { GitOpsPinRecord } from './gitops-state.js';
 import type { Actor } from './release.js';
 
 /** Outcome of an effect that reports back (readiness, rollout, preflight). */
@@ -21,9 +22,11 @@ export type Input =
     }
   | ({
       type: 'effect-result';
-      effect: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary';
+      effect: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary' | 'gitops-commit' | 'gitops-revert' | 'gitops-sync';
       /** Preflight only: the image the stable Deployment's container runs now (absent when unknown). */
       stableImage?: string;
+      /** spec.gitops: what pre-flight found in Git, or the commit / merge request / sync written or awaited. */
+      gitops?: GitOpsReport;
     } & EffectOutcome)
   | { type: 'gate-result'; stepIndex: number; check: CheckResult }
   | {
@@ -38,3 +41,21 @@ export type Input =
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
   | { type: 'superseded'; byReleaseId: string; image: string };
+
+/** What a GitOps effect reports back (only the fields that apply). */
+export interface GitOpsReport {
+  /** Pre-flight: the branch written to (the project's default when spec.gitops.branch is absent). */
+  branch?: string;
+  /** Pre-flight: every pinned value with the value it gets at promotion. */
+  pins?: GitOpsPinRecord[];
+  /** Pre-flight with onDrift: warn — the drift found, one sentence each. */
+  warnings?: string[];
+  /** The commit written (or found already written). */
+  commit?: { sha: string; url: string };
+  /** via: merge-request — the MR. */
+  mergeRequest?: { iid: number; url: string };
+  /** What is being waited for, with a link (MR, Application), while progressing. */
+  waiting?: { kind: 'merge-request' | 'sync'; sentence: string; link: string | null };
+  /** A revert that was refused because a human changed the value after canarybot's commit. */
+  refused?: string;
+}

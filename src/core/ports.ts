@@ -4,6 +4,7 @@
 
 import type { AnalysisSpec, MetricCheck, Step, TargetSpec } from './definition.js';
 import type { ReleaseEventKind } from './effect.js';
+import type { GitOpsReport } from './input.js';
 import type { CheckResult } from './gate.js';
 import type { Release } from './release.js';
 import type { TrafficState } from './traffic.js';
@@ -67,6 +68,29 @@ export interface ClusterEventRecorder {
   record(target: ReleaseTarget, event: ClusterEvent): Promise<void>;
 }
 
+/** The answer of a GitOps write or wait: done, or not yet (with what is awaited). */
+export interface GitOpsAnswer {
+  done: boolean;
+  report: GitOpsReport;
+  /** Not done: one line on what is awaited. */
+  message?: string;
+}
+
+/**
+ * spec.gitops (issue 14): the config repository and its controller. Throws CanarybotError:
+ * PREFLIGHT_FAILED / GITOPS_DRIFT / GITOPS_REFUSED (terminal) or GITLAB_UNAVAILABLE / K8S_UNAVAILABLE (transient).
+ */
+export interface GitOpsPort {
+  /** Reads every pinned file at the branch head (and the controller's object); never writes. */
+  preflight(release: Release): Promise<GitOpsReport>;
+  /** Writes the release's image into Git (one commit, or a merge request that must be merged); idempotent. */
+  promote(release: Release): Promise<GitOpsAnswer>;
+  /** One revert commit back to the pre-flight values; `report.refused` when a human changed a value since. */
+  revert(release: Release): Promise<GitOpsReport>;
+  /** Asks the controller to apply `revision` and reports whether it has, with `image` on the stable Deployment. */
+  sync(release: Release, revision: string, image: string): Promise<GitOpsAnswer>;
+}
+
 export interface GateEvaluator {
   /** One check: every metric over the window plus every alert source. Never throws for an outage: returns `error` measurements. */
   evaluate(release: Release, analysis: AnalysisSpec, metrics: MetricCheck[]): Promise<CheckResult>;
@@ -97,6 +121,8 @@ export interface Ports {
   clock: Clock;
   /** Kubernetes Events on the objects canarybot changes (optional: none are written without it). */
   events?: ClusterEventRecorder;
+  /** spec.gitops (optional: a definition with gitops fails its pre-flight without it). */
+  gitops?: GitOpsPort;
 }
 
 /** Where the outcome of a command goes back to: the MR thread it came from, or the chat response URL. */

@@ -1,4 +1,5 @@
 import type { Definition } from './definition.js';
+import type { GitOpsState } from './gitops-state.js';
 import type { CheckResult } from './gate.js';
 import type { TrafficState, Weights } from './traffic.js';
 
@@ -159,6 +160,8 @@ export interface Release {
   timeline: TimelinePoint[];
   /** Why the release is not moving, when something holds it (see ReleaseWait). */
   wait?: { kind: string; sentence: string; since: number; until?: number | null; link?: string | null } | null;
+  /** spec.gitops: pins recorded at pre-flight, the promotion's commit, the rollback's revert. */
+  gitops?: GitOpsState | null;
   /** Consecutive transient failures of the effect in flight (its retry backoff's exponent); 0 or absent when none. */
   effectRetries?: number;
   /** Incremented by /canary retry. */

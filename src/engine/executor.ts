@@ -3,7 +3,7 @@ import type { Effect } from '../core/effect.js';
 import { CanarybotError } from '../core/errors.js';
 import type { CheckResult } from '../core/gate.js';
 import type { EffectOutcome, Input } from '../core/input.js';
-import { releaseTarget, type Ports, type ReleaseTarget, type RolloutStatus } from '../core/ports.js';
+import { releaseTarget, type GitOpsAnswer, type GitOpsPort, type Ports, type ReleaseTarget, type RolloutStatus } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 import { clusterEventFor } from './cluster-event.js';
@@ -53,16 +53,32 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     return { type: 'effect-result', effect, ...(result.ok ? { outcome: 'ok' as const } : result.outcome) };
   }
 
-  /** Preflight, then the stable image as it is before anything changes (when the port can tell). */
-  async function preflight(target: ReleaseTarget): Promise<Input> {
+  /** Preflight, then the stable image as it is before anything changes (when the port can tell), then Git (spec.gitops). */
+  async function preflight(release: Release, target: ReleaseTarget): Promise<Input> {
     const result = await once(async () => {
       await ports.router.preflight(target);
       return ports.workloads.currentStableImage ? ports.workloads.currentStableImage(target) : undefined;
     });
     if (!result.ok) return { type: 'effect-result', effect: 'preflight', ...result.outcome };
-    return result.value === undefined || result.value === null
-      ? { type: 'effect-result', effect: 'preflight', outcome: 'ok' }
-      : { type: 'effect-result', effect: 'preflight', outcome: 'ok', stableImage: result.value };
+    const stable = result.value === undefined || result.value === null ? {} : { stableImage: result.value };
+    if (!release.definition.gitops) return { type: 'effect-result', effect: 'preflight', outcome: 'ok', ...stable };
+    if (!ports.gitops) {
+      return { type: 'effect-result', effect: 'preflight', outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'spec.gitops needs the GitLab API (GITLAB_URL, GITLAB_TOKEN) for the config repository' };
+    }
+    const git = await once(() => ports.gitops!.preflight(release));
+    if (!git.ok) return { type: 'effect-result', effect: 'preflight', ...git.outcome };
+    return { type: 'effect-result', effect: 'preflight', outcome: 'ok', ...stable, gitops: git.value };
+  }
+
+  /** A GitOps effect: done → ok, not yet → progressing (with what is awaited), errors as any effect's. */
+  async function gitops(effect: 'gitops-commit' | 'gitops-revert' | 'gitops-sync', run: (port: GitOpsPort) => Promise<GitOpsAnswer>): Promise<Input> {
+    if (!ports.gitops) return { type: 'effect-result', effect, outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'no GitOps adapter configured' };
+    const result = await once(() => run(ports.gitops!));
+    if (!result.ok) return { type: 'effect-result', effect, ...result.outcome };
+    const { done, report, message } = result.value;
+    return done
+      ? { type: 'effect-result', effect, outcome: 'ok', gitops: report }
+      : { type: 'effect-result', effect, outcome: 'progressing', ...(message ? { message } : {}), gitops: report };
   }
 
   async function gate(release: Release, stepIndex: number, run: () => Promise<CheckResult>): Promise<Input> {
@@ -107,7 +123,13 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     const target = releaseTarget(release);
     switch (effect.type) {
       case 'preflight':
-        return preflight(target);
+        return preflight(release, target);
+      case 'gitops-commit':
+        return gitops('gitops-commit', (port) => port.promote(release));
+      case 'gitops-revert':
+        return gitops('gitops-revert', async (port) => ({ done: true, report: await port.revert(release) }));
+      case 'gitops-sync':
+        return gitops('gitops-sync', (port) => port.sync(release, effect.revision, effect.image));
       case 'ensure-canary':
         return rollout('ensure-canary', () => ports.workloads.ensureCanary(target, effect.image, effect.replicas));
       case 'ensure-stable':

@@ -5,7 +5,7 @@ import { decide } from '../../src/core/decide.js';
 import type { Decision } from '../../src/core/decide.js';
 import type { Effect } from '../../src/core/effect.js';
 import type { CheckResult } from '../../src/core/gate.js';
-import type { EffectOutcome, Input } from '../../src/core/input.js';
+import type { EffectOutcome, GitOpsReport, Input } from '../../src/core/input.js';
 import { planSteps } from '../../src/core/plan.js';
 import type { Release } from '../../src/core/release.js';
 import { isLive } from '../../src/core/release.js';
@@ -17,6 +17,8 @@ export interface World {
   /** Outcome of a rollout effect on its n-th call (default ok). */
   rollout?: (effect: 'preflight' | 'ensure-canary' | 'ensure-stable', call: number) => EffectOutcome;
   traffic?: (write: number) => EffectOutcome;
+  /** Outcome of a GitOps effect on its n-th call (default: ok, with a commit for commit and revert). */
+  gitops?: (effect: 'gitops-commit' | 'gitops-revert' | 'gitops-sync', call: number) => EffectOutcome & { gitops?: GitOpsReport };
 }
 
 export interface Transition {
@@ -32,6 +34,8 @@ export class Driver {
   readonly trafficWrites: TrafficState[] = [];
   readonly scaleWrites: number[] = [];
   readonly events: string[] = [];
+  /** Every effect that reached the world, in order (`ensure-stable:<image>`, `gitops-commit`, …). */
+  readonly log: string[] = [];
   readonly transitions: Transition[] = [];
   private readonly timers = new Map<string, number>();
   private readonly queue: Effect[] = [];
@@ -90,7 +94,18 @@ export class Driver {
   }
 
   private execute(effect: Effect): Input | null {
+    if (effect.type !== 'schedule-tick' && effect.type !== 'report' && effect.type !== 'notify') {
+      this.log.push(effect.type === 'ensure-stable' ? `ensure-stable:${effect.image}` : effect.type === 'set-traffic' ? `set-traffic:${effect.traffic.weights.canary}` : effect.type);
+    }
     switch (effect.type) {
+      case 'gitops-commit':
+      case 'gitops-revert':
+      case 'gitops-sync': {
+        const n = this.count(effect.type);
+        const fallback = effect.type === 'gitops-sync' ? {} : { gitops: { commit: { sha: `${effect.type === 'gitops-commit' ? 'c0' : 'r0'}${n}`.padEnd(40, 'a'), url: 'http://gitlab.test/c' } } };
+        const outcome = this.world.gitops?.(effect.type, n) ?? { outcome: 'ok' as const, ...fallback };
+        return { type: 'effect-result', effect: effect.type, ...outcome } as Input;
+      }
       case 'preflight':
       case 'ensure-canary':
       case 'ensure-stable': {

@@ -42,12 +42,16 @@ export function continuePhase(d: Draft): void {
       if (r.phase === 'stable' || r.phase === 'poll') {
         r.phase = 'stable';
         emit(d, { type: 'ensure-stable', image: r.image });
-      } else if (r.phase === 'traffic') writeTraffic(d, ALL_STABLE);
+      } else if (r.phase === 'git') emit(d, { type: 'gitops-commit' });
+      else if (r.phase === 'sync') emit(d, { type: 'gitops-sync', revision: r.gitops?.commit?.sha ?? '', image: r.image });
+      else if (r.phase === 'traffic') writeTraffic(d, ALL_STABLE);
       else promotionScaleDown(d);
       return;
     case 'rolling-back':
       if (r.phase === 'traffic') writeTraffic(d, ALL_STABLE);
       else if (r.phase === 'restore' || r.phase === 'restore-poll') redriveStableRestore(d);
+      else if (r.phase === 'git-revert') emit(d, { type: 'gitops-revert' });
+      else if (r.phase === 'revert-sync') emit(d, { type: 'gitops-sync', revision: r.gitops?.revert?.sha ?? '', image: r.stableImageBefore ?? '' });
       else rollbackScaleDown(d);
       return;
     default:

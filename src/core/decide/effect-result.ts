@@ -10,7 +10,8 @@ import type { Decision, Draft } from './draft.js';
 import { audit, draft, finish, unchanged, wakeAt } from './draft.js';
 import { classifyEffectResult, effectAnswered, failureText, retryEffect } from './effect-retry.js';
 import { POLL_MS, promotionDone, promotionStableReady, promotionTrafficDone } from './promote.js';
-import { recordStableImage, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
+import { gitCommitResult, gitRevertResult, gitSyncResult, recordGitOpsPreflight } from './gitops.js';
+import { recordStableImage, restoreStableOrSettle, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
 import { endRelease, rollbackDone, startRollback } from './rollback.js';
 import { advance, plannedStep, stepTrafficDone } from './steps.js';
 
@@ -57,6 +58,13 @@ function blockedBy(release: Release, effect: EffectResult['effect']): string {
       return `the stable image ${release.stableImageBefore ?? ''} could not be restored`;
     case 'rolling-back/scale-canary':
       return 'the canary could not be scaled down (traffic is on stable)';
+    case 'promoting/gitops-commit':
+      return 'the promotion could not be written to the config repository';
+    case 'promoting/gitops-sync':
+    case 'rolling-back/gitops-sync':
+      return 'the GitOps controller could not be asked or read';
+    case 'rolling-back/gitops-revert':
+      return 'the revert could not be written to the config repository (traffic is on stable)';
     default:
       return `${effect} did not answer`;
   }
@@ -83,6 +91,7 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
         r.deadlineAt = now + r.definition.target.readinessDeadlineMs;
         audit(d, 'preflight-ok', r.cluster);
         recordStableImage(d, result.stableImage);
+        recordGitOpsPreflight(d, result.gitops);
         d.effects.push(r.definition.target.canary.replicas === undefined
           ? { type: 'ensure-canary', image: r.image }
           : { type: 'ensure-canary', image: r.image, replicas: r.definition.target.canary.replicas });
@@ -127,6 +136,16 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
     case 'rolling-back/restore/ensure-stable':
       stableRestoreResult(d, result);
       break;
+    case 'promoting/git/gitops-commit':
+      gitCommitResult(d, result);
+      break;
+    case 'promoting/sync/gitops-sync':
+    case 'rolling-back/revert-sync/gitops-sync':
+      gitSyncResult(d, result);
+      break;
+    case 'rolling-back/git-revert/gitops-revert':
+      gitRevertResult(d, result, restoreStableOrSettle);
+      break;
     case 'rolling-back/scale-down/scale-canary':
       if (progressing) return unchanged(release);
       rollbackDone(d, ok ? undefined : failureText(result));
@@ -145,4 +164,8 @@ const HANDLERS: ReadonlySet<string> = new Set([
   'rolling-back/traffic/set-traffic',
   'rolling-back/restore/ensure-stable',
   'rolling-back/scale-down/scale-canary',
+  'promoting/git/gitops-commit',
+  'promoting/sync/gitops-sync',
+  'rolling-back/git-revert/gitops-revert',
+  'rolling-back/revert-sync/gitops-sync',
 ]);

@@ -5,6 +5,7 @@ import type { Actor } from '../release.js';
 import { ALL_STABLE } from '../traffic.js';
 import type { Draft } from './draft.js';
 import { announce, audit, emit, wakeAt, writeTraffic } from './draft.js';
+import { startGitPromotion, usesGitOps } from './gitops.js';
 import { endRelease } from './rollback.js';
 
 export const POLL_MS = 2000;
@@ -19,7 +20,9 @@ export function startPromotion(d: Draft, detail?: string, actor: Actor | null = 
   r.wakeKey = null;
   r.deadlineAt = d.now + r.definition.target.readinessDeadlineMs;
   audit(d, 'promoting', detail, actor);
-  emit(d, { type: 'ensure-stable', image: r.image });
+  // spec.gitops: Git first; the stable image follows the commit.
+  if (usesGitOps(r)) startGitPromotion(d);
+  else emit(d, { type: 'ensure-stable', image: r.image });
   announce(d, 'promoting', false);
 }
 

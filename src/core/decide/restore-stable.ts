@@ -8,6 +8,7 @@ import type { Input } from '../input.js';
 import { formatDuration } from './describe.js';
 import type { Draft } from './draft.js';
 import { audit, emit, wakeAt } from './draft.js';
+import { needsGitRevert, startGitRevert } from './gitops.js';
 import { POLL_MS } from './promote.js';
 import { endRelease, rollbackSettle, rollbackTrafficDone } from './rollback.js';
 
@@ -30,6 +31,23 @@ export function recordStableImage(d: Draft, reported: string | undefined): void 
 /** The rollback's traffic write came back ok: restore the stable image if promotion touched it. */
 export function rollbackTrafficWritten(d: Draft): void {
   const r = d.next;
+  // spec.gitops after the promotion's commit: one revert commit first; the stable image follows Git.
+  if (needsGitRevert(r)) {
+    r.trafficChangedAt = d.now;
+    startGitRevert(d);
+    return;
+  }
+  restoreStableOrSettle(d);
+}
+
+/** After the rollback's traffic write (and any Git revert): the previous stable image back when promotion touched it. */
+export function restoreStableOrSettle(d: Draft): void {
+  const r = d.next;
+  // With a GitOps controller canarybot never writes the stable image: the controller applies the revert.
+  if (r.definition.gitops?.sync !== undefined && r.gitops?.commit != null) {
+    rollbackSettle(d);
+    return;
+  }
   if (r.restoreStable !== true) {
     rollbackTrafficDone(d);
     return;

@@ -78,5 +78,10 @@ export function rollbackScaleDown(d: Draft): void {
 
 export function rollbackDone(d: Draft, scaleError?: string): void {
   if (scaleError !== undefined) audit(d, 'scale-down-failed', scaleError);
+  // spec.gitops: Git could not be put back (a human changed the value, or the controller failed): fail loudly.
+  if ((d.next.gitops?.revertRefused ?? null) !== null) {
+    endRelease(d, 'failed');
+    return;
+  }
   endRelease(d, d.next.rollbackOutcome ?? 'rolled-back');
 }
