@@ -85,6 +85,8 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
       actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) },
       releaseId: release.id,
       stepIndex: release.stepIndex,
+      // The time of receipt: an approval asked for after the person typed it does not count.
+      writtenAt: request.receivedAt,
       ...(command.reason ? { reason: command.reason } : {}),
       replyTo: target,
     });

@@ -37,6 +37,11 @@ export type Input =
       releaseId: string;
       /** The step the release was on when the command was given (approvals bind to it). */
       stepIndex: number;
+      /**
+       * When the person wrote the command (MR comment `created_at`, chat/API time of receipt), epoch
+       * ms: an approval counts only for an approval asked for before it. Absent: not checked.
+       */
+      writtenAt?: number;
       reason?: string;
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }

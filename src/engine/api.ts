@@ -19,6 +19,8 @@ export interface CommandRequest {
   releaseId: string;
   /** The step the release was on when the command was given; approvals bind to it. */
   stepIndex: number;
+  /** When the person wrote it (MR comment created_at, chat/API receipt), epoch ms: an approval asked for later is refused. */
+  writtenAt?: number;
   reason?: string;
   replyTo?: ReplyTarget;
 }

@@ -17,6 +17,7 @@ export type JobData =
       verb: ActingVerb;
       actor: Actor;
       stepIndex: number;
+      writtenAt?: number;
       reason?: string;
       replyTo?: ReplyTarget;
     }
@@ -82,7 +83,15 @@ export function inputOf(data: JobData): Input {
     case 'tick':
       return { type: 'tick' };
     case 'command':
-      return { type: 'command', verb: data.verb, actor: data.actor, releaseId: data.releaseId, stepIndex: data.stepIndex, reason: data.reason };
+      return {
+        type: 'command',
+        verb: data.verb,
+        actor: data.actor,
+        releaseId: data.releaseId,
+        stepIndex: data.stepIndex,
+        ...(data.writtenAt !== undefined ? { writtenAt: data.writtenAt } : {}),
+        reason: data.reason,
+      };
     case 'alert':
       return { type: 'alert', name: data.name, labels: data.labels, startsAt: data.startsAt, fingerprint: data.fingerprint };
     case 'supersede':

@@ -113,6 +113,7 @@ function classifyNote(hook: NoteHook, context: ClassifyContext): Classification 
       firstLine: firstLine.slice(0, FIRST_LINE_MAX),
       ...(attributes.discussion_id ? { discussionId: attributes.discussion_id } : {}),
       ...(attributes.url ? { url: attributes.url } : {}),
+      ...optionalCreatedAt(gitlabTime(attributes.created_at)),
     },
     mr: {
       projectId: mr.target_project_id ?? project.id,
@@ -122,4 +123,16 @@ function classifyNote(hook: NoteHook, context: ClassifyContext): Classification 
     author: { id: hook.user.id, username: hook.user.username },
   };
   return { outcome: 'accepted', event, job, contentKey: `note:${project.id}:${attributes.id}` };
+}
+
+function optionalCreatedAt(at: number | null): { createdAt?: number } {
+  return at === null ? {} : { createdAt: at };
+}
+
+/** GitLab's hook times: `2015-05-17 18:21:36 UTC` or ISO 8601; null when absent or unreadable. */
+export function gitlabTime(text: string | null | undefined): number | null {
+  if (!text) return null;
+  const iso = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? UTC$/.test(text) ? `${text.slice(0, -4).replace(' ', 'T')}Z` : text;
+  const at = Date.parse(iso);
+  return Number.isFinite(at) ? at : null;
 }

@@ -85,6 +85,7 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
     actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' },
     releaseId: release.id,
     stepIndex: release.stepIndex,
+    ...(job.note.createdAt !== undefined ? { writtenAt: job.note.createdAt } : {}),
     ...(reason !== undefined ? { reason } : {}),
     replyTo: target,
   });

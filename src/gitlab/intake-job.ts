@@ -23,7 +23,8 @@ export interface PipelineIntake {
 export interface NoteIntake {
   kind: 'note';
   project: ProjectRef;
-  note: { id: number; discussionId?: string; url?: string; firstLine: string };
+  /** `createdAt`: when the comment was written (epoch ms), from the hook's `created_at`. */
+  note: { id: number; discussionId?: string; url?: string; firstLine: string; createdAt?: number };
   mr: { projectId: number; iid: number; authorId?: number };
   author: { id: number; username: string };
 }

@@ -69,6 +69,8 @@ export const noteHookSchema = z.object({
     system: z.boolean().optional(),
     discussion_id: z.string().max(255).nullish(),
     url: shortText.nullish(),
+    /** `2015-05-17 18:21:36 UTC` (older GitLab) or ISO 8601; an approval binds to it. */
+    created_at: z.string().max(64).nullish(),
   }),
   merge_request: z
     .object({

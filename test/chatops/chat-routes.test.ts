@@ -132,6 +132,7 @@ describe('POST /chatops/slack', () => {
         actor: { username: 'alice', userId: 11, channel: 'slack', chatUser: 'alice.s (U1)' },
         releaseId: 'rel-reviews',
         stepIndex: 1,
+        writtenAt: expect.any(Number),
         replyTo: { channel: 'slack', responseUrl: url },
       },
     ]);

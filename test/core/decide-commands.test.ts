@@ -53,12 +53,39 @@ const refusals: Refusal[] = [
   ['retry a superseded release', at('superseded', 'done', 3), command('retry', 3), 'Release rel-1 ended superseded; only a rolled-back, failed or aborted release can be retried.'],
 ];
 
-describe('decide: refused commands change nothing', () => {
+describe('decide: refused commands change nothing but the audit', () => {
   it.each(refusals)('%s', (_name, before, input, message) => {
     const decision = decide(before, input, NOW);
+    const verb = (input as Extract<Input, { type: 'command' }>).verb;
 
-    expect(decision).toEqual({ next: before, effects: [], reply: { ok: false, message } });
-    expect(decision.next).toBe(before);
+    expect(decision).toEqual({
+      next: { ...before, updatedAt: NOW, audit: [...before.audit, { at: NOW, actor: MIA, action: 'refused', stepIndex: before.stepIndex >= 0 ? before.stepIndex : null, detail: `${verb}: ${message}` }] },
+      effects: [],
+      reply: { ok: false, message },
+    });
+  });
+});
+
+describe('decide: an approval counts only for the approval asked for before it was written', () => {
+  const asked = T0 + 500_000;
+  const waiting = at('awaiting-approval', 'approval', 4, { stepStartedAt: asked });
+  const approve = (writtenAt: number): Input => ({ ...command('approve', 4), writtenAt } as Input);
+
+  it.each([
+    ['written a minute before the request (a redelivered comment)', asked - 60_000, false],
+    ['written a second before the request', asked - 1_000, false],
+    ['written in the same second as the request', asked - (asked % 1000), true],
+    ['written after the request', asked + 5_000, true],
+  ] as const)('%s', (_name, writtenAt, passes) => {
+    const decision = decide(waiting, approve(writtenAt), NOW);
+
+    expect(decision.reply?.ok).toBe(passes);
+    if (!passes) {
+      expect(decision.reply?.message).toMatch(/^This approval was written at .*Z, before canarybot asked for the approval of step 5 at .*Z; approve again if you mean it\.$/);
+      expect(decision.effects).toEqual([]);
+      expect(decision.next.audit.at(-1)).toMatchObject({ action: 'refused', actor: MIA });
+      expect(decision.next.approvals).toEqual(waiting.approvals);
+    }
   });
 });
 

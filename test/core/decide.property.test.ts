@@ -80,8 +80,10 @@ describe('decide: properties', () => {
           expect(JSON.stringify(current)).toBe(frozen);
           expect(invariantViolations(next)).toEqual([]);
           if (!isLive(current.state)) {
-            const retried = input.type === 'command' && input.verb === 'retry' && next !== current;
+            const retried = input.type === 'command' && input.verb === 'retry' && next.attempt !== current.attempt;
             if (retried) expect(['rolled-back', 'failed', 'aborted']).toContain(current.state);
+            // A refused command is audited on the ended release; nothing else changes.
+            else if (input.type === 'command') expect({ ...next, audit: current.audit, updatedAt: current.updatedAt }).toEqual(current);
             else expect(next).toBe(current);
           }
           if (next.state === 'rolling-back' && current.state !== 'rolling-back') {

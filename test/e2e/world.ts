@@ -129,7 +129,8 @@ export function commentHook(world: World, iid: number, text: string, author: { i
   hook.user = { ...hook.user, id: author.id, username: author.username, name: author.name };
   hook.project = { ...hook.project, id: PROJECT, path_with_namespace: PROJECT_PATH };
   hook.project_id = PROJECT;
-  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, project_id: PROJECT };
+  const createdAt = new Date().toISOString();
+  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, project_id: PROJECT, created_at: createdAt, updated_at: createdAt };
   hook.merge_request = { ...hook.merge_request, iid, author_id: ALICE.id, target_project_id: PROJECT, source_project_id: PROJECT };
   return hook;
 }

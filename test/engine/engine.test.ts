@@ -189,6 +189,31 @@ describe('release engine on real Redis', () => {
     expect(release.state).toBe('succeeded');
   });
 
+  it('refuses an approval written before the approval was asked for (a late or replayed comment), with the sentence and an audit entry', async () => {
+    const ports = fakePorts();
+    const engine = await engineWith(freshPrefix(), ports);
+    const definition = canaryDefinition({ name: 'late-appr', steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'approval' }, { kind: 'setWeight', weight: 100 }] });
+    await engine.trigger(triggerFor(definition, 'late0001'));
+    const id = await onlyRelease(engine, 'late-appr');
+    const waiting = await waitFor(async () => {
+      const release = await engine.get(id);
+      return release?.state === 'awaiting-approval' ? release : null;
+    });
+    const replyTo = { channel: 'gitlab' as const, projectId: 1, mrIid: 2, noteId: 3 };
+    const rm = { username: 'rm', channel: 'gitlab' as const };
+
+    await engine.command({ verb: 'approve', actor: rm, releaseId: id, stepIndex: 1, writtenAt: waiting.stepStartedAt - 60_000, replyTo });
+    await waitFor(async () => ports.replier.replies.length === 1);
+    const refused = await engine.get(id);
+    await engine.command({ verb: 'approve', actor: rm, releaseId: id, stepIndex: 1, writtenAt: waiting.stepStartedAt + 1_000, replyTo });
+    const release = await waitForEnd(engine, id);
+
+    expect(ports.replier.replies[0]?.outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^This approval was written at .* before canarybot asked for the approval of step 2/) });
+    expect(refused?.state).toBe('awaiting-approval');
+    expect(refused?.audit.at(-1)).toMatchObject({ action: 'refused', actor: rm, detail: expect.stringContaining('approve: This approval was written at') });
+    expect(release.state).toBe('succeeded');
+  });
+
   it('aborts the live releases an alert matches, once per (fingerprint, startsAt)', async () => {
     const engine = await engineWith(freshPrefix());
     const steps = [{ kind: 'setWeight' as const, weight: 10 }, { kind: 'pause' as const, durationMs: 60_000 }];

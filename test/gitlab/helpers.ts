@@ -29,6 +29,8 @@ export function testDefinition(overrides: Partial<Definition> = {}): Definition 
 export function noteHook(text: string, change: (hook: Payload) => void = () => undefined): Payload {
   const hook = fixture('note-on-mr');
   hook.object_attributes.note = text;
+  // Written now (the fixture's 2015 would predate any approval request).
+  hook.object_attributes.created_at = new Date().toISOString();
   change(hook);
   return hook;
 }

@@ -61,7 +61,7 @@ function comment(text: string, author: { id: number; username: string }) {
   const note = gitlab.addNote(PROJECT, MR_IID, text, author.id);
   const hook = fixture('note-on-mr');
   hook.user = { ...hook.user, ...author };
-  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId };
+  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, created_at: new Date().toISOString() };
   hook.merge_request = { ...hook.merge_request, iid: MR_IID, author_id: ALICE.id };
   return { note, hook };
 }

@@ -140,6 +140,7 @@ describe('comment commands', () => {
         actor: { username: 'root', userId: 1, channel: 'gitlab' },
         releaseId: 'rel-approve',
         stepIndex: 1,
+        writtenAt: expect.any(Number),
         replyTo: { channel: 'gitlab', projectId: PROJECT, mrIid: MR_IID, noteId: note.id, discussionId: note.discussionId },
       },
     ]);

@@ -139,14 +139,14 @@ describe('POST /webhooks/gitlab: accepted', () => {
   });
 
   it('enqueues a /canary note on a merge request with its first line only', async () => {
-    const response = await post(noteHook('/canary abort  latency is up\n\nsee the dashboard', (h) => { h.object_attributes.discussion_id = 'd1'; }));
+    const response = await post(noteHook('/canary abort  latency is up\n\nsee the dashboard', (h) => { h.object_attributes.discussion_id = 'd1'; h.object_attributes.created_at = '2015-05-17 18:21:36 UTC'; }));
 
     expect(response.statusCode).toBe(202);
     const job = await enqueued(response.json().job);
     expect(job?.job).toEqual({
       kind: 'note',
       project: { id: 5, path: 'gitlab-org/gitlab-test' },
-      note: { id: 1244, discussionId: 'd1', url: 'http://example.com/gitlab-org/gitlab-test/merge_requests/1#note_1244', firstLine: '/canary abort  latency is up' },
+      note: { id: 1244, discussionId: 'd1', url: 'http://example.com/gitlab-org/gitlab-test/merge_requests/1#note_1244', firstLine: '/canary abort  latency is up', createdAt: Date.UTC(2015, 4, 17, 18, 21, 36) },
       mr: { projectId: 5, iid: 1, authorId: 8 },
       author: { id: 1, username: 'root' },
     });

@@ -19,6 +19,10 @@ const RETRYABLE = new Set(['rolled-back', 'failed', 'aborted']);
 const PAUSABLE: ReadonlySet<LiveState> = new Set(['progressing', 'awaiting-approval']);
 const PROMOTABLE: ReadonlySet<LiveState> = new Set(['progressing', 'paused', 'awaiting-approval']);
 
+function isoSecond(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 19)}Z`;
+}
+
 function step(index: number): string {
   return index < 0 ? 'no step yet' : `step ${index + 1}`;
 }
@@ -34,6 +38,14 @@ function approve(release: Release, input: Command, now: number): Decision {
   }
   if (release.state !== 'awaiting-approval') {
     return refuse(release, `Release ${release.id} is not waiting for an approval (it is ${release.state} at ${step(release.stepIndex)}).`);
+  }
+  // A late or replayed command (a redelivered comment, a retried intake job) must not pass an
+  // approval canarybot asked for after it was written. Compared to the second: GitLab's times have no more.
+  if (input.writtenAt !== undefined && Math.floor(input.writtenAt / 1000) < Math.floor(release.stepStartedAt / 1000)) {
+    return refuse(
+      release,
+      `This approval was written at ${isoSecond(input.writtenAt)}, before canarybot asked for the approval of ${step(release.stepIndex)} at ${isoSecond(release.stepStartedAt)}; approve again if you mean it.`,
+    );
   }
   const d = draft(release, now);
   d.next.approvals.push({ releaseId: release.id, stepIndex: release.stepIndex, actor: input.actor, at: now });
@@ -122,7 +134,17 @@ function retry(release: Release, input: Command, now: number): Decision {
   return ok(d, `Retrying ${release.service} with ${release.image} (attempt ${r.attempt}) from the first step.`);
 }
 
+/** Every command is audited on its release, refused ones too (who, through which channel, why not). */
 export function onCommand(release: Release, input: Command, now: number): Decision {
+  const decision = decideCommand(release, input, now);
+  if (decision.reply?.ok !== false) return decision;
+  const d = draft(release, now);
+  audit(d, 'refused', `${input.verb}: ${decision.reply.message}`, input.actor);
+  d.reply = decision.reply;
+  return finish(d);
+}
+
+function decideCommand(release: Release, input: Command, now: number): Decision {
   if (input.releaseId !== release.id) {
     return refuse(release, `This ${input.verb} was for release ${input.releaseId}, this is release ${release.id}.`);
   }
