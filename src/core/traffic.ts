@@ -48,6 +48,8 @@ export interface TrafficState {
 export interface LaneRoute {
   match: TrafficMatch[];
   setHeader: { name: string; value: string } | null;
+  /** Where lane requests go: the canary, or stable when this service rides along without a new image. Default canary. */
+  to?: 'canary' | 'stable';
 }
 
 export const ALL_STABLE: TrafficState = {

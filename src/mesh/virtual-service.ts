@@ -214,7 +214,8 @@ export function desiredVirtualService(
     // Lane requests reach the canary alone: a lane is one version of every service end to end.
     const blocks = traffic.lane.match.map(istioConditions);
     const setHeader = traffic.lane.setHeader;
-    const destination: RouteDestination = setHeader ? { destination: canary, headers: { request: { set: { [setHeader.name]: setHeader.value } } } } : { destination: canary };
+    const to = traffic.lane.to === 'stable' ? { ...stable } : canary;
+    const destination: RouteDestination = setHeader ? { destination: to, headers: { request: { set: { [setHeader.name]: setHeader.value } } } } : { destination: to };
     extras.unshift(extraRoute(laneRouteName(target.service), managed, combineMatches(label, managed.match, blocks), [destination]));
   }
 

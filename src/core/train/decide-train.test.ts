@@ -1,0 +1,311 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../pipelines/load-definitions.js';
+import type { Definition } from '../definition.js';
+import type { CheckResult } from '../gate.js';
+import type { Actor } from '../release.js';
+import { decideTrain } from './decide-train.js';
+import type { TrainDefinition } from './train-definition.js';
+import { createTrainRun, type TrainEffect, type TrainInput, type TrainMemberStart, type TrainRun } from './train-run.js';
+
+let definitions: Definition[];
+let bookinfo: TrainDefinition;
+
+beforeAll(async () => {
+  const loaded = await loadDefinitions('test/fixtures/trains');
+  definitions = loaded.definitions;
+  bookinfo = loaded.trains[0] as TrainDefinition;
+});
+
+const RM: Actor = { username: 'rm', channel: 'gitlab' };
+const IMAGES: Record<string, TrainMemberStart> = {
+  productpage: { image: 'registry.example.com/bookinfo/productpage:v2' },
+  reviews: { image: 'registry.example.com/bookinfo/reviews:v2' },
+  ratings: { image: 'registry.example.com/bookinfo/ratings:v2' },
+};
+
+const pass = (requests: number): { check: CheckResult; laneRequests: number } => ({
+  check: { verdict: 'pass', at: 0, measurements: [{ name: 'request-success-rate', verdict: 'pass', value: 99.9, threshold: '>= 99' }] },
+  laneRequests: requests,
+});
+const noData = { check: { verdict: 'inconclusive', at: 0, measurements: [{ name: 'request-success-rate', verdict: 'inconclusive', value: null, threshold: '>= 99' }] } as CheckResult, laneRequests: 0 };
+const failing = {
+  check: { verdict: 'fail', at: 0, measurements: [{ name: 'request-success-rate', verdict: 'fail', value: 71.2, threshold: '>= 99' }] } as CheckResult,
+  laneRequests: 40,
+};
+
+type World = {
+  /** What a member's effect answers (default ok). */
+  answer?: (member: string, effect: Extract<TrainEffect, { type: 'member' }>['effect'], run: TrainRun) => 'ok' | 'progressing' | 'transient' | 'terminal';
+  /** The members' lane checks (default: everyone healthy with lane traffic). */
+  lane?: (members: string[]) => Extract<TrainInput, { type: 'lane-check' }>['members'];
+  /** Said when the train waits for a person. */
+  person?: (run: TrainRun) => TrainInput | null;
+};
+
+/**
+ * Runs a train against a scripted world until it ends or nothing is left to do; returns what was
+ * asked for, in order, as short lines (`reviews set-traffic lane`, `evaluate-lane`, …).
+ */
+function drive(
+  train: TrainDefinition,
+  starts: Record<string, TrainMemberStart>,
+  world: World = {},
+  limit = 500,
+  from?: { run: TrainRun; input: TrainInput },
+): { run: TrainRun; log: string[] } {
+  let now = 1_000_000;
+  let run = from?.run ?? createTrainRun(train, definitions, starts, 'train-1', now, RM);
+  const log: string[] = [];
+  const queue: TrainInput[] = [from?.input ?? { type: 'start' }];
+  const ticks: Array<{ at: number; key: string }> = [];
+  for (let i = 0; i < limit; i++) {
+    let input = queue.shift();
+    if (!input) {
+      const approve: TrainInput = { type: 'command', verb: 'approve', actor: RM };
+      const person = run.state !== 'awaiting-approval' ? null : world.person ? world.person(run) : approve;
+      if (person) input = person;
+      else {
+        ticks.sort((a, b) => a.at - b.at);
+        const tick = ticks.shift();
+        if (!tick) break;
+        now = Math.max(now, tick.at);
+        input = { type: 'tick', key: tick.key };
+      }
+    }
+    const decision = decideTrain(run, input, now);
+    run = decision.next;
+    for (const effect of decision.effects) {
+      if (effect.type === 'schedule-tick') ticks.push({ at: effect.at, key: effect.key });
+      if (effect.type === 'report') log.push(`report ${effect.event}`);
+      if (effect.type === 'evaluate-lane') {
+        log.push(`evaluate-lane ${effect.members.join(',')}`);
+        const members = world.lane?.(effect.members) ?? effect.members.map((member) => ({ member, ...pass(30) }));
+        queue.push({ type: 'lane-check', stepIndex: effect.stepIndex, check: effect.check, members });
+      }
+      if (effect.type === 'member') {
+        log.push(`${effect.member} ${effectLine(effect.effect)}`);
+        const outcome = world.answer?.(effect.member, effect.effect, run) ?? 'ok';
+        const base = { type: 'effect-result' as const, effect: effect.effect.type };
+        const result =
+          outcome === 'ok' || outcome === 'progressing'
+            ? { ...base, outcome }
+            : { ...base, outcome, code: outcome === 'transient' ? 'K8S_UNAVAILABLE' : 'K8S_FORBIDDEN', message: `answered ${outcome}` };
+        queue.push({ type: 'member-result', member: effect.member, result });
+      }
+    }
+    if (run.state === 'succeeded' || run.state === 'rolled-back' || run.state === 'aborted' || run.state === 'failed') break;
+  }
+  return { run, log };
+}
+
+function effectLine(effect: Extract<TrainEffect, { type: 'member' }>['effect']): string {
+  switch (effect.type) {
+    case 'set-traffic': {
+      const t = effect.traffic;
+      const parts = [`${t.weights.stable}/${t.weights.canary}`];
+      if (t.lane) parts.push(`lane(${t.lane.match.length} blocks${t.lane.setHeader ? `, sets ${t.lane.setHeader.name}` : ''}${t.lane.to === 'stable' ? ', to stable' : ''})`);
+      if (t.tagCanary) parts.push(`tags canary ${t.tagCanary.name}`);
+      return `set-traffic ${parts.join(' ')}`;
+    }
+    case 'ensure-canary':
+    case 'ensure-stable':
+      return `${effect.type} ${effect.image.split('/').pop()}`;
+    case 'scale-canary':
+      return `scale-canary ${effect.replicas}`;
+    case 'preflight':
+      return 'preflight';
+  }
+}
+const memberLines = (log: string[]): string[] => log.filter((line) => !line.startsWith('report') && !line.startsWith('evaluate-lane'));
+
+describe('decideTrain: a whole run', () => {
+  it('deploys every canary, adds the lane routes, opens the entry last; promotes leaf first, closes the entry, removes the lane routes last', () => {
+    const { run, log } = drive(bookinfo, IMAGES);
+
+    expect(run.state).toBe('succeeded');
+    expect(memberLines(log)).toEqual([
+      'productpage preflight',
+      'reviews preflight',
+      'ratings preflight',
+      'productpage ensure-canary productpage:v2',
+      'reviews ensure-canary reviews:v2',
+      'ratings ensure-canary ratings:v2',
+      'reviews set-traffic 100/0 lane(2 blocks)',
+      'ratings set-traffic 100/0 lane(2 blocks)',
+      'productpage set-traffic 100/0 lane(3 blocks, sets x-canary-lane)',
+      'ratings ensure-stable ratings:v2',
+      'reviews ensure-stable reviews:v2',
+      'productpage ensure-stable productpage:v2',
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+    expect(log.filter((line) => line.startsWith('evaluate-lane'))).toEqual(['evaluate-lane productpage,reviews,ratings', 'evaluate-lane productpage,reviews,ratings']);
+    expect(run.audit.map((entry) => entry.action)).toEqual([
+      'created', 'deploying', 'canaries-ready', 'lane-routes', 'entry-open', 'step-started', 'check', 'check', 'step-started', 'approved',
+      'promoting', 'member-promoted', 'member-promoted', 'member-promoted', 'entry-closed', 'lane-routes-removed', 'succeeded',
+    ]);
+  });
+
+  it('writes no lane route until the last canary is ready', () => {
+    let polls = 0;
+    const { log } = drive(bookinfo, IMAGES, {
+      answer: (member, effect) => (member === 'ratings' && effect.type === 'ensure-canary' && polls++ < 3 ? 'progressing' : 'ok'),
+    });
+
+    const lines = memberLines(log);
+    const lastDeploy = lines.lastIndexOf('ratings ensure-canary ratings:v2');
+    const firstLane = lines.findIndex((line) => line.includes('lane('));
+    expect(lines.filter((line) => line === 'ratings ensure-canary ratings:v2')).toHaveLength(4);
+    expect(firstLane).toBeGreaterThan(lastDeploy);
+  });
+
+  it('promotes every member at once with promote: together, still closing the entry before removing the lane routes', () => {
+    const { run, log } = drive({ ...bookinfo, promote: 'together' }, IMAGES);
+
+    expect(run.state).toBe('succeeded');
+    const lines = memberLines(log);
+    const from = lines.indexOf('productpage ensure-stable productpage:v2');
+    expect(lines.slice(from, from + 6)).toEqual([
+      'productpage ensure-stable productpage:v2',
+      'reviews ensure-stable reviews:v2',
+      'ratings ensure-stable ratings:v2',
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+    ]);
+  });
+
+  it('lets a member without a new image ride on stable: no canary, no lane route, not promoted', () => {
+    const { run, log } = drive(bookinfo, { productpage: IMAGES.productpage!, ratings: IMAGES.ratings! });
+
+    expect(run.state).toBe('succeeded');
+    expect(memberLines(log).filter((line) => line.startsWith('reviews'))).toEqual([]);
+    expect(log.filter((line) => line.startsWith('evaluate-lane'))[0]).toBe('evaluate-lane productpage,ratings');
+  });
+
+  it('tags the cohort on stable when the entry itself rides along', () => {
+    const { log } = drive(bookinfo, { reviews: IMAGES.reviews! });
+
+    expect(memberLines(log)).toContain('productpage set-traffic 100/0 lane(3 blocks, sets x-canary-lane, to stable)');
+    expect(memberLines(log).filter((line) => line.startsWith('productpage')).some((line) => line.includes('canary ') && !line.includes('set-traffic'))).toBe(false);
+  });
+
+  it('enters by weight: the entry canary share is tagged, setWeight moves it', () => {
+    const train: TrainDefinition = { ...bookinfo, entry: { member: 'productpage', kind: 'weight', weight: 5 }, steps: [{ kind: 'analysis', count: 1 }, { kind: 'setWeight', weight: 20 }, { kind: 'analysis', count: 1 }] };
+
+    const { run, log } = drive(train, IMAGES);
+
+    expect(run.state).toBe('succeeded');
+    expect(memberLines(log).filter((line) => line.startsWith('productpage set-traffic'))).toEqual([
+      'productpage set-traffic 95/5 lane(2 blocks, sets x-canary-lane) tags canary x-canary-lane',
+      'productpage set-traffic 80/20 lane(2 blocks, sets x-canary-lane) tags canary x-canary-lane',
+      'productpage set-traffic 100/0',
+    ]);
+  });
+});
+
+describe('decideTrain: failure rolls the whole train back', () => {
+  const rollbackTail = [
+    'productpage set-traffic 100/0',
+    'reviews set-traffic 100/0',
+    'ratings set-traffic 100/0',
+    'productpage scale-canary 0',
+    'reviews scale-canary 0',
+    'ratings scale-canary 0',
+  ];
+
+  it('a failing member: entry closed first, then the lane routes, then every canary scaled down', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      lane: (members) => members.map((member) => (member === 'reviews' ? { member, ...failing } : { member, ...pass(30) })),
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe('reviews: request-success-rate 71.2 (wanted >= 99)');
+    const lines = memberLines(log);
+    expect(lines.slice(lines.indexOf('productpage set-traffic 100/0 lane(3 blocks, sets x-canary-lane)') + 1)).toEqual(rollbackTail);
+  });
+
+  it('a member that drops the tag is inconclusive with that sentence, never healthy, and rolls the train back past the limit', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      lane: (members) => members.map((member) => (member === 'ratings' ? { member, ...pass(0), laneRequests: 0 } : { member, ...pass(30) })),
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe(
+      "ratings is not propagating the tag: its canary got no lane requests while productpage's got 30 (each service must pass x-canary-lane on, or W3C baggage) (4 inconclusive checks, limit 3)",
+    );
+    expect(run.members.find((member) => member.name === 'ratings')?.lastCheck).toMatchObject({ verdict: 'inconclusive', laneRequests: 0 });
+    expect(log.filter((line) => line === 'evaluate-lane productpage,reviews,ratings')).toHaveLength(4);
+    expect(memberLines(log).slice(-6)).toEqual(rollbackTail);
+  });
+
+  it('no lane traffic anywhere is inconclusive (no data), not a propagation problem', () => {
+    const { run } = drive(bookinfo, IMAGES, { lane: (members) => members.map((member) => ({ member, ...noData })) });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe('productpage: request-success-rate no data (wanted >= 99); reviews: request-success-rate no data (wanted >= 99); ratings: request-success-rate no data (wanted >= 99) (4 inconclusive checks, limit 3)');
+  });
+
+  it('a canary that fails to deploy rolls back before any lane route is written', () => {
+    const { run, log } = drive(bookinfo, IMAGES, { answer: (member, effect) => (member === 'reviews' && effect.type === 'ensure-canary' ? 'terminal' : 'ok') });
+
+    expect(run.state).toBe('rolled-back');
+    expect(memberLines(log).filter((line) => line.includes('lane('))).toEqual([]);
+    expect(memberLines(log).slice(-6)).toEqual(rollbackTail);
+  });
+
+  it('an alert during ordered promotion: traffic first, then the stable images already promoted are restored, then the scale-down', () => {
+    const promoting = drive(bookinfo, IMAGES, { answer: (member, effect) => (member === 'reviews' && effect.type === 'ensure-stable' ? 'progressing' : 'ok') }, 40).run;
+    expect(promoting.state).toBe('promoting');
+    const known = { ...promoting, members: promoting.members.map((member) => ({ ...member, stableImageBefore: `registry.example.com/bookinfo/${member.name}:v1` })) };
+
+    const { run, log } = drive(bookinfo, IMAGES, {}, 100, { run: known, input: { type: 'alert', member: 'ratings', name: 'RatingsErrors' } });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe('alert RatingsErrors is firing for ratings');
+    expect(memberLines(log)).toEqual([
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      'reviews ensure-stable reviews:v1',
+      'ratings ensure-stable ratings:v1',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+  });
+
+  it('an abort is answered and rolls back with the actor in the audit', () => {
+    const start = drive(bookinfo, IMAGES, { person: () => null }, 60).run;
+    expect(start.state).toBe('awaiting-approval');
+
+    const aborted = decideTrain(start, { type: 'command', verb: 'abort', actor: RM, reason: 'wrong build' }, 3_000_000);
+
+    expect(aborted.reply).toEqual({ ok: true, message: 'train bookinfo-lane rolling back, aborted by @rm' });
+    expect(aborted.next.rollbackOutcome).toBe('aborted');
+    expect(aborted.next.audit.at(-1)).toMatchObject({ action: 'rolling-back', actor: RM, detail: 'aborted by @rm: wrong build' });
+  });
+
+  it('keeps retrying the entry close until it lands: a rollback never stops while traffic may be on a canary', () => {
+    let failures = 0;
+    const { run, log } = drive(bookinfo, IMAGES, {
+      lane: (members) => members.map((member) => (member === 'reviews' ? { member, ...failing } : { member, ...pass(30) })),
+      answer: (member, effect, current) => (current.state === 'rolling-back' && current.phase === 'close-entry' && failures++ < 5 ? 'terminal' : 'ok'),
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(log.filter((line) => line === 'productpage set-traffic 100/0')).toHaveLength(6);
+    expect(run.audit.filter((entry) => entry.action === 'retry')).toHaveLength(5);
+  });
+
+  it('ignores stale ticks and results for another phase', () => {
+    const start = drive(bookinfo, IMAGES, { person: () => null }, 60).run;
+
+    expect(decideTrain(start, { type: 'tick', key: 'stale' }, 5).next).toBe(start);
+    expect(decideTrain(start, { type: 'member-result', member: 'reviews', result: { type: 'effect-result', effect: 'set-traffic', outcome: 'ok' } }, 5).next).toBe(start);
+  });
+});
