@@ -14,6 +14,7 @@ export const NOTIFIED_EVENTS: readonly ReleaseEventKind[] = [
   'superseded',
   'promoted',
   'waiting',
+  'held',
 ];
 
 /**
@@ -64,11 +65,22 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
       return `:fast_forward: Release of ${name} (\`${release.image}\`) was superseded by a newer image.${link}`;
     case 'promoted':
       return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${judgeScore(release)}${link}`;
+    case 'held':
+      return `:octagonal_sign: ${bold('HELD')}: ${name} at step ${release.stepIndex + 1} with the canary at ${release.weights.canary} %, not rolled back${because(release)}. ` +
+        `Type \`/canary resume ${release.service}\` to go on or \`/canary abort ${release.service}\` to roll back` +
+        `${release.wait?.until != null ? `; it rolls back by itself at ${new Date(release.wait.until).toISOString().slice(11, 16)} UTC` : ''}.${approvers(release)}${link}`;
     case 'waiting':
       return release.wait ? `:hourglass: ${name}: ${waitText(release.wait)}${link}` : null;
     default:
       return null;
   }
+}
+
+/** The approvers named in the definition, @-mentioned so a hold reaches them. */
+function approvers(release: Release): string {
+  const { users, groups } = release.definition.approvals;
+  const names = [...users, ...groups].map((name) => `@${name}`);
+  return names.length > 0 ? ` ${names.join(' ')}` : '';
 }
 
 /** ` Judge score 100 (pass >= 95, marginal >= 75) against reviews-baseline.` when the release was judged. */

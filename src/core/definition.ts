@@ -134,7 +134,17 @@ export interface AlertSourceSpec {
   kind: 'alertmanager';
   /** Every matcher must match an alert's labels for the alert to concern this release. */
   matchers: LabelMatcher[];
+  /** What a firing alert of this source does: roll back (default) or hold the traffic where it is. */
+  onFire?: 'rollback' | 'hold';
 }
+
+/**
+ * What a failed gate does (one enum, pinned): `rollback` (default) rolls this cluster back and, with
+ * several clusters, the clusters already promoted, newest first; `keepPromoted` rolls back this
+ * cluster only; `hold` keeps the traffic where it is and waits for `/canary abort` or `/canary resume`
+ * (until `holdTimeoutMs`, then a rollback).
+ */
+export type OnFailure = 'rollback' | 'keepPromoted' | 'hold';
 
 export type AccessLevelName = 'developer' | 'maintainer' | 'owner';
 
@@ -182,4 +192,8 @@ export interface Definition {
   notify: NotifySpec;
   /** Desired state in a config repository: promotion writes Git first (issue 14). */
   gitops?: GitOpsSpec;
+  /** Unset: `rollback`. */
+  onFailure?: OnFailure;
+  /** How long a held release waits for a decision before it is rolled back (unset: 1 h). */
+  holdTimeoutMs?: number;
 }

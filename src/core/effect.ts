@@ -18,6 +18,8 @@ export type ReleaseEventKind =
   | 'failed'
   | 'promoting'
   | 'promoted'
+  /** A failed gate or a firing alert held the traffic where it is (`onFailure: hold`); approvers are asked. */
+  | 'held'
   /** The release stands still for a reason its `wait` gives (a blocked rollback, a retry, a hold). */
   | 'waiting';
 

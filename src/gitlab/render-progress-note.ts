@@ -2,6 +2,7 @@
 // in, text out. Nothing secret is on a Release, and the renderer only reads names, figures and
 // usernames from it (never queries, webhook URLs or bodies).
 
+import { isHeld } from '../core/decide/hold-wait.js';
 import { formatDuration } from '../core/duration.js';
 import { describeMetric, planSteps, type PlannedStep } from '../core/plan.js';
 import type { Measurement } from '../core/gate.js';
@@ -203,18 +204,33 @@ function waitLine(wait: NonNullable<Release['wait']>): string {
   return `> ⏳ **Waiting since ${clock(wait.since)}:** ${wait.sentence.replace(/\r?\n/g, ' ')}${until}${link}`;
 }
 
+const HELD_LABEL = '🛑 HELD — waiting for a decision';
+
+/** A held release must not be missed: a banner above everything with the why, the traffic and the deadline. */
+function heldBanner(release: Release): string {
+  const until = release.wait?.until != null ? ` With no decision it rolls back by itself at **${clock(release.wait.until)}**.` : '';
+  return [
+    '> ## 🛑 HELD: a gate failed and the traffic was NOT rolled back',
+    `> **Why:** ${(release.reason ?? 'a gate failed').replace(/\r?\n/g, ' ')}`,
+    `> **Traffic now:** stable ${release.weights.stable} % · canary ${release.weights.canary} % (held since ${clock(release.wait?.since ?? release.updatedAt)})`,
+    `> Comment \`/canary abort\` to roll back, or \`/canary resume\` to go on.${until}`,
+  ].join('\n');
+}
+
 export function renderProgressNote(release: Release, links: ProgressNoteLinks = {}): string {
   const plan = planSteps(release.definition);
   const starts = stepStarts(release);
   const parts: string[] = [progressNoteMarker(release.id)];
 
-  parts.push(`### canarybot · ${code(release.service)} · ${STATE_LABEL[release.state]}`);
+  const held = isHeld(release);
+  parts.push(`### canarybot · ${code(release.service)} · ${held ? HELD_LABEL : STATE_LABEL[release.state]}`);
+  if (held) parts.push(heldBanner(release));
   const facts = [
     '| | |',
     '|---|---|',
     `| Service | ${code(release.service)} in ${code(`${release.cluster}/${release.namespace}`)} |`,
     `| Image | ${code(release.image)} |`,
-    `| State | ${STATE_LABEL[release.state]}${release.attempt > 1 ? ` (attempt ${release.attempt})` : ''} |`,
+    `| State | ${held ? HELD_LABEL : STATE_LABEL[release.state]}${release.attempt > 1 ? ` (attempt ${release.attempt})` : ''} |`,
     `| Commit | ${code(release.sha.slice(0, 8))}${release.pipeline ? ` · pipeline ${release.pipeline.url ? `[#${release.pipeline.id}](${release.pipeline.url})` : `#${release.pipeline.id}`}` : ''} |`,
     `| Traffic | stable ${release.weights.stable} % · canary ${release.weights.canary} %${release.weights.baseline !== undefined ? ` · baseline ${release.weights.baseline} %` : ''} |`,
   ];
@@ -226,9 +242,9 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
   } else if (release.reason && release.state === 'rolling-back') {
     parts.push(`**Rolling back:** ${release.reason.replace(/\r?\n/g, ' ')}`);
   }
-  if (release.wait && isLive(release.state)) parts.push(waitLine(release.wait));
+  if (release.wait && isLive(release.state) && !held) parts.push(waitLine(release.wait));
   if (release.state === 'awaiting-approval') parts.push(approvalRequest(release));
-  if (release.state === 'paused') parts.push('> ⏸️ Paused. Comment `/canary resume` to continue or `/canary abort` to roll back.');
+  if (release.state === 'paused' && !held) parts.push('> ⏸️ Paused. Comment `/canary resume` to continue or `/canary abort` to roll back.');
 
   const rows = plan.map((planned) =>
     [

@@ -1,6 +1,7 @@
 // What GitLab should show for a release, derived from the record alone (so any replica can
 // compute it and a newer record simply replaces an older one): commit status, deployment, note.
 
+import { isHeld } from '../core/decide/hold-wait.js';
 import { planSteps } from '../core/plan.js';
 import { isLive, type Release } from '../core/release.js';
 import type { CommitStatusState, DeploymentStatus } from './gitlab-api.js';
@@ -23,7 +24,22 @@ export interface DesiredWriteback {
   approvalRequest: { key: string; body: string } | null;
 }
 
+/** A held release @-mentions the approvers once per hold, with the figure: editing the note pings nobody. */
+function holdRequest(release: Release): DesiredWriteback['approvalRequest'] {
+  if (!release.mr) return null;
+  const { users, groups } = release.definition.approvals;
+  const mentions = [...users, ...groups].map((name) => `@${name}`);
+  const body = [
+    `🛑 **HELD:** ${'`'}${release.service}${'`'} at step ${release.stepIndex + 1} with the canary at ${release.weights.canary} %, not rolled back: ${(release.reason ?? 'a gate failed').replace(/\r?\n/g, ' ')}.`,
+    'Comment `/canary abort` to roll back or `/canary resume` to go on' +
+      (release.wait?.until != null ? `; with no decision it rolls back at ${new Date(release.wait.until).toISOString().slice(11, 16)} UTC.` : '.'),
+    ...(mentions.length > 0 ? [mentions.join(' ')] : []),
+  ].join(' ');
+  return { key: `held-${release.attempt}-${release.stepIndex}-${release.wait?.since ?? 0}`, body };
+}
+
 function approvalRequest(release: Release): DesiredWriteback['approvalRequest'] {
+  if (isHeld(release)) return holdRequest(release);
   if (release.state !== 'awaiting-approval' || !release.mr) return null;
   const users = release.definition.approvals.users.map((u) => `@${u}`);
   const body = [
@@ -61,6 +77,7 @@ function describe(release: Release): string {
   const total = planSteps(release.definition).length;
   let text: string;
   if (release.state === 'awaiting-approval') text = `waiting for /canary approve at step ${release.stepIndex + 1}/${total}`;
+  else if (isHeld(release)) text = `HELD at step ${release.stepIndex + 1}/${total}, canary ${release.weights.canary} %: /canary abort or /canary resume`;
   else if (isLive(release.state)) {
     text = release.stepIndex >= 0 ? `${release.state}: step ${release.stepIndex + 1}/${total}, canary ${release.weights.canary} %` : release.state;
   } else text = release.reason ?? release.state;

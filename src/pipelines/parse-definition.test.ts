@@ -78,6 +78,8 @@ describe('parseDefinition: defaults', () => {
       alerts: [],
       approvals: { minAccessLevel: 'maintainer', users: [], groups: [], allowAuthor: false },
       notify: {},
+      onFailure: 'rollback',
+      holdTimeoutMs: 3_600_000,
     });
   });
 });
@@ -341,5 +343,41 @@ describe('parseDefinition: locations', () => {
     const { errors } = parseDefinition('', 'f.yaml');
 
     expect(errors.map((e) => e.message)).toContain('is required');
+  });
+});
+
+describe('governance fields', () => {
+  const base = (spec: string) => `apiVersion: canarybot/v1
+kind: ReleasePipeline
+metadata: { name: reviews }
+spec:
+  trigger: { project: bookinfo/reviews, branch: main, image: registry.example.com/bookinfo/reviews }
+  target:
+    namespace: bookinfo
+    virtualService: reviews
+    host: reviews
+    stable: { subset: stable, deployment: reviews-primary }
+    canary: { subset: canary, deployment: reviews-canary, container: reviews }
+  strategy: { canary: { steps: [{ setWeight: 50 }, { setWeight: 100 }] } }
+  analysis: { metrics: [{ name: request-success-rate, min: 99 }] }
+${spec}`;
+
+  it('reads onFailure: hold, holdTimeout and alerts[].onFire', () => {
+    const { definition, errors } = parseDefinition(base(`  onFailure: hold
+  holdTimeout: 30m
+  alerts:
+    - alertmanager: { matchers: ['service="reviews"'] }
+      onFire: hold
+`), 'reviews.yaml');
+
+    expect(errors).toEqual([]);
+    expect(definition).toMatchObject({ onFailure: 'hold', holdTimeoutMs: 1_800_000, alerts: [{ kind: 'alertmanager', onFire: 'hold' }] });
+  });
+
+  it('refuses an onFailure outside the one enum, naming the field', () => {
+    const { definition, errors } = parseDefinition(base('  onFailure: pause\n'), 'reviews.yaml');
+
+    expect(definition).toBeNull();
+    expect(errors[0]).toMatchObject({ path: 'spec.onFailure' });
   });
 });

@@ -243,8 +243,15 @@ const matcherSchema = z.string().transform((value, ctx): LabelMatcher => {
 });
 
 const alertSchema = z
-  .strictObject({ alertmanager: z.strictObject({ matchers: z.array(matcherSchema).min(1, 'needs at least one matcher') }) })
-  .transform((alert): AlertSourceSpec => ({ kind: 'alertmanager', matchers: alert.alertmanager.matchers }));
+  .strictObject({
+    alertmanager: z.strictObject({ matchers: z.array(matcherSchema).min(1, 'needs at least one matcher') }),
+    onFire: z.enum(['rollback', 'hold']).optional(),
+  })
+  .transform((alert): AlertSourceSpec => ({
+    kind: 'alertmanager',
+    matchers: alert.alertmanager.matchers,
+    ...(alert.onFire !== undefined ? { onFire: alert.onFire } : {}),
+  }));
 
 const approvalsSchema = z
   .strictObject({
@@ -293,6 +300,8 @@ const specSchema = z
     approvals: approvalsSchema,
     notify: notifySchema,
     gitops: gitopsSchema.optional(),
+    onFailure: z.enum(['rollback', 'keepPromoted', 'hold']).default('rollback'),
+    holdTimeout: duration(1000).default(3_600_000),
   })
   .superRefine((spec, ctx) => {
     if (spec.gitops && Array.isArray(spec.target.clusters)) {
@@ -338,6 +347,8 @@ export const definitionSchema = z
       approvals: spec.approvals,
       notify: spec.notify,
       ...(spec.gitops ? { gitops: spec.gitops } : {}),
+      onFailure: spec.onFailure,
+      holdTimeoutMs: spec.holdTimeout,
     }),
   );
 

@@ -10,6 +10,7 @@ import { who } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { announce, audit, copyTraffic, draft, emit, finish, refuse } from './draft.js';
 import { startPromotion } from './promote.js';
+import { endHold, isHeld } from './hold.js';
 import { startRollback } from './rollback.js';
 import { advance } from './steps.js';
 
@@ -63,6 +64,9 @@ function promote(release: Release, input: Command, now: number): Decision {
         : 'the canary is not deployed yet';
     return refuse(release, `Cannot promote release ${release.id}: ${why}.`);
   }
+  if (isHeld(release)) {
+    return refuse(release, `Cannot promote release ${release.id}: it is held after ${release.reason ?? 'a failed gate'}. \`/canary resume\` goes on step by step, \`/canary abort\` rolls back.`);
+  }
   const failed = release.analysis?.failed ?? 0;
   if (failed > 0) {
     return refuse(release, `Cannot promote release ${release.id}: the analysis of ${step(release.stepIndex)} is failing (${failed} failed check${failed === 1 ? '' : 's'}). Abort, or wait for it to finish.`);
@@ -97,8 +101,15 @@ function pause(release: Release, input: Command, now: number): Decision {
 function resume(release: Release, input: Command, now: number): Decision {
   if (release.state !== 'paused') return refuse(release, `Release ${release.id} is not paused (it is ${release.state}).`);
   const d = draft(release, now);
-  audit(d, 'resumed', `at ${step(release.stepIndex)} by ${who(input.actor)}`, input.actor);
+  const held = isHeld(release);
+  audit(d, 'resumed', `at ${step(release.stepIndex)} by ${who(input.actor)}` + (held ? ` after a hold (${release.reason ?? 'a failed gate'})` : ''), input.actor);
   announce(d, 'resumed');
+  if (held) {
+    endHold(d);
+    d.next.reason = null;
+    advance(d, release.stepIndex);
+    return ok(d, `Resumed ${release.service} past the held ${step(release.stepIndex)}; the next step follows.`);
+  }
   const back = release.resumeTo ?? null;
   if (back === null) {
     advance(d, release.stepIndex);

@@ -10,7 +10,7 @@ import type { AnalysisProgress, Release } from '../release.js';
 import { measurementFigure, stepLocation } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { announce, audit, draft, finish, timelinePoint, unchanged, wakeAt } from './draft.js';
-import { startRollback } from './rollback.js';
+import { failOrHold, gateFailureHolds, polledAlertsHold } from './hold.js';
 import { NO_ANALYSIS, advance, plannedStep } from './steps.js';
 import { planSteps } from '../plan.js';
 
@@ -45,6 +45,15 @@ function record(d: Draft, stepIndex: number, check: CheckResult, progress: Analy
   audit(d, 'check', `check ${progress.checks}${of}: ${check.verdict}` + (figures ? ` (${figures})` : ''));
 }
 
+/** Hold or roll back: metrics follow onFailure, polled alerts their sources' onFire; any rollback wins. */
+function holds(d: Draft, check: CheckResult): boolean {
+  const definition = d.next.definition;
+  const failing = check.measurements.filter((m) => m.verdict !== 'pass');
+  const alerts = failing.filter((m) => m.name.startsWith('alert:'));
+  if (alerts.length > 0 && !polledAlertsHold(definition)) return false;
+  return alerts.length === failing.length && alerts.length > 0 ? true : gateFailureHolds(definition);
+}
+
 function analysisResult(d: Draft, planned: PlannedStep, result: GateResult): void {
   if (planned.step.kind !== 'analysis') return;
   const { analysis, neededChecks } = stepAnalysis(d.next.definition, planned.step);
@@ -55,15 +64,15 @@ function analysisResult(d: Draft, planned: PlannedStep, result: GateResult): voi
 
   const critical = check.measurements.find((m) => m.verdict === 'fail' && m.critical);
   if (progress.failed > analysis.failureLimit) {
-    startRollback(d, 'rolled-back', `${figure(check, 'fail')} at ${where}`);
+    failOrHold(d, holds(d, check), `${figure(check, 'fail')} at ${where}`);
   } else if (critical) {
     // A critical judged metric fails the whole analysis at once, whatever failureLimit allows.
-    startRollback(d, 'rolled-back', `${measurementFigure(critical)} at ${where} (critical: fails the analysis at once)`);
+    failOrHold(d, holds(d, check), `${measurementFigure(critical)} at ${where} (critical: fails the analysis at once)`);
   } else if (progress.inconclusive > analysis.inconclusiveLimit) {
-    startRollback(d, 'rolled-back',
+    failOrHold(d, holds(d, check),
       `${progress.inconclusive} inconclusive checks (inconclusiveLimit ${analysis.inconclusiveLimit}) at ${where}: ${figure(check, 'inconclusive')}`);
   } else if (progress.consecutiveErrors > analysis.consecutiveErrorLimit) {
-    startRollback(d, 'rolled-back',
+    failOrHold(d, holds(d, check),
       `${progress.consecutiveErrors} checks in a row could not be evaluated (consecutiveErrorLimit ${analysis.consecutiveErrorLimit}) at ${where}: ${figure(check, 'error')}`);
   } else if (progress.passed >= neededChecks) {
     audit(d, 'step-passed', `${progress.passed} of ${progress.checks} checks passed`);
@@ -88,9 +97,9 @@ function webhookResult(d: Draft, planned: PlannedStep, result: GateResult): void
     audit(d, 'step-passed', `webhook ${planned.step.name}`);
     advance(d, planned.index);
   } else if (check.verdict === 'fail') {
-    startRollback(d, 'rolled-back', `webhook ${planned.step.name} failed at ${where}: ${figure(check, 'fail')}`);
+    failOrHold(d, holds(d, check), `webhook ${planned.step.name} failed at ${where}: ${figure(check, 'fail')}`);
   } else if (progress.checks > limit) {
-    startRollback(d, 'rolled-back',
+    failOrHold(d, holds(d, check),
       `webhook ${planned.step.name} gave no verdict ${progress.checks} times (consecutiveErrorLimit ${limit}) at ${where}: ${figure(check, check.verdict)}`);
   } else {
     d.next.phase = 'webhook-wait';

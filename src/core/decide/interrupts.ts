@@ -6,6 +6,7 @@ import { isLive } from '../release.js';
 import { stepLocation } from './describe.js';
 import type { Decision } from './draft.js';
 import { audit, draft, finish, unchanged } from './draft.js';
+import { alertHolds, failOrHold, isHeld } from './hold.js';
 import { startRollback } from './rollback.js';
 import { planSteps } from '../plan.js';
 
@@ -27,10 +28,17 @@ function labelSummary(labels: Record<string, string>): string {
 
 export function onAlert(release: Release, input: Alert, now: number): Decision {
   if (!isLive(release.state) || release.state === 'rolling-back') return unchanged(release);
+  const hold = alertHolds(release.definition.alerts, input.labels);
+  // Already held: an alert that would hold too changes nothing but the audit.
+  if (hold && isHeld(release)) {
+    const d = draft(release, now);
+    audit(d, 'alert', `${input.name} ${input.fingerprint} since ${input.startsAt} (already held)`, { username: 'alert', channel: 'alert' });
+    return finish(d);
+  }
   const d = draft(release, now);
   const reason = `alert ${input.name} fired${labelSummary(input.labels)}${where(release)}`;
   audit(d, 'alert', `${input.name} ${input.fingerprint} since ${input.startsAt}`, { username: 'alert', channel: 'alert' });
-  startRollback(d, 'rolled-back', reason);
+  failOrHold(d, hold, reason);
   return finish(d);
 }
 

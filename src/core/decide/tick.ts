@@ -4,9 +4,11 @@ import type { Release } from '../release.js';
 import { isLive } from '../release.js';
 import { continuePhase, rearmWait } from './continue.js';
 import type { Decision } from './draft.js';
+import { holdTimedOut, isHeld } from './hold.js';
 import { draft, finish, unchanged } from './draft.js';
 
 export function onTick(release: Release, now: number, key?: string): Decision {
+  if (isHeld(release)) return onHeldTick(release, now, key);
   if (!isLive(release.state) || release.state === 'paused' || release.state === 'awaiting-approval') {
     return unchanged(release);
   }
@@ -22,5 +24,15 @@ export function onTick(release: Release, now: number, key?: string): Decision {
     return finish(d);
   }
   continuePhase(d);
+  return finish(d);
+}
+
+/** A held release moves only when its hold times out (its own keyed tick, or a recovery tick past the deadline). */
+function onHeldTick(release: Release, now: number, key?: string): Decision {
+  if (key !== undefined && key !== (release.wakeKey ?? null)) return unchanged(release);
+  const due = release.wakeAt ?? null;
+  if (due === null || now < due) return unchanged(release);
+  const d = draft(release, now);
+  holdTimedOut(d);
   return finish(d);
 }
