@@ -39,6 +39,11 @@ export interface SimulatedTrafficOptions {
   baseline?: string;
   /** The current weights; read on every query. */
   share: () => TrafficShare | Promise<TrafficShare>;
+  /**
+   * Requests per second reaching each side, when the demo computes them itself (a release train's
+   * chain: lane-traffic.ts); overrides \`requestsPerSecond\` × \`share\`.
+   */
+  rates?: () => TrafficShare | Promise<TrafficShare>;
   /** Requests per second reaching the service in total (default 40). */
   requestsPerSecond?: number;
   stableHealth?: WorkloadHealth;
@@ -77,8 +82,9 @@ export class SimulatedTraffic implements MetricProvider {
     const role = this.role(workload);
     // A workload the mesh has never seen has no series at all.
     if (role === null) return { kind: 'empty' };
-    const share = await this.options.share();
-    const requests = (this.rps * ((share[role] ?? 0) / 100) * windowMs) / 1000;
+    const requests = this.options.rates
+      ? (((await this.options.rates())[role] ?? 0) * windowMs) / 1000
+      : (this.rps * (((await this.options.share())[role] ?? 0) / 100) * windowMs) / 1000;
     if (figure === 'request-count') return { kind: 'value', value: Math.round(requests), series: 1 };
     // No requests in the window: Prometheus has no rate to divide, so no sample.
     if (requests < 1) return { kind: 'empty' };

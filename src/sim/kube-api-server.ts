@@ -103,6 +103,8 @@ export class KubeApiServer {
   testFailureStatus: 409 | 422;
   /** Runs before each authorised API request is handled, e.g. to play a concurrent writer. */
   beforeHandle: ((request: { method: string; path: string }) => void) | null = null;
+  /** Runs after each successful write is stored, e.g. to check an invariant over every object written. */
+  afterWrite: ((write: { method: string; kind: string; namespace: string; name: string | undefined }) => void) | null = null;
   private readonly failing = new Set<string>();
   private readonly store: ObjectStore;
   private readonly dice: () => number;
@@ -260,6 +262,7 @@ export class KubeApiServer {
       const manager = url.searchParams.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
       const [status, body] = this.resource(method, route, url.searchParams, contentType, record.body, manager);
       send(status, body);
+      if (WRITE_METHODS.has(method) && status < 300) this.afterWrite?.({ method, kind: route.kind.kind, namespace: route.namespace, name: route.name });
     } catch (error) {
       if (error instanceof KubeError) send(error.code, error.body());
       else send(500, new KubeError(500, 'InternalError', String(error)).body());

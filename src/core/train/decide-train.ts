@@ -77,6 +77,8 @@ function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'membe
     const member = memberOf(r, name);
     switch (result.outcome) {
       case 'ok':
+        // Pre-flight reads the stable image before anything changes; a rollback after promotion puts it back.
+        if (result.effect === 'preflight' && result.stableImage !== undefined) member.stableImageBefore = result.stableImage;
         settled(d, name);
         return;
       case 'progressing':
