@@ -22,6 +22,8 @@ describe('loadConfig defaults', () => {
       port: 8080,
       host: '0.0.0.0',
       redisUrl: 'redis://127.0.0.1:6379',
+      redis: { mode: 'standalone', host: '127.0.0.1', port: 6379, db: 0, tls: false },
+      redisPrefix: '{canarybot}',
       pipelinesDir: './pipelines',
       prometheusTimeoutMs: 5000,
       chatLookupByEmail: false,
@@ -37,7 +39,7 @@ describe('loadConfig values', () => {
   it.each<[string, Record<string, string>, Partial<Config>]>([
     ['port', { PORT: '3000' }, { port: 3000 }],
     ['host', { HOST: '127.0.0.1' }, { host: '127.0.0.1' }],
-    ['redis', { REDIS_URL: 'rediss://r:6380/2' }, { redisUrl: 'rediss://r:6380/2' }],
+    ['redis', { REDIS_URL: 'rediss://r:6380/2' }, { redisUrl: 'rediss://r:6380/2', redis: { mode: 'standalone', host: 'r', port: 6380, db: 2, tls: true } }],
     ['gitlab', serveEnv, { gitlabUrl: 'https://gitlab.example.com', gitlabToken: 'glpat-x', gitlabWebhookSecret: 'hook' }],
     ['signing secret', { GITLAB_WEBHOOK_SIGNING_SECRET: 's' }, { gitlabWebhookSigningSecret: 's' }],
     ['kubeconfig', { KUBECONFIG: '/etc/kube' }, { kubeconfig: '/etc/kube' }],
@@ -70,7 +72,7 @@ describe('loadConfig errors', () => {
   it.each<[string, Record<string, string>, string]>([
     ['port not a number', { PORT: 'http' }, 'PORT: must be a whole number between 0 and 65535 (got "http")'],
     ['port too big', { PORT: '70000' }, 'PORT: must be between 0 and 65535 (got "70000")'],
-    ['redis scheme', { REDIS_URL: 'http://r:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL (got "http://r:6379")'],
+    ['redis scheme', { REDIS_URL: 'http://r:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     ['gitlab url', { GITLAB_URL: 'gitlab.example.com' }, 'GITLAB_URL: must be an http(s) URL (got "gitlab.example.com")'],
     ['log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     ['duration', { PROMETHEUS_TIMEOUT: '5 seconds' }, 'PROMETHEUS_TIMEOUT: must be a duration such as 500ms, 5s or 1m (got "5 seconds")'],
@@ -234,5 +236,60 @@ describe('Prometheus and Alertmanager as deployed', () => {
 
   it('never echoes a malformed secret', () => {
     expect(() => loadConfig({ PROMETHEUS_BASIC_AUTH: 'not-a-pair-but-secret' })).toThrow(/^PROMETHEUS_BASIC_AUTH: must be user:password$/);
+  });
+});
+
+describe('Redis: exactly one mode', () => {
+  it.each<[string, Record<string, string>, Partial<Config>]>([
+    ['a password in the URL', { REDIS_URL: 'redis://bot:p%40ss@redis.internal:6380/1' }, { redis: { mode: 'standalone', host: 'redis.internal', port: 6380, db: 1, tls: false, username: 'bot', password: 'p@ss' } }],
+    ['a URL and REDIS_PASSWORD', { REDIS_URL: 'rediss://redis.internal', REDIS_PASSWORD: 'pw' }, { redis: { mode: 'standalone', host: 'redis.internal', port: 6379, db: 0, tls: true, password: 'pw' } }],
+    [
+      'Sentinel',
+      { REDIS_SENTINELS: 's1:26379, s2:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 'sp', REDIS_PASSWORD: 'mp' },
+      { redis: { mode: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 'sp', password: 'mp', db: 0, tls: false } },
+    ],
+    ['Cluster over TLS', { REDIS_CLUSTER_NODES: 'r1:6379,r2:6379', REDIS_TLS: 'true', REDIS_USERNAME: 'bot' }, { redis: { mode: 'cluster', nodes: [{ host: 'r1', port: 6379 }, { host: 'r2', port: 6379 }], tls: true, username: 'bot' }, redisPrefix: '{canarybot}' }],
+    ['a prefix of its own', { REDIS_PREFIX: '{team-a}' }, { redisPrefix: '{team-a}' }],
+  ])('%s', (_name, env, expected) => {
+    const config = loadConfig(env);
+    expect(config).toMatchObject(expected);
+    if (expected.redis && expected.redis.mode !== 'standalone') expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('reads REDIS_URL_FILE and keeps the password out of errors and in the masked values', () => {
+    const path = file('redis-url', 'rediss://:hunter2-secret@redis.internal:6380\n');
+    const config = loadConfig({ REDIS_URL_FILE: path });
+
+    expect(config.redis).toMatchObject({ host: 'redis.internal', port: 6380, tls: true, password: 'hunter2-secret' });
+    expect(secretValues(config)).toContain('hunter2-secret');
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2-secret@r' })).toThrow(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/);
+  });
+
+  it('reads the CA of a rediss:// URL', () => {
+    const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+    expect(loadConfig({ REDIS_URL: 'rediss://r:6380', REDIS_CA_FILE: ca }).redis.ca).toContain('BEGIN CERTIFICATE');
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['URL and Sentinel', { REDIS_URL: 'redis://r', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: set exactly one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (got REDIS_URL and REDIS_SENTINELS)'],
+    ['Sentinel and Cluster', { REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'r:6379' }, 'REDIS_CLUSTER_NODES: set exactly one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (got REDIS_SENTINELS and REDIS_CLUSTER_NODES)'],
+    ['Sentinel without a name', { REDIS_SENTINELS: 's:26379' }, 'REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS (the master group name, e.g. mymaster)'],
+    ['a name without Sentinel', { REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINEL_NAME: is only used with REDIS_SENTINELS'],
+    ['a malformed node list', { REDIS_CLUSTER_NODES: 'r1:6379,r2' }, 'REDIS_CLUSTER_NODES: must be host:port pairs separated by commas (got "r1:6379,r2")'],
+    ['a Cluster prefix without hash tag', { REDIS_CLUSTER_NODES: 'r:6379', REDIS_PREFIX: 'canarybot' }, 'REDIS_PREFIX: must contain a {hash tag} on a Redis Cluster, e.g. {canarybot} (got "canarybot")'],
+    ['REDIS_TLS with a URL', { REDIS_URL: 'redis://r', REDIS_TLS: 'true' }, 'REDIS_TLS: is for Sentinel and Cluster; with REDIS_URL use a rediss:// URL'],
+    ['a CA without TLS', { REDIS_URL: 'redis://r', REDIS_CA_FILE: '/etc/hosts' }, 'REDIS_CA_FILE: needs TLS: a rediss:// REDIS_URL, or REDIS_TLS=true'],
+    ['a missing CA file', { REDIS_URL: 'rediss://r', REDIS_CA_FILE: '/nonexistent/ca.pem' }, 'REDIS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)'],
+    ['two passwords', { REDIS_URL: 'redis://:a@r', REDIS_PASSWORD: 'b' }, 'REDIS_PASSWORD: REDIS_URL already carries a password: set one or the other'],
+  ])('refuses %s with one line', (_name, env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(message);
   });
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './core/duration.js';
+import { DEFAULT_REDIS_PREFIX, hashTagOf, parseHostList, parseRedisUrl, type RedisTarget } from './redis/redis-target.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -11,7 +12,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Config {
   port: number;
   host: string;
-  redisUrl: string;
+  /** REDIS_URL in standalone mode (the default); unset under Sentinel or Cluster. */
+  redisUrl?: string;
+  /** Where Redis is: exactly one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES. */
+  redis: RedisTarget;
+  /** Key and BullMQ prefix; hash-tagged (`{canarybot}`) so a Redis Cluster keeps each script in one slot. */
+  redisPrefix: string;
   gitlabUrl?: string;
   gitlabToken?: string;
   gitlabWebhookSecret?: string;
@@ -67,6 +73,9 @@ export type ServeConfig = Config & Required<Pick<Config, 'gitlabUrl' | 'gitlabTo
 
 /** Variables that hold secrets; each may instead be read from the file named by `<NAME>_FILE`. */
 export const SECRET_VARIABLES = [
+  'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'GITLAB_TOKEN',
   'GITLAB_WEBHOOK_SECRET',
   'GITLAB_WEBHOOK_SIGNING_SECRET',
@@ -145,6 +154,15 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['PORT', integer(0, 65535), 'port', '8080'],
   ['HOST', nonEmpty, 'host', '0.0.0.0'],
   ['REDIS_URL', z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }), 'redisUrl', 'redis://127.0.0.1:6379'],
+  ['REDIS_SENTINELS', nonEmpty, 'redisSentinels' as keyof Config],
+  ['REDIS_SENTINEL_NAME', nonEmpty, 'redisSentinelName' as keyof Config],
+  ['REDIS_SENTINEL_PASSWORD', nonEmpty, 'redisSentinelPassword' as keyof Config],
+  ['REDIS_CLUSTER_NODES', nonEmpty, 'redisClusterNodes' as keyof Config],
+  ['REDIS_USERNAME', nonEmpty, 'redisUsername' as keyof Config],
+  ['REDIS_PASSWORD', nonEmpty, 'redisPassword' as keyof Config],
+  ['REDIS_TLS', boolean, 'redisTls' as keyof Config, 'false'],
+  ['REDIS_CA_FILE', nonEmpty, 'redisCaFile' as keyof Config],
+  ['REDIS_PREFIX', z.string().regex(/^[^\s:]+$/, 'must be a key prefix without spaces or ":"'), 'redisPrefix', DEFAULT_REDIS_PREFIX],
   ['GITLAB_URL', httpUrl, 'gitlabUrl'],
   ['GITLAB_TOKEN', nonEmpty, 'gitlabToken'],
   ['GITLAB_WEBHOOK_SECRET', nonEmpty, 'gitlabWebhookSecret'],
@@ -230,7 +248,86 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`${service}_BASIC_AUTH`, `set ${service}_BEARER_TOKEN or ${service}_BASIC_AUTH, not both`);
     }
   }
+  return withRedisTarget(env, config);
+}
+
+/** The Redis variables as read by the table, before they become a RedisTarget. */
+interface RawRedis {
+  redisUrl?: string;
+  redisSentinels?: string;
+  redisSentinelName?: string;
+  redisSentinelPassword?: string;
+  redisClusterNodes?: string;
+  redisUsername?: string;
+  redisPassword?: string;
+  redisTls: boolean;
+  redisCaFile?: string;
+  redisPrefix: string;
+}
+
+const REDIS_RAW_FIELDS = ['redisSentinels', 'redisSentinelName', 'redisSentinelPassword', 'redisClusterNodes', 'redisUsername', 'redisPassword', 'redisTls', 'redisCaFile'] as const;
+
+/** Exactly one Redis mode; a wrong mix is one line naming the variable to remove. */
+function withRedisTarget(env: Env, parsed: Record<string, unknown>): Config {
+  const raw = parsed as unknown as RawRedis;
+  const urlGiven = rawValue(env, 'REDIS_URL') !== undefined;
+  const modes = [urlGiven && 'REDIS_URL', raw.redisSentinels && 'REDIS_SENTINELS', raw.redisClusterNodes && 'REDIS_CLUSTER_NODES'].filter(Boolean) as string[];
+  if (modes.length > 1) throw new ConfigError(modes[1]!, `set exactly one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (got ${modes.join(' and ')})`);
+  if (!raw.redisSentinels) {
+    if (raw.redisSentinelName) throw new ConfigError('REDIS_SENTINEL_NAME', 'is only used with REDIS_SENTINELS');
+    if (raw.redisSentinelPassword) throw new ConfigError('REDIS_SENTINEL_PASSWORD', 'is only used with REDIS_SENTINELS');
+  }
+  const auth = { ...(raw.redisUsername ? { username: raw.redisUsername } : {}), ...(raw.redisPassword ? { password: raw.redisPassword } : {}) };
+  let target: RedisTarget;
+  if (raw.redisSentinels) {
+    const sentinels = hostList('REDIS_SENTINELS', raw.redisSentinels);
+    if (!raw.redisSentinelName) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the master group name, e.g. mymaster)');
+    target = { mode: 'sentinel', sentinels, name: raw.redisSentinelName, db: 0, tls: raw.redisTls, ...auth, ...(raw.redisSentinelPassword ? { sentinelPassword: raw.redisSentinelPassword } : {}) };
+  } else if (raw.redisClusterNodes) {
+    target = { mode: 'cluster', nodes: hostList('REDIS_CLUSTER_NODES', raw.redisClusterNodes), tls: raw.redisTls, ...auth };
+    if (hashTagOf(raw.redisPrefix) === null) {
+      throw new ConfigError('REDIS_PREFIX', `must contain a {hash tag} on a Redis Cluster, e.g. {${raw.redisPrefix}} (got "${raw.redisPrefix}")`);
+    }
+  } else {
+    if (raw.redisTls) throw new ConfigError('REDIS_TLS', 'is for Sentinel and Cluster; with REDIS_URL use a rediss:// URL');
+    target = standaloneTarget(raw.redisUrl ?? 'redis://127.0.0.1:6379', auth);
+  }
+  if (raw.redisCaFile !== undefined) {
+    if (!target.tls) throw new ConfigError('REDIS_CA_FILE', 'needs TLS: a rediss:// REDIS_URL, or REDIS_TLS=true');
+    target.ca = readCaFile(raw.redisCaFile);
+  }
+  const config: Record<string, unknown> = { ...parsed, redis: target };
+  for (const field of REDIS_RAW_FIELDS) delete config[field];
+  if (target.mode !== 'standalone') delete config.redisUrl;
   return config as unknown as Config;
+}
+
+function standaloneTarget(url: string, auth: { username?: string; password?: string }): RedisTarget {
+  let target: ReturnType<typeof parseRedisUrl>;
+  try {
+    target = parseRedisUrl(url);
+  } catch (error) {
+    throw new ConfigError('REDIS_URL', (error as Error).message);
+  }
+  if (target.password !== undefined && auth.password !== undefined) throw new ConfigError('REDIS_PASSWORD', 'REDIS_URL already carries a password: set one or the other');
+  return target.password === undefined ? { ...target, ...auth } : target;
+}
+
+function hostList(variable: string, text: string): ReturnType<typeof parseHostList> & object {
+  const list = parseHostList(text);
+  if (list === null) throw new ConfigError(variable, `must be host:port pairs separated by commas (got ${JSON.stringify(text)})`);
+  return list;
+}
+
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('REDIS_CA_FILE', `${file} holds no PEM certificate`);
+    return pem;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('REDIS_CA_FILE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
 }
 
 /** `loadConfig` plus what `serve` needs to run: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET. */
@@ -252,9 +349,12 @@ export function loadServeConfig(env: Env = process.env): ServeConfig {
 
 /** The values of every secret variable that is set, for masking in logs (derived, so none is forgotten). */
 export function secretValues(config: Config): string[] {
-  const values = VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name))
+  // REDIS_URL is a secret only for the password it may carry (the default URL holds none).
+  const values = VARIABLES.filter(([name]) => (SECRET_VARIABLES as readonly string[]).includes(name) && name !== 'REDIS_URL')
     .map(([, , key]) => config[key])
     .filter((value): value is string => typeof value === 'string' && value.length > 0);
+  if (config.redis?.password) values.push(config.redis.password, ...(config.redisUrl ? [config.redisUrl] : []));
+  if (config.redis?.mode === 'sentinel' && config.redis.sentinelPassword) values.push(config.redis.sentinelPassword);
   // Basic auth travels base64-encoded, and its password may show up alone.
   for (const auth of [config.prometheusBasicAuth, config.alertmanagerBasicAuth]) {
     if (auth) values.push(Buffer.from(auth).toString('base64'), auth.slice(auth.indexOf(':') + 1));

@@ -17,6 +17,10 @@ export interface Metrics {
   rollbackBlocked: Gauge;
   /** Live releases waiting on a retried effect or any other `wait`, by the wait's kind (set by the core, never by input). */
   releasesWaiting: Gauge<'kind'>;
+  /** 1 while jobs have been due with no worker running any for a minute (workers silently idle). */
+  workerIdleWithBacklog: Gauge;
+  /** 1 when a Kubernetes cluster of the definitions answers, 0 when not (cluster names come from definitions). */
+  clusterUp: Gauge<'cluster'>;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
@@ -55,5 +59,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     }),
     releasesWaiting: new Gauge({ name: 'canarybot_releases_waiting', help: 'Live releases that stand still, by the kind of their wait.', labelNames: ['kind'], registers }),
     queueDepth: new Gauge({ name: 'canarybot_queue_jobs', help: 'Jobs in the engine and intake queues by state (state inbox: accepted webhooks not yet queued).', labelNames: ['queue', 'state'], registers }),
+    workerIdleWithBacklog: new Gauge({
+      name: 'canarybot_worker_idle_with_backlog',
+      help: '1 while engine jobs have been due with none running for a minute: workers are silently idle (restart them, check Redis failover).',
+      registers,
+    }),
+    clusterUp: new Gauge({ name: 'canarybot_cluster_up', help: 'Whether a Kubernetes cluster named by the definitions answers (1) or not (0).', labelNames: ['cluster'], registers }),
   };
 }

@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { ChatRequest } from './chat-request.js';
 import type { ChatCommandHandler } from './handle-chat-command.js';
@@ -27,7 +28,7 @@ export interface QueuedChatIntakeOptions {
    * Where `submit` adds jobs: an ioredis instance made with CHAT_SUBMIT_REDIS_OPTIONS. Without it
    * `connection` is used, whose offline queue may run a command after its acknowledgement timed out.
    */
-  submitConnection?: Redis;
+  submitConnection?: RedisClient;
   /** BullMQ key prefix (default `bull`); the same Redis as the engine. */
   prefix?: string;
   /** Runs the commands; omit on replicas that only receive (then another replica must run a worker). */

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -19,7 +19,7 @@ export interface ChatCommandsOptions {
   /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
   connection: ConnectionOptions;
   /** Where commands are queued: made with CHAT_SUBMIT_REDIS_OPTIONS, so a refused command never runs later. */
-  submitConnection?: Redis;
+  submitConnection?: RedisClient;
   /** BullMQ prefix, e.g. the engine's. */
   prefix?: string;
   /** SLACK_SIGNING_SECRET; unset → no Slack route. */

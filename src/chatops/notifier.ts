@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { ReleaseEventKind } from '../core/effect.js';
 import type { Notifier } from '../core/ports.js';
@@ -9,7 +9,7 @@ import { createRedisTokenBucket, type RateLimit } from './token-bucket.js';
 
 export interface ChatNotifierOptions {
   /** Shared by every replica: deduplication keys and the rate-limit buckets live here. */
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix (the engine's BullMQ prefix is fine). */
   prefix: string;
   /** SLACK_WEBHOOK_URL: an incoming webhook; definitions with `notify.slack` post through it. */
@@ -41,7 +41,7 @@ type Flavor = 'slack' | 'mattermost';
  * Chat notifications for the `Notifier` port. `notify` only hands the message to a background
  * sender and returns: it never throws and never waits for the chat service, so a chat outage cannot
  * slow or fail a release. Each (release, attempt, step, event, platform) is announced once across
- * replicas (Redis SET NX, claimed before sending: at most once, a crash between claim and send loses
+ * replicas (RedisClient SET NX, claimed before sending: at most once, a crash between claim and send loses
  * that message), messages of one release go out in order within a process, and a Redis token bucket
  * per webhook keeps every replica together under the platform's rate limit.
  */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 
 export interface RateLimit {
   /** Burst size. */
@@ -12,7 +12,7 @@ export interface RateLimit {
  * The script refills by elapsed time, takes one token when there is one, and otherwise says how
  * long until the next token (ms). Time comes from the caller so tests can drive it.
  */
-const TAKE = `
+export const TAKE = `
 local capacity = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -32,7 +32,7 @@ export interface TokenBucket {
   take(key: string, now: number): Promise<number>;
 }
 
-export function createRedisTokenBucket(redis: Redis, limit: RateLimit): TokenBucket {
+export function createRedisTokenBucket(redis: RedisClient, limit: RateLimit): TokenBucket {
   const perMs = limit.perSecond / 1000;
   return {
     async take(key, now) {

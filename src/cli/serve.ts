@@ -1,6 +1,7 @@
 // `canarybot serve`: the HTTP server and the workers, until SIGTERM or SIGINT.
 
 import { ConfigError, CONFIG_VARIABLES, loadServeConfig } from '../config.js';
+import { RedisRequirementError } from '../redis/check-redis-server.js';
 import { createBot, InvalidDefinitionsError, type Bot } from '../server/create-bot.js';
 import { processIo, type CliIo } from './io.js';
 import type { CliCommand } from './main.js';
@@ -69,6 +70,7 @@ export async function serve(args: string[], deps: ServeDeps): Promise<number> {
     await bot.listen();
   } catch (error) {
     bot.logger.error({ err: (error as Error).message }, 'cannot start');
+    if (error instanceof RedisRequirementError) io.stderr.write(`canarybot: cannot start: ${error.message}\n`);
     await bot.close();
     return 1;
   }

@@ -1,9 +1,10 @@
 // `canarybot status [service]`: the live and latest releases, read from the same records as the API.
 
-import { Redis } from 'ioredis';
+import { ConfigError, loadConfig } from '../config.js';
 import type { ReleaseReader } from '../engine/api.js';
 import { ReleaseStore } from '../engine/release-store.js';
 import { isLive, type Release } from '../core/release.js';
+import { redisConnections } from '../redis/connect-redis.js';
 import type { CliCommand } from './main.js';
 
 const HELP = `usage: canarybot status [service] [--prefix <prefix>]
@@ -12,9 +13,10 @@ Prints the live releases and the latest release of every service (or the last re
 service) as a table.
 
   service            only this service (metadata.name of its definition)
-  --prefix <prefix>  Redis key prefix of the engine (default: canarybot)
+  --prefix <prefix>  Redis key prefix of the engine (default: REDIS_PREFIX, else {canarybot})
 
-Environment: REDIS_URL (default redis://127.0.0.1:6379).
+Environment: the Redis variables of canarybot serve — REDIS_URL (default redis://127.0.0.1:6379),
+or REDIS_SENTINELS and REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES (see canarybot serve --help).
 `;
 
 const HISTORY = 10;
@@ -63,7 +65,7 @@ export const statusCommand: CliCommand = {
       process.stdout.write(HELP);
       return 0;
     }
-    let prefix = 'canarybot';
+    let prefix: string | undefined;
     const positional: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const arg = args[i] ?? '';
@@ -76,11 +78,19 @@ export const statusCommand: CliCommand = {
       } else positional.push(arg);
     }
     if (positional.length > 1) return usageError('give at most one service');
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true });
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(process.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`canarybot: configuration error: ${error.message}\n`);
+      return 2;
+    }
+    const redis = redisConnections(config.redis).open({ maxRetriesPerRequest: 1, lazyConnect: true });
     redis.on('error', () => undefined);
     try {
       await redis.connect();
-      const rows = await statusRows(new ReleaseStore(redis, prefix), positional[0]);
+      const rows = await statusRows(new ReleaseStore(redis, prefix ?? config.redisPrefix), positional[0]);
       process.stdout.write(formatTable(rows));
       return 0;
     } catch (error) {

@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       logger,
       metricProvider: world.traffic,
       // A fresh prefix, so a shared REDIS_URL never mixes this run with another.
-      prefix: `canarybot-demo-${randomBytes(4).toString('hex')}`,
+      prefix: `{canarybot-demo-${randomBytes(4).toString('hex')}}`,
       writebackPollMs: 100,
     });
     await bot.start();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisConnections } from '../redis/connect-redis.js';
 
 export interface LocalRedis {
   url: string;
@@ -66,7 +66,7 @@ export async function waitForPing(port: number, exited: () => boolean = () => fa
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (exited()) throw new Error(`redis-server exited before answering on port ${port}`);
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = redisConnections({ mode: 'standalone', host: '127.0.0.1', port, db: 0, tls: false }).open({ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createRelease } from '../core/create-release.js';
 import { CanarybotError } from '../core/errors.js';
@@ -10,6 +9,7 @@ import type { Input } from '../core/input.js';
 import type { Ports } from '../core/ports.js';
 import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
+import { closeRedis, redisConnectionsForUrl, type RedisClient, type RedisConnections } from '../redis/connect-redis.js';
 import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from './api.js';
 import { createExecutor } from './executor.js';
 import { cappedBackoff, inputOf, jobOptions, QUEUE_NAME, safeId, type JobData } from './jobs.js';
@@ -29,7 +29,9 @@ export interface EngineTiming {
 }
 
 export interface EngineOptions {
-  redisUrl: string;
+  /** Where Redis is (any mode); `redisUrl` is the shorthand for a single Redis. */
+  redis?: RedisConnections;
+  redisUrl?: string;
   /** Key prefix for the store and BullMQ (default `canarybot`). */
   prefix?: string;
   ports: Ports;
@@ -76,9 +78,10 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = ports.clock;
   // Intake and store calls fail after a few retries during an outage (the webhook answers 5xx and
   // GitLab redelivers; a job is retried); the worker's own connection waits it out, as BullMQ needs.
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 5 });
+  const connections = options.redis ?? redisConnectionsForUrl(options.redisUrl ?? 'redis://127.0.0.1:6379');
+  const redis = connections.open({ maxRetriesPerRequest: 5 });
   redis.on('error', (error) => logger?.warn({ err: error.message }, 'redis connection error'));
-  let workerRedis: Redis | null = null;
+  let workerRedis: RedisClient | null = null;
   const store = new ReleaseStore(redis, prefix);
   const queue = new Queue<JobData>(QUEUE_NAME, { connection: redis, prefix });
   queue.on('error', (error) => logger?.warn({ err: error.message }, 'queue error'));
@@ -367,7 +370,7 @@ export function createEngine(options: EngineOptions): Engine {
     recover,
     async start() {
       if (worker || closed) return;
-      workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+      workerRedis = connections.open({ maxRetriesPerRequest: null });
       workerRedis.on('error', (error) => logger?.warn({ err: error.message }, 'redis connection error'));
       worker = new Worker<JobData>(QUEUE_NAME, processJob, {
         connection: workerRedis,
@@ -398,8 +401,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (recoverTimer) clearInterval(recoverTimer);
       await worker?.close();
       await queue.close();
-      await redis.quit().catch(() => undefined);
-      await workerRedis?.quit().catch(() => undefined);
+      await closeRedis(redis);
+      if (workerRedis) await closeRedis(workerRedis);
     },
   };
 }

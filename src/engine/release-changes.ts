@@ -3,7 +3,7 @@
 // every release move. Pub/sub is fire-and-forget: a listener that was disconnected gets `resync`
 // when its connection is back and reads the store again instead of trusting what it missed.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { ReleaseState } from '../core/release.js';
 
@@ -28,13 +28,13 @@ export function releaseChangesChannel(prefix: string): string {
 }
 
 /** Tell the listeners of every replica that a release was written. A lost notice is not an error: the write stands. */
-export async function publishReleaseChange(redis: Redis, channel: string, change: ReleaseChange): Promise<void> {
+export async function publishReleaseChange(redis: RedisClient, channel: string, change: ReleaseChange): Promise<void> {
   await redis.publish(channel, JSON.stringify(change)).catch(() => undefined);
 }
 
 export interface ReleaseChangesOptions {
   /** A connection to duplicate: a subscribed connection can do nothing else. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger?: Logger;
 }
@@ -43,7 +43,7 @@ export interface ReleaseChangesOptions {
 export function createReleaseChanges(options: ReleaseChangesOptions): ReleaseChanges {
   const channel = releaseChangesChannel(options.prefix);
   const listeners = new Set<ReleaseChangeListener>();
-  let subscriber: Redis | null = null;
+  let subscriber: RedisClient | null = null;
   let readyOnce = false;
 
   const emit = (event: ReleaseChangeEvent): void => {
@@ -56,9 +56,10 @@ export function createReleaseChanges(options: ReleaseChangesOptions): ReleaseCha
     }
   };
 
-  const open = (): Redis => {
-    const connection = options.redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: false });
-    connection.on('error', (error) => options.logger?.debug({ err: error.message }, 'release changes: redis connection error'));
+  const open = (): RedisClient => {
+    // Same options as the given connection (from the one factory; Cluster or single node alike).
+    const connection = options.redis.duplicate();
+    connection.on('error', (error: Error) => options.logger?.debug({ err: error.message }, 'release changes: redis connection error'));
     // ioredis re-subscribes by itself after a reconnect; what was published meanwhile is lost.
     connection.on('ready', () => {
       if (readyOnce) emit({ kind: 'resync' });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Definition } from '../core/definition.js';
 import type { Effect } from '../core/effect.js';
 import { CanarybotError } from '../core/errors.js';
@@ -62,12 +62,12 @@ export function slotOf(release: Pick<Release, 'definition' | 'namespace' | 'serv
 
 /** Release records in Redis: JSON plus a version, compare-and-set on every write, indexes kept in the same script. */
 export class ReleaseStore implements ReleaseReader, ReleaseHistory {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   /** Pub/sub channel told of every write (the dashboard's live updates, on every replica). */
   private readonly changes: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.redis = redis;
     this.prefix = `${prefix}:store`;
     this.changes = releaseChangesChannel(prefix);

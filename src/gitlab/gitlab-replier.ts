@@ -3,7 +3,7 @@
 // Redis; the write-back outbox sends it with the same retries and write budget as the reporter.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import { CanarybotError } from '../core/errors.js';
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
@@ -12,7 +12,7 @@ import type { SyncOutcome, SyncTools } from './writeback-outbox.js';
 
 export interface GitLabReplierOptions {
   api: GitLabApi;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   schedule: (id: string) => Promise<void>;
   logger?: Pick<Logger, 'warn' | 'debug'>;

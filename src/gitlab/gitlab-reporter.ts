@@ -4,7 +4,7 @@
 // state posted once), deployment per environment, and the one progress note, edited in place.
 
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import { CanarybotError } from '../core/errors.js';
 import type { ReleaseEventKind } from '../core/effect.js';
@@ -17,7 +17,7 @@ import type { SyncOutcome, SyncTools } from './writeback-outbox.js';
 
 export interface GitLabReporterOptions {
   api: GitLabApi;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   schedule: (id: string) => Promise<void>;
   links?: ProgressNoteLinks;
@@ -28,7 +28,7 @@ export interface GitLabReporterOptions {
   stateTtlMs?: number;
 }
 
-const STORE = `
+export const STORE = `
 local v = redis.call('HGET', KEYS[1], 'version')
 if v and tonumber(v) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'desired', ARGV[2])

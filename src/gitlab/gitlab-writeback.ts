@@ -1,7 +1,7 @@
 // Composition of the GitLab write-back: one outbox (retries, coalescing, write budget) serving
 // the Reporter and the CommandReplier ports.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { GitLabApi } from './gitlab-api.js';
 import { GitLabReplier, REPLY_SYNC_PREFIX } from './gitlab-replier.js';
@@ -11,7 +11,7 @@ import { WritebackOutbox, type WritebackOutboxOptions } from './writeback-outbox
 
 export interface GitLabWritebackOptions {
   api: GitLabApi;
-  redis: Redis;
+  redis: RedisClient;
   /** Redis key prefix. */
   prefix: string;
   links?: ProgressNoteLinks;

@@ -5,7 +5,7 @@
 // inbox on start and, while running, when they have sat there for a whole sweep interval. Several
 // forwarders (bot replicas) may share one Redis.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { InboxItem } from './intake-inbox.js';
 import { intakeInboxKeys } from './intake-inbox.js';
@@ -13,7 +13,7 @@ import type { IntakeQueue } from './intake-queue.js';
 
 export interface IntakeForwarderOptions {
   /** Used for the non-blocking commands; a duplicate of it does the blocking BLMOVE. */
-  redis: Redis;
+  redis: RedisClient;
   queue: IntakeQueue;
   /** Must equal the route's inbox prefix and the queue's prefix. */
   prefix?: string;
@@ -32,7 +32,7 @@ export interface IntakeForwarder {
 }
 
 // KEYS[1] processing, KEYS[2] inbox; ARGV: items. Each item still in processing goes back to the inbox.
-const REQUEUE = `
+export const REQUEUE = `
 local moved = 0
 for i = 1, #ARGV do
   if redis.call('LREM', KEYS[1], 1, ARGV[i]) > 0 then
@@ -47,7 +47,7 @@ export function createIntakeForwarder(options: IntakeForwarderOptions): IntakeFo
   const redis = options.redis;
   const blockSeconds = options.blockSeconds ?? 1;
   const sweepMs = options.sweepMs ?? 60_000;
-  let blocking: Redis | null = null;
+  let blocking: RedisClient | null = null;
   let loop: Promise<void> | null = null;
   let stopped = false;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -70,7 +70,7 @@ export function createIntakeForwarder(options: IntakeForwarderOptions): IntakeFo
     await redis.lrem(keys.processing, 1, raw);
   };
 
-  const run = async (connection: Redis): Promise<void> => {
+  const run = async (connection: RedisClient): Promise<void> => {
     while (!stopped) {
       try {
         const raw = await connection.blmove(keys.inbox, keys.processing, 'LEFT', 'RIGHT', blockSeconds);

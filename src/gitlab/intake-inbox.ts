@@ -3,7 +3,7 @@
 // set), shared by the deliveries of one event-loop turn; the intake forwarder moves the inbox into
 // BullMQ with a deterministic job id.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { IntakeJob } from './intake-job.js';
 import { INTAKE_QUEUE_NAME } from './intake-queue.js';
 
@@ -36,7 +36,7 @@ export function intakeJobId(deliveryHash: string): string {
 // in the same batch). One SET NX per delivery, then ONE push of the fresh items; if the push fails,
 // the keys this call set are deleted again, so no delivery is marked as seen without its item.
 // (Checking with EXISTS first and setting after the push cost Redis 25 % more CPU per delivery.)
-const ACCEPT_BATCH = `
+export const ACCEPT_BATCH = `
 local n = #KEYS - 1
 local fresh, items, marked = {}, {}, {}
 for i = 1, n do
@@ -59,7 +59,7 @@ return fresh`;
 
 const COMMAND = 'canarybotIntakeAcceptBatch';
 
-type WithAccept = Redis & { [COMMAND](numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
+type WithAccept = RedisClient & { [COMMAND](numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
 
 /**
  * Options for the inbox's own Redis connection. The webhook route awaits it, so while Redis is away
@@ -84,7 +84,7 @@ export interface IntakeInbox {
 }
 
 export interface IntakeInboxOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Must equal the intake queue's and forwarder's prefix. */
   prefix?: string;
 }

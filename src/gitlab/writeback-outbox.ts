@@ -6,7 +6,7 @@
 // one sync of the newest state. Writes draw from one budget per window shared by all replicas.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 
 export type SyncOutcome =
@@ -24,7 +24,7 @@ export interface SyncTools {
 export type SyncHandler = (id: string, tools: SyncTools) => Promise<SyncOutcome>;
 
 export interface WritebackOutboxOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix (shared with the reporter's keys). */
   prefix: string;
   /** Write budget per window (GITLAB_WRITES_PER_MINUTE, default 60). */
@@ -38,7 +38,7 @@ export interface WritebackOutboxOptions {
   now?: () => number;
 }
 
-const CLAIM = `
+export const CLAIM = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)
 for _, id in ipairs(ids) do
   if redis.call('SET', ARGV[4] .. id, ARGV[2], 'NX', 'PX', ARGV[3]) then
@@ -50,7 +50,7 @@ return false
 `;
 
 // ARGV: id, token, leaseScore, nextDue (-1: remove unless rescheduled meanwhile), lockPrefix
-const FINISH = `
+export const FINISH = `
 local lock = ARGV[5] .. ARGV[1]
 if redis.call('GET', lock) == ARGV[2] then redis.call('DEL', lock) end
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -65,7 +65,7 @@ end
 return 1
 `;
 
-const TAKE = `
+export const TAKE = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n > tonumber(ARGV[1]) then return 1 end

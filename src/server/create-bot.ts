@@ -6,7 +6,6 @@
 import { recordWaits, releaseWaits, waitDetails } from './release-waits.js';
 import { Queue, type Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
@@ -35,6 +34,10 @@ import { createIntakeWorker } from '../gitlab/intake-worker.js';
 import type { IntakeJob } from '../gitlab/intake-job.js';
 import { createMesh } from '../mesh/create-mesh.js';
 import { createMetrics, type Metrics } from '../metrics.js';
+import { checkRedisServer, RedisRequirementError } from '../redis/check-redis-server.js';
+import { closeRedis, redisConnections } from '../redis/connect-redis.js';
+import { describeRedisTarget } from '../redis/redis-target.js';
+import { createIdleWatch, IDLE_WITH_BACKLOG_WINDOW_MS } from '../engine/idle-watch.js';
 import { formatDefinitionError } from '../pipelines/definition-error.js';
 import { loadDefinitions } from '../pipelines/load-definitions.js';
 import { buildApp, type RouteModule } from './app.js';
@@ -88,12 +91,14 @@ export interface BotOverrides {
   notifier?: Notifier;
   /** Replies to chat commands. Default: through the request's response_url. */
   chatReplier?: CommandReplier;
-  /** Redis key and BullMQ prefix (default `canarybot`). */
+  /** Redis key and BullMQ prefix (default REDIS_PREFIX, `{canarybot}`). */
   prefix?: string;
   /** Engine tuning (timing, concurrency, inlineTicks). */
   engine?: Partial<Pick<EngineOptions, 'timing' | 'concurrency' | 'inlineTicks'>>;
   /** Poll interval of the GitLab write-back outbox (default 500 ms). */
   writebackPollMs?: number;
+  /** How long due jobs may wait with no worker active before canarybot_worker_idle_with_backlog (default 1 min). */
+  idleWithBacklogMs?: number;
 }
 
 export interface Bot {
@@ -134,7 +139,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   }
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, secrets: [...secretValues(config), ...providers.secrets] });
   const metrics = overrides.metrics ?? createMetrics({ defaults: true });
-  const prefix = overrides.prefix ?? 'canarybot';
+  const prefix = overrides.prefix ?? config.redisPrefix;
   const clock: Clock = overrides.clock ?? { now: () => Date.now() };
   if (definitions.length === 0) logger.warn({ dir: config.pipelinesDir }, 'no pipeline definitions: nothing will be released');
   const webhookSecret = required(config.gitlabWebhookSecret, 'GITLAB_WEBHOOK_SECRET');
@@ -150,16 +155,17 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
   const mesh = overrides.mesh ?? meshFromConfig(config);
 
-  // Closed last, after everything that uses them.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', (error) => logger.debug({ err: error.message }, 'redis connection error'));
+  // Every connection from the one factory (standalone, TLS, Sentinel or Cluster). Closed last.
+  const connections = redisConnections(config.redis);
+  const redis = connections.open({ maxRetriesPerRequest: null });
+  redis.on('error', (error: Error) => logger.debug({ err: error.message }, 'redis connection error'));
   // Fails fast while Redis is away, so /readyz answers instead of queueing the PING.
-  const probe = new Redis(config.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 100, 1_000) });
+  const probe = connections.open({ maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 100, 1_000) });
   probe.on('error', () => undefined);
   // BullMQ connection for the intake queues and workers (Workers duplicate it for their blocking
-  // reads). An ioredis instance rather than options: its reconnect backoff stays short (≤ 2 s), so
-  // workers resume and close promptly after a Redis restart.
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // reads). A client rather than options: its reconnect backoff stays short (≤ 2 s), so workers
+  // resume and close promptly after a Redis restart or failover.
+  const connection = connections.open({ maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
 
   const writeback: GitLabWriteback = createGitLabWriteback({
@@ -196,7 +202,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     });
 
   const engine = createEngine({
-    redisUrl: config.redisUrl,
+    redis: connections,
     prefix,
     ports: {
       router: mesh.router,
@@ -216,12 +222,12 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   });
 
   const intakeQueue = createIntakeQueue({ connection, prefix });
-  const inboxRedis = new Redis(config.redisUrl, INBOX_REDIS_OPTIONS);
+  const inboxRedis = connections.open(INBOX_REDIS_OPTIONS);
   inboxRedis.on('error', () => undefined);
   const inbox = createIntakeInbox({ redis: inboxRedis, prefix });
   // Chat commands are queued without an offline queue: one refused during an outage never runs later.
   const chatEnabled = Boolean(config.slackSigningSecret || config.mattermostToken);
-  const chatSubmit = chatEnabled ? new Redis(config.redisUrl, { ...CHAT_SUBMIT_REDIS_OPTIONS, retryStrategy: (times) => Math.min(times * 100, 1_000) }) : null;
+  const chatSubmit = chatEnabled ? connections.open({ ...CHAT_SUBMIT_REDIS_OPTIONS, retryStrategy: (times) => Math.min(times * 100, 1_000) }) : null;
   chatSubmit?.on('error', () => undefined);
   const chat: ChatCommands | null =
     chatEnabled && chatSubmit
@@ -247,13 +253,19 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const links = { grafanaUrl: config.grafanaUrl, jaegerUrl: config.jaegerUrl };
   const routes: RouteModule[] = [
     deliveryLogs(),
-    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }) }),
+    readinessRoute({
+      checks: () => [{ name: 'redis', probe: async () => (await probe.ping()) === 'PONG' }],
+      details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }),
+      verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), idleWithBacklogCheck()],
+      timeoutMs: READINESS_TIMEOUT_MS,
+    }),
     metricsRoute({
       metrics,
       refresh: async () => {
         await Promise.all([
           refreshQueueDepth(metrics, engineQueueCounts, intakeQueue, inbox),
           releaseWaits(engine).then((waits) => recordWaits(metrics, waits)),
+          refreshClusterUp(metrics, clusterChecks(mesh, definitions, metrics)),
         ]);
       },
     }),
@@ -285,6 +297,26 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     return engineQueue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
   }
 
+  // Due engine jobs with no worker running any, for a minute: the workers are silently idle.
+  const idleWatch = createIdleWatch(overrides.idleWithBacklogMs ?? IDLE_WITH_BACKLOG_WINDOW_MS);
+  let idleWithBacklog = false;
+  const sampleIdle = async (): Promise<void> => {
+    const counts = await engineQueue.getJobCounts('waiting', 'prioritized', 'active');
+    idleWithBacklog = idleWatch.observe({ due: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0 }, Date.now());
+    metrics.workerIdleWithBacklog.set(idleWithBacklog ? 1 : 0);
+  };
+  const idleSampleMs = Math.max(250, Math.min(5_000, (overrides.idleWithBacklogMs ?? IDLE_WITH_BACKLOG_WINDOW_MS) / 4));
+  let idleTimer: NodeJS.Timeout | null = null;
+  function idleWithBacklogCheck(): ReadinessCheck {
+    return {
+      name: 'worker-idle-with-backlog',
+      probe: async () => {
+        if (idleWithBacklog) throw new Error(`jobs due since ${new Date(idleWatch.idleSince() ?? Date.now()).toISOString()} with no worker running any`);
+        return true;
+      },
+    };
+  }
+
   let intakeWorker: Worker<IntakeJob> | null = null;
   let intakeForwarder: IntakeForwarder | null = null;
   let started = false;
@@ -307,6 +339,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     };
     logger.info('shutting down');
     identity.stop();
+    if (idleTimer) clearInterval(idleTimer);
     await step('http', () => app.close());
     await step('gitlab intake forwarder', async () => intakeForwarder?.close());
     await step('gitlab intake worker', async () => intakeWorker?.close());
@@ -320,10 +353,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     });
     await step('release changes', () => releaseChanges.close());
     await step('redis', async () => {
-      await inboxRedis.quit().catch(() => inboxRedis.disconnect());
+      await closeRedis(inboxRedis);
       chatSubmit?.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
-      await connection.quit().catch(() => connection.disconnect());
+      await closeRedis(redis);
+      await closeRedis(connection);
       probe.disconnect();
     });
     logger.info('stopped');
@@ -340,6 +373,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       if (started) return;
       started = true;
       identity.start();
+      // What BullMQ needs from the server, before any job runs: noeviction, some persistence.
+      const findings = await checkRedisServer(redis);
+      if (findings.refusal) throw new RedisRequirementError(findings.refusal);
+      for (const warning of findings.warnings) logger.warn({ redis: describeRedisTarget(config.redis) }, warning);
       writeback.start();
       await engine.start();
       intakeWorker = createIntakeWorker({
@@ -355,6 +392,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       // Moves the webhook route's inbox into the intake queue.
       intakeForwarder = createIntakeForwarder({ redis: connection, queue: intakeQueue, prefix, logger: logger.child({ component: 'gitlab-intake-forwarder' }) });
       await intakeForwarder.start();
+      idleTimer = setInterval(() => {
+        sampleIdle().catch((error: Error) => logger.debug({ err: error.message }, 'idle-with-backlog sample failed'));
+      }, idleSampleMs);
+      idleTimer.unref();
       logger.info({ definitions: definitions.map((d) => d.name), prefix }, 'workers started');
     },
     async listen() {
@@ -391,12 +432,36 @@ function meshFromConfig(config: Config): BotMesh {
   return { router: mesh.router, workloads: mesh.workloads, events: mesh.events, reachable: (cluster) => mesh.registry.reachable(cluster) };
 }
 
-function readinessChecks(probe: Redis, mesh: BotMesh, definitions: readonly Definition[]): ReadinessCheck[] {
+/** Upper bound of one readiness probe; the chart's probe timeoutSeconds is above it. */
+export const READINESS_TIMEOUT_MS = 3_000;
+
+/** One check per cluster of the definitions; each answer also sets canarybot_cluster_up. */
+function clusterChecks(mesh: BotMesh, definitions: readonly Definition[], metrics: Metrics): ReadinessCheck[] {
   const clusters = [...new Set(definitions.flatMap((definition) => definition.target.clusters))].sort();
-  return [
-    { name: 'redis', probe: async () => (await probe.ping()) === 'PONG' },
-    ...clusters.map((cluster) => ({ name: `cluster:${cluster}`, probe: () => mesh.reachable(cluster) })),
-  ];
+  return clusters.map((cluster) => ({
+    name: `cluster:${cluster}`,
+    probe: async () => {
+      const up = await mesh.reachable(cluster).catch(() => false);
+      metrics.clusterUp.set({ cluster }, up ? 1 : 0);
+      return up;
+    },
+  }));
+}
+
+/** Probe every cluster for /metrics; one that does not answer in time counts as down. */
+async function refreshClusterUp(metrics: Metrics, checks: ReadinessCheck[]): Promise<void> {
+  await Promise.all(
+    checks.map((check) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          metrics.clusterUp.set({ cluster: check.name.slice('cluster:'.length) }, 0);
+          resolve();
+        }, READINESS_TIMEOUT_MS);
+      });
+      return Promise.race([check.probe().then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+    }),
+  );
 }
 
 async function refreshQueueDepth(

@@ -5,7 +5,9 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../../src/engine/jobs.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
@@ -124,20 +126,49 @@ describe('createBot', () => {
     });
 
     expect(before.statusCode).toBe(200);
-    expect(before.json()).toEqual({ ok: true, checks: [{ name: 'redis', ok: true }, { name: 'cluster:default', ok: true }] });
+    expect(before.json()).toEqual({ ok: true, checks: [{ name: 'redis', ok: true }] });
     expect(down.statusCode).toBe(503);
     expect(down.json()).toMatchObject({ ok: false, failed: ['redis'] });
     expect(metricsWhileDown.statusCode).toBe(200);
     expect(back.json()).toMatchObject({ ok: true });
   });
 
-  it('turns 503 naming the cluster when its API server does not answer', async () => {
+  it("stays ready when a cluster's API server does not answer, and names it in ?verbose and canarybot_cluster_up", async () => {
+    const up = await bot.app.inject({ method: 'GET', url: '/readyz?verbose' });
+    const upMetrics = await bot.app.inject({ method: 'GET', url: '/metrics' });
     world.kube.failNext(500);
+    const response = await bot.app.inject({ method: 'GET', url: '/readyz?verbose' });
+    world.kube.failNext(500);
+    const metrics = await bot.app.inject({ method: 'GET', url: '/metrics' });
 
-    const response = await bot.app.inject({ method: 'GET', url: '/readyz' });
+    expect(up.json()).toMatchObject({ ok: true, details: [{ name: 'cluster:default', ok: true }, { name: 'worker-idle-with-backlog', ok: true }] });
+    expect(upMetrics.body).toMatch(/^canarybot_cluster_up\{cluster="default"\} 1$/m);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ ok: true, checks: [{ name: 'redis', ok: true }], details: [{ name: 'cluster:default', ok: false, error: 'unreachable' }, { name: 'worker-idle-with-backlog', ok: true }] });
+    expect(metrics.body).toMatch(/^canarybot_cluster_up\{cluster="default"\} 0$/m);
+  });
 
-    expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ failed: ['cluster:default'] });
+  it('reports workers idle with a backlog in /metrics and /readyz?verbose, without turning unready', async () => {
+    const prefix = `{cbtest-idle-${Date.now()}}`;
+    const idle = await createBot(config, { prefix, botUsername: 'canarybot', metricProvider: healthy, idleWithBacklogMs: 1_000 });
+    await idle.start();
+    const gauge = async () => /^canarybot_worker_idle_with_backlog (\d)$/m.exec((await idle.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1];
+    const busy = await gauge();
+    // The engine's workers stop (as a silently stuck worker would) while a job is due.
+    await idle.engine.close();
+    const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix });
+    await queue.add('tick', { kind: 'tick', releaseId: 'r-idle', key: 'k' });
+    try {
+      await waitUntil('the idle-with-backlog gauge', async () => ((await gauge()) === '1' ? true : null), 10_000);
+      const verbose = await idle.app.inject({ method: 'GET', url: '/readyz?verbose' });
+
+      expect(busy).toBe('0');
+      expect(verbose.statusCode).toBe(200);
+      expect(verbose.json()).toMatchObject({ ok: true, details: expect.arrayContaining([expect.objectContaining({ name: 'worker-idle-with-backlog', ok: false })]) });
+    } finally {
+      await queue.close();
+      await idle.close();
+    }
   });
 
   it('refuses to start with located errors when a definition is invalid', async () => {

@@ -8,7 +8,14 @@ export interface ReadinessCheck {
 }
 
 export interface ReadinessRouteOptions {
+  /** What this pod needs to serve webhooks (Redis): any failing one makes it unready. */
   checks: () => ReadinessCheck[];
+  /**
+   * Checks shown by `GET /readyz?verbose` only (as `details`), never making the pod unready:
+   * remote clusters, idle workers. (A replica unready because one remote cluster is away would
+   * fail the webhooks of every other cluster exactly during an incident.)
+   */
+  verboseChecks?: () => ReadinessCheck[];
   /** Upper bound of one probe (default 3 s); a probe that takes longer counts as failed. */
   timeoutMs?: number;
   /**
@@ -24,22 +31,27 @@ export interface CheckResult {
   error?: string;
 }
 
-/** `GET /readyz`: 200 `{ ok: true, checks }` when every check passes, else 503 with the failed ones named. */
+/**
+ * `GET /readyz`: 200 `{ ok: true, checks }` when every check passes, else 503 with the failed ones
+ * named; `?verbose` adds `details` (informational checks that do not decide readiness).
+ */
 export function readinessRoute(options: ReadinessRouteOptions): RouteModule {
   const timeoutMs = options.timeoutMs ?? 3_000;
   return (app: FastifyInstance) => {
     app.get('/readyz', async (request, reply) => {
       const verbose = typeof request.query === 'object' && request.query !== null && 'verbose' in request.query;
-      const [checks, details] = await Promise.all([
+      const [checks, details, extra] = await Promise.all([
         Promise.all(options.checks().map((check) => run(check, timeoutMs))),
         verbose && options.details ? verboseDetails(options.details, timeoutMs) : Promise.resolve({}),
+        verbose ? Promise.all((options.verboseChecks?.() ?? []).map((check) => run(check, timeoutMs))) : Promise.resolve(null),
       ]);
       const failed = checks.filter((check) => !check.ok).map((check) => check.name);
+      const verboseChecks = extra ? { details: extra } : {};
       if (failed.length > 0) {
         request.log.warn({ failed }, 'not ready');
-        return reply.code(503).send({ ok: false, failed, checks, ...details });
+        return reply.code(503).send({ ok: false, failed, checks, ...details, ...verboseChecks });
       }
-      return reply.code(200).send({ ok: true, checks, ...details });
+      return reply.code(200).send({ ok: true, checks, ...details, ...verboseChecks });
     });
   };
 }
