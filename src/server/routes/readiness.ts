@@ -43,7 +43,7 @@ export function readinessRoute(options: ReadinessRouteOptions): RouteModule {
       const [checks, details, extra] = await Promise.all([
         Promise.all(options.checks().map((check) => run(check, timeoutMs))),
         verbose && options.details ? verboseDetails(options.details, timeoutMs) : Promise.resolve({}),
-        verbose ? Promise.all((options.verboseChecks?.() ?? []).map((check) => run(check, timeoutMs))) : Promise.resolve(null),
+        verbose && options.verboseChecks ? Promise.all(options.verboseChecks().map((check) => run(check, timeoutMs))) : Promise.resolve(null),
       ]);
       const failed = checks.filter((check) => !check.ok).map((check) => check.name);
       const verboseChecks = extra ? { details: extra } : {};
