@@ -150,7 +150,7 @@ describe('createBot', () => {
 
   it('reports workers idle with a backlog in /metrics and /readyz?verbose, without turning unready', async () => {
     const prefix = `{cbtest-idle-${Date.now()}}`;
-    const idle = await createBot(config, { prefix, botUsername: 'canarybot', metricProvider: healthy, idleWithBacklogMs: 1_000 });
+    const idle = await createBot(config, { prefix, botUsername: 'canarybot', metricProvider: healthy, alertGate: quietAlertmanager, idleWithBacklogMs: 1_000 });
     await idle.start();
     const gauge = async () => /^canarybot_worker_idle_with_backlog (\d)$/m.exec((await idle.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1];
     const busy = await gauge();
