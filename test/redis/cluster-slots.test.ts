@@ -18,6 +18,7 @@ import { createIntakeForwarder, REQUEUE } from '../../src/gitlab/intake-forwarde
 import { ACCEPT_BATCH, intakeInboxKeys } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { CLAIM, FINISH as OUTBOX_FINISH, TAKE as OUTBOX_TAKE } from '../../src/gitlab/writeback-outbox.js';
+import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { redisConnectionsForUrl } from '../../src/redis/connect-redis.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
@@ -54,6 +55,13 @@ const healthy: MetricProvider = {
   },
 };
 
+/** An Alertmanager with no active alert. */
+const quietAlertmanager: AlertGate = {
+  async check() {
+    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
+  },
+};
+
 let world: World;
 let redis: RedisServer;
 let chat: ChatServer;
@@ -85,6 +93,7 @@ beforeAll(async () => {
   });
   bot = await createBot(config, {
     metricProvider: healthy,
+    alertGate: quietAlertmanager,
     writebackPollMs: 50,
     engine: { timing: { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 } },
   });
