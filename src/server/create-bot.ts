@@ -52,6 +52,7 @@ import { eventsRoute } from './routes/events.js';
 import { gitlabWebhookRoute } from './routes/gitlab-webhook.js';
 import { metricsRoute } from './routes/metrics.js';
 import { readinessRoute, type ReadinessCheck } from './routes/readiness.js';
+import { auditRoute } from './routes/audit.js';
 import { releasesRoutes } from './routes/releases.js';
 
 /** The Kubernetes/Istio side: the two ports plus the readiness probe of a cluster. */
@@ -270,6 +271,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       },
     }),
     releasesRoutes({ reader: engine, history: engine.store, links }),
+    auditRoute({ reader: engine }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),
     gitlabWebhookRoute({
