@@ -20,6 +20,8 @@ export interface ReleaseLinks {
   mergeRequest: string | null;
   pipeline: string | null;
   commit: string | null;
+  /** The GitOps write-back's promotion commit in the config repository (spec.gitops), once written. */
+  configCommit: string | null;
   grafana: string | null;
   jaeger: string | null;
 }
@@ -137,9 +139,16 @@ export function releaseLinks(release: Release, settings: LinkSettings): ReleaseL
     mergeRequest: release.mr?.url ?? null,
     pipeline: release.pipeline?.url ?? null,
     commit: project && release.sha ? `${project}/-/commit/${release.sha}` : null,
+    configCommit: configCommitUrl(release),
     grafana,
     jaeger,
   };
+}
+
+// Read structurally: the GitOps write-back records `gitops.commit` on the release (issue 14).
+function configCommitUrl(release: Release): string | null {
+  const gitops = (release as { gitops?: { commit?: { url?: unknown } | null } | null }).gitops;
+  return typeof gitops?.commit?.url === 'string' ? gitops.commit.url : null;
 }
 
 /** `https://gitlab/group/project/-/merge_requests/1` → `https://gitlab/group/project`. */

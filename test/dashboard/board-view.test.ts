@@ -47,9 +47,16 @@ describe('boardRelease', () => {
       mergeRequest: 'https://gitlab.example.com/shop/reviews/-/merge_requests/7',
       pipeline: 'https://gitlab.example.com/shop/reviews/-/pipelines/42',
       commit: 'https://gitlab.example.com/shop/reviews/-/commit/abcd12340000000000000000',
+      configCommit: null,
       grafana: `https://grafana.example.com/d/x/?var-namespace=bookinfo&var-workload=reviews-canary&from=${T0}&to=${T0 + 120_000}`,
       jaeger: `https://jaeger.example.com/search?service=reviews-canary.bookinfo&start=${T0 * 1000}&end=${(T0 + 120_000) * 1000}`,
     });
+  });
+
+  it('links the config repository commit the GitOps write-back recorded', () => {
+    const promoted = { ...release(), gitops: { commit: { sha: 'f00d', url: 'https://gitlab.example.com/platform/config/-/commit/f00d' } } };
+
+    expect(boardRelease(promoted).links.configCommit).toBe('https://gitlab.example.com/platform/config/-/commit/f00d');
   });
 });
 

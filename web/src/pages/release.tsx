@@ -42,7 +42,7 @@ export function ReleasePage({ id, me, changed, now }: { id: string; me: Me | nul
     ['Merge request', page.links.mergeRequest],
     ['Pipeline', page.links.pipeline],
     ['Commit', page.links.commit],
-    ['Config commit', (page as Page & { links: { configCommit?: string | null } }).links.configCommit ?? null],
+    ['Config commit', page.links.configCommit],
     ['Grafana', page.links.grafana],
     ['Jaeger', page.links.jaeger],
   ].filter((link): link is [string, string] => Boolean(link[1]));
