@@ -58,6 +58,10 @@ export interface Config {
   /** Which GitLab projects may release to which namespaces. */
   tenantsFile?: string;
   publicUrl?: string;
+  /** Application ID of the GitLab OAuth application the dashboard signs in with. */
+  gitlabOAuthClientId?: string;
+  /** Its secret. */
+  gitlabOAuthClientSecret?: string;
   grafanaUrl?: string;
   jaegerUrl?: string;
   logLevel: LogLevel;
@@ -87,6 +91,7 @@ export const SECRET_VARIABLES = [
   'PROMETHEUS_BASIC_AUTH',
   'ALERTMANAGER_BEARER_TOKEN',
   'ALERTMANAGER_BASIC_AUTH',
+  'GITLAB_OAUTH_CLIENT_SECRET',
 ] as const;
 
 export class ConfigError extends Error {
@@ -191,6 +196,8 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['CHAT_LOOKUP_BY_EMAIL', boolean, 'chatLookupByEmail', 'false'],
   ['TENANTS_FILE', nonEmpty, 'tenantsFile'],
   ['PUBLIC_URL', httpUrl, 'publicUrl'],
+  ['GITLAB_OAUTH_CLIENT_ID', nonEmpty, 'gitlabOAuthClientId'],
+  ['GITLAB_OAUTH_CLIENT_SECRET', nonEmpty, 'gitlabOAuthClientSecret'],
   ['GRAFANA_URL', httpUrl, 'grafanaUrl'],
   ['JAEGER_URL', httpUrl, 'jaegerUrl'],
   ['LOG_LEVEL', z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), 'logLevel', 'info'],
@@ -242,6 +249,13 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(name, `${problem}${shown}`);
     }
     config[field] = result.data;
+  }
+  if (config.gitlabOAuthClientId !== undefined) {
+    // The dashboard's sign-in needs all of them; half a configuration fails here, not at the first sign-in.
+    if (config.gitlabOAuthClientSecret === undefined) throw new ConfigError('GITLAB_OAUTH_CLIENT_SECRET', 'is required (or GITLAB_OAUTH_CLIENT_SECRET_FILE) with GITLAB_OAUTH_CLIENT_ID');
+    if (config.publicUrl === undefined) throw new ConfigError('PUBLIC_URL', 'is required with GITLAB_OAUTH_CLIENT_ID (GitLab sends users back to PUBLIC_URL/auth/gitlab/callback)');
+  } else if (config.gitlabOAuthClientSecret !== undefined) {
+    throw new ConfigError('GITLAB_OAUTH_CLIENT_ID', 'is required with GITLAB_OAUTH_CLIENT_SECRET');
   }
   for (const service of ['PROMETHEUS', 'ALERTMANAGER']) {
     if (rawValue(env, `${service}_BEARER_TOKEN`) && rawValue(env, `${service}_BASIC_AUTH`)) {

@@ -49,6 +49,7 @@ import { alertmanagerWebhookRoutes } from './routes/alertmanager-webhook.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deliveryLogs } from './routes/delivery-logs.js';
 import { eventsRoute } from './routes/events.js';
+import { gitlabOAuthRoutes, type GitLabOAuthSettings } from './routes/gitlab-oauth.js';
 import { gitlabWebhookRoute } from './routes/gitlab-webhook.js';
 import { metricsRoute } from './routes/metrics.js';
 import { readinessRoute, type ReadinessCheck } from './routes/readiness.js';
@@ -274,6 +275,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     auditRoute({ reader: engine }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),
+    gitlabOAuthRoutes({ oauth: dashboardOAuth(config), redis, prefix }),
     gitlabWebhookRoute({
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
@@ -410,6 +412,13 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       return closing;
     },
   };
+}
+
+/** Sign-in with GitLab when GITLAB_OAUTH_CLIENT_ID is set (loadConfig checked its companions). */
+function dashboardOAuth(config: Config): GitLabOAuthSettings | null {
+  const { gitlabOAuthClientId: clientId, gitlabOAuthClientSecret: clientSecret, publicUrl, gitlabUrl } = config;
+  if (!clientId || !clientSecret || !publicUrl || !gitlabUrl) return null;
+  return { gitlabUrl, clientId, clientSecret, publicUrl };
 }
 
 function required(value: string | undefined, name: string): string {
