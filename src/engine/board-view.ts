@@ -139,16 +139,10 @@ export function releaseLinks(release: Release, settings: LinkSettings): ReleaseL
     mergeRequest: release.mr?.url ?? null,
     pipeline: release.pipeline?.url ?? null,
     commit: project && release.sha ? `${project}/-/commit/${release.sha}` : null,
-    configCommit: configCommitUrl(release),
+    configCommit: release.gitops?.commit?.url ?? null,
     grafana,
     jaeger,
   };
-}
-
-// Read structurally: the GitOps write-back records `gitops.commit` on the release (issue 14).
-function configCommitUrl(release: Release): string | null {
-  const gitops = (release as { gitops?: { commit?: { url?: unknown } | null } | null }).gitops;
-  return typeof gitops?.commit?.url === 'string' ? gitops.commit.url : null;
 }
 
 /** `https://gitlab/group/project/-/merge_requests/1` → `https://gitlab/group/project`. */

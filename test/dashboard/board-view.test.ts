@@ -54,7 +54,8 @@ describe('boardRelease', () => {
   });
 
   it('links the config repository commit the GitOps write-back recorded', () => {
-    const promoted = { ...release(), gitops: { commit: { sha: 'f00d', url: 'https://gitlab.example.com/platform/config/-/commit/f00d' } } };
+    const gitops = { repository: 'platform/config', branch: 'main', pins: [], warnings: [], mergeRequest: null, revert: null, revertRefused: null, sync: null };
+    const promoted = release({ gitops: { ...gitops, commit: { sha: 'f00d', url: 'https://gitlab.example.com/platform/config/-/commit/f00d' } } });
 
     expect(boardRelease(promoted).links.configCommit).toBe('https://gitlab.example.com/platform/config/-/commit/f00d');
   });
