@@ -51,6 +51,8 @@ export interface Config {
   slackWebhookUrl?: string;
   mattermostToken?: string;
   mattermostWebhookUrl?: string;
+  /** The Mattermost server: slash command replies go only to its origin (default: MATTERMOST_WEBHOOK_URL's). */
+  mattermostUrl?: string;
   /** Map of chat users to GitLab usernames. */
   chatUsersFile?: string;
   /** Map chat users to GitLab users by e-mail when not in CHAT_USERS_FILE. */
@@ -192,6 +194,7 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['SLACK_WEBHOOK_URL', httpUrl, 'slackWebhookUrl'],
   ['MATTERMOST_TOKEN', nonEmpty, 'mattermostToken'],
   ['MATTERMOST_WEBHOOK_URL', httpUrl, 'mattermostWebhookUrl'],
+  ['MATTERMOST_URL', httpUrl, 'mattermostUrl'],
   ['CHAT_USERS_FILE', nonEmpty, 'chatUsersFile'],
   ['CHAT_LOOKUP_BY_EMAIL', boolean, 'chatLookupByEmail', 'false'],
   ['TENANTS_FILE', nonEmpty, 'tenantsFile'],

@@ -1,5 +1,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { RedisClient } from '../redis/connect-redis.js';
+import { Cluster, Redis } from 'ioredis';
+import { ConfigError } from '../config.js';
 import type { Logger } from 'pino';
 import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -26,6 +28,8 @@ export interface ChatCommandsOptions {
   slackSigningSecret?: string;
   /** MATTERMOST_TOKEN; unset → no Mattermost route. */
   mattermostToken?: string;
+  /** MATTERMOST_URL: required with mattermostToken; a command whose response_url is elsewhere is refused. */
+  mattermostUrl?: string;
   /** CHAT_USERS_FILE */
   chatUsersFile?: string;
   /** CHAT_LOOKUP_BY_EMAIL */
@@ -50,6 +54,9 @@ export interface ChatCommands {
 
 /** Wires the chat slash commands for `canarybot serve`: identity, handler, the chat-intake queue and the routes. */
 export async function createChatCommands(options: ChatCommandsOptions): Promise<ChatCommands> {
+  if (options.mattermostToken && !options.mattermostUrl) {
+    throw new ConfigError('MATTERMOST_URL', 'is required with MATTERMOST_TOKEN (or set MATTERMOST_WEBHOOK_URL): slash command replies are posted only to that server');
+  }
   const mapping = options.chatUsersFile ? await loadChatUsers(options.chatUsersFile) : undefined;
   if (options.chatLookupByEmail && options.slackSigningSecret && !options.slackBotToken) {
     options.logger?.warn('CHAT_LOOKUP_BY_EMAIL is on but SLACK_BOT_TOKEN is not set: Slack users can only be mapped through CHAT_USERS_FILE');
@@ -76,7 +83,13 @@ export async function createChatCommands(options: ChatCommandsOptions): Promise<
   });
   const shared = { intake, ...(options.metrics ? { metrics: options.metrics } : {}) };
   const routes: RouteModule[] = [];
-  if (options.slackSigningSecret) routes.push(slackRoute({ ...shared, signingSecret: options.slackSigningSecret }));
-  if (options.mattermostToken) routes.push(mattermostRoute({ ...shared, token: options.mattermostToken }));
+  const nonceRedis = options.submitConnection ?? (options.connection instanceof Redis || options.connection instanceof Cluster ? options.connection : null);
+  const prefix = options.prefix ?? 'bull';
+  // Beside the chat-intake queue's keys (same prefix), so a Cluster hash tag in the prefix covers it.
+  const nonces = nonceRedis
+    ? { claim: async (key: string, ttlSeconds: number) => (await nonceRedis.set(`${prefix}:chat-intake:nonce:slack:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK' }
+    : undefined;
+  if (options.slackSigningSecret) routes.push(slackRoute({ ...shared, signingSecret: options.slackSigningSecret, ...(nonces ? { nonces } : {}) }));
+  if (options.mattermostToken) routes.push(mattermostRoute({ ...shared, token: options.mattermostToken, responseOrigins: [new URL(options.mattermostUrl!).origin] }));
   return { routes, close: () => intake.close() };
 }

@@ -37,7 +37,7 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     const say = (ok: boolean, message: string): Promise<void> => replier.reply(target, { ok, message });
     try {
       const parsed = parseCommand(request.text, { requireService: true });
-      if (parsed.kind !== 'command') return await say(false, parsed.kind === 'invalid' ? parsed.message : HELP_TEXT);
+      if (parsed.kind !== 'command') return await say(false, parsed.kind === 'invalid' ? parsed.quietMessage : HELP_TEXT);
       const command = parsed.command;
       switch (command.verb) {
         case 'help':

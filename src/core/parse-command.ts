@@ -7,7 +7,8 @@ import type { CommandVerb, ParsedCommand } from './command.js';
 export type ParseResult =
   | { kind: 'none' }
   | { kind: 'command'; command: ParsedCommand }
-  | { kind: 'invalid'; message: string };
+  /** `quietMessage`: the same without anything the user typed, for places that must not echo it (chat). */
+  | { kind: 'invalid'; message: string; quietMessage: string };
 
 export interface ParseOptions {
   /** Chat: the service is named after the verb (`approve reviews`). MR comments: the MR names it. */
@@ -42,8 +43,8 @@ function isVerb(word: string): word is CommandVerb {
   return (COMMAND_VERBS as readonly string[]).includes(word);
 }
 
-function invalid(problem: string): ParseResult {
-  return { kind: 'invalid', message: `${problem}\n\n${HELP_TEXT}` };
+function invalid(problem: string, quietProblem = problem): ParseResult {
+  return { kind: 'invalid', message: `${problem}\n\n${HELP_TEXT}`, quietMessage: `${quietProblem}\n\n${HELP_TEXT}` };
 }
 
 /** Splits off the first whitespace-separated word; the rest keeps its inner spacing. */
@@ -61,13 +62,13 @@ function parseAfterVerb(verb: CommandVerb, rest: string, requireService: boolean
       if (OPTIONAL_SERVICE.has(verb)) return { kind: 'command', command };
       return invalid(`\`/canary ${verb}\` needs a service: \`/canary ${verb} <service>\`.`);
     }
-    if (!SERVICE.test(service)) return invalid(`"${service}" is not a service name.`);
+    if (!SERVICE.test(service)) return invalid(`"${service}" is not a service name.`, 'That is not a service name.');
     command.service = service;
     args = after;
   }
   if (args === '') return { kind: 'command', command };
   if (verb === 'abort') return { kind: 'command', command: { ...command, reason: args } };
-  return invalid(`\`/canary ${verb}\` takes no further arguments (got "${args}").`);
+  return invalid(`\`/canary ${verb}\` takes no further arguments (got "${args}").`, `\`/canary ${verb}\` takes no further arguments.`);
 }
 
 /**
@@ -89,6 +90,6 @@ export function parseCommand(text: string, options: ParseOptions): ParseResult {
     return invalid('A command is missing after `/canary`.');
   }
   const verb = word.toLowerCase();
-  if (!isVerb(verb)) return invalid(`Unknown command "${word}".`);
+  if (!isVerb(verb)) return invalid(`Unknown command "${word}".`, 'Unknown command.');
   return parseAfterVerb(verb, rest, options.requireService);
 }

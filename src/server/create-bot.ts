@@ -242,6 +242,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           replier,
           slackSigningSecret: config.slackSigningSecret,
           mattermostToken: config.mattermostToken,
+          ...mattermostServer(config),
           chatUsersFile: config.chatUsersFile,
           chatLookupByEmail: config.chatLookupByEmail,
           ...(config.slackBotToken ? { slackBotToken: config.slackBotToken } : {}),
@@ -490,4 +491,10 @@ async function refreshQueueDepth(
   for (const [state, count] of Object.entries(intake)) metrics.queueDepth.set({ queue: intakeQueue.name, state }, count);
   // Deliveries accepted by the webhook route and not yet moved into the intake queue.
   metrics.queueDepth.set({ queue: intakeQueue.name, state: 'inbox' }, inboxDepth);
+}
+
+/** MATTERMOST_URL, else the origin of MATTERMOST_WEBHOOK_URL (the same server). */
+function mattermostServer(config: Config): { mattermostUrl?: string } {
+  const url = config.mattermostUrl ?? (config.mattermostWebhookUrl ? new URL(config.mattermostWebhookUrl).origin : undefined);
+  return url ? { mattermostUrl: url } : {};
 }

@@ -40,6 +40,8 @@ let engine: RecorderEngine;
 let submitted: ChatRequest[];
 let intake: ChatIntake;
 let failIntake = false;
+/** The nonce store's keys (Redis SET NX in production). */
+const seenSignatures = new Set<string>();
 const metrics = createMetrics();
 const reviews = releaseFixture({ id: 'rel-reviews', stepIndex: 1 });
 const details = (namespace: string) =>
@@ -92,7 +94,10 @@ beforeAll(async () => {
   };
   app = await buildApp({
     logger: false,
-    routes: [slackRoute({ signingSecret: SECRET, intake, metrics }), mattermostRoute({ token: MM_TOKEN, intake, metrics })],
+    routes: [
+      slackRoute({ signingSecret: SECRET, intake, metrics, nonces: { claim: async (key) => !seenSignatures.has(key) && Boolean(seenSignatures.add(key)) } }),
+      mattermostRoute({ token: MM_TOKEN, intake, metrics, responseOrigins: [new URL(chat.url).origin] }),
+    ],
   });
 });
 afterAll(async () => {
@@ -180,7 +185,7 @@ describe('POST /chatops/slack', () => {
   });
 
   it.each([
-    ['an unknown verb', 'deploy reviews', 'Unknown command "deploy"'],
+    ['an unknown verb', 'deploy reviews', 'Unknown command.'],
     ['a verb without its service', 'approve', '`/canary approve` needs a service'],
   ])('answers %s at once with the help text', async (_name, text, message) => {
     const { ack } = await slash(slackSlash(SECRET, { user_id: 'U1', text, response_url: responseUrl() }));
@@ -189,6 +194,36 @@ describe('POST /chatops/slack', () => {
     expect(ack.text).toContain(message);
     expect(ack.text).toContain('Usage:');
     expect(submitted).toEqual([]);
+  });
+
+  it('never echoes what the user typed in its answer to an unknown command (`/canary @all`)', async () => {
+    const url = responseUrl();
+    const { ack } = await slash(mattermostSlash(MM_TOKEN, { user_id: 'stranger', user_name: 'stranger', text: '@all please look', response_url: url }));
+    const bad = await slash(slackSlash(SECRET, { user_id: 'U1', text: 'status @channel!', response_url: responseUrl() }));
+
+    expect(ack.text).toMatch(/^Unknown command\./);
+    expect(ack.text).not.toContain('@all');
+    expect(bad.ack.text).not.toContain('@channel');
+    expect(repliesTo(url)).toEqual([]);
+  });
+
+  it('refuses a Mattermost command whose response_url is not on the configured Mattermost server, posting nothing there', async () => {
+    const { status, ack } = await slash(mattermostSlash(MM_TOKEN, { user_id: 'alice.mm', user_name: 'alice.mm', text: 'status reviews', response_url: 'http://attacker.invalid/collect' }));
+
+    expect(status).toBe(400);
+    expect(ack.text).toMatch(/configured chat server/);
+    expect(submitted).toEqual([]);
+  });
+
+  it('takes a Slack signature once: the same signed request replayed within its window is refused and not run', async () => {
+    const request = slackSlash(SECRET, { user_id: 'U1', user_name: 'alice.s', text: 'abort reviews replayed', response_url: responseUrl() });
+
+    const first = await slash(request);
+    const replay = await slash(request);
+
+    expect(first.status).toBe(200);
+    expect(replay.status).toBe(401);
+    expect(submitted.map((r) => r.text)).toEqual(['abort reviews replayed']);
   });
 
   it('lets an unmapped user read status and list', async () => {

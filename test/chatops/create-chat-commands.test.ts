@@ -72,6 +72,7 @@ describe('createChatCommands', () => {
       connection: redis,
       prefix,
       mattermostToken: 'mm-token',
+      mattermostUrl: chat.url,
       chatUsersFile: file,
       replier: createChatReplier(),
     });

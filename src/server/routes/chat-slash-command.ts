@@ -11,6 +11,11 @@ export interface ChatRouteOptions {
   now?: () => number;
   /** Bound on handing the command to the intake (one Redis write) on the request path; default 2 s. */
   submitTimeoutMs?: number;
+  /**
+   * Origins (`https://chat.example.com`) a `response_url` may point to; the bot posts release
+   * details there. Unset: any (Slack's are Slack's own).
+   */
+  responseOrigins?: readonly string[];
 }
 
 /** What Slack and Mattermost both render as a slash command's answer. */
@@ -39,10 +44,15 @@ export async function acceptSlashCommand(
     reply.code(400);
     return ephemeral('canarybot could not read this slash command (user_id and response_url are required).');
   }
+  if (options.responseOrigins && !options.responseOrigins.includes(originOf(request.responseUrl))) {
+    count('unknown', 'refused');
+    reply.code(400);
+    return ephemeral('canarybot answers only on the configured chat server; this response_url points elsewhere.');
+  }
   const parsed = parseCommand(request.text, { requireService: true });
   if (parsed.kind !== 'command') {
     count('unknown', 'ignored');
-    return ephemeral(parsed.kind === 'invalid' ? parsed.message : HELP_TEXT);
+    return ephemeral(parsed.kind === 'invalid' ? parsed.quietMessage : HELP_TEXT);
   }
   const verb = parsed.command.verb;
   if (verb === 'help') {
@@ -66,4 +76,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error('intake timeout')), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
 }
