@@ -81,8 +81,8 @@ export interface GitOpsAnswer {
  * PREFLIGHT_FAILED / GITOPS_DRIFT / GITOPS_REFUSED (terminal) or GITLAB_UNAVAILABLE / K8S_UNAVAILABLE (transient).
  */
 export interface GitOpsPort {
-  /** Reads every pinned file at the branch head (and the controller's object); never writes. */
-  preflight(release: Release): Promise<GitOpsReport>;
+  /** Reads every pinned file at the branch head (and the controller's object) against the stable image; never writes. */
+  preflight(release: Release, stableImage: string | null): Promise<GitOpsReport>;
   /** Writes the release's image into Git (one commit, or a merge request that must be merged); idempotent. */
   promote(release: Release): Promise<GitOpsAnswer>;
   /** One revert commit back to the pre-flight values; `report.refused` when a human changed a value since. */

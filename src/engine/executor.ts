@@ -65,7 +65,7 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
     if (!ports.gitops) {
       return { type: 'effect-result', effect: 'preflight', outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'spec.gitops needs the GitLab API (GITLAB_URL, GITLAB_TOKEN) for the config repository' };
     }
-    const git = await once(() => ports.gitops!.preflight(release));
+    const git = await once(() => ports.gitops!.preflight(release, result.value ?? null));
     if (!git.ok) return { type: 'effect-result', effect: 'preflight', ...git.outcome };
     return { type: 'effect-result', effect: 'preflight', outcome: 'ok', ...stable, gitops: git.value };
   }

@@ -9,7 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
-import type { Clock, ClusterEventRecorder, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
+import { createGitLabConfigRepository } from '../gitops/gitlab-config-repository.js';
+import { createGitOpsAdapter } from '../gitops/gitops-adapter.js';
+import { redisRepositoryLock } from '../gitops/repository-lock.js';
+import { createSyncController } from '../gitops/sync-controller.js';
+import type { ClusterRegistry } from '../mesh/cluster-registry.js';
+import type { Clock, ClusterEventRecorder, GitOpsPort, CommandReplier, GateEvaluator, Notifier, TrafficRouter, WorkloadController } from '../core/ports.js';
 import { CHAT_SUBMIT_REDIS_OPTIONS } from '../chatops/chat-intake.js';
 import { createChatCommands, type ChatCommands } from '../chatops/create-chat-commands.js';
 import { createChatReplier } from '../chatops/chat-replier.js';
@@ -62,6 +67,8 @@ export interface BotMesh {
   workloads: WorkloadController;
   /** Kubernetes Events on the changed objects (optional). */
   events?: ClusterEventRecorder;
+  /** spec.gitops.sync: the Argo CD / Flux objects live in these clusters (optional). */
+  registry?: ClusterRegistry;
   /** Whether the cluster (kubeconfig context name, `default` included) answers, for /readyz. */
   reachable(cluster: string): Promise<boolean>;
 }
@@ -85,6 +92,8 @@ export interface BotOverrides {
   mesh?: BotMesh;
   /** Default: @gitbeaker client for GITLAB_URL and GITLAB_TOKEN. */
   gitlab?: GitLabApi;
+  /** spec.gitops. Default: the config repository over GITLAB_URL/GITLAB_TOKEN, a Redis write lock, Argo CD/Flux in the mesh's clusters. */
+  gitops?: GitOpsPort;
   /** The bot's GitLab username (its own notes are ignored). Default: GET /user of the token, asked in the background. */
   botUsername?: string;
   /** Backoff of GET /user while GitLab does not answer (default 1 s doubling to 30 s, full jitter). */
@@ -170,6 +179,16 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const connection = connections.open({ maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
 
+  const gitops =
+    overrides.gitops ??
+    (definitions.some((definition) => definition.gitops) && config.gitlabUrl && config.gitlabToken
+      ? createGitOpsAdapter({
+          repository: createGitLabConfigRepository({ url: config.gitlabUrl, token: config.gitlabToken }),
+          lock: redisRepositoryLock(redis, { prefix }),
+          ...(mesh.registry ? { controller: createSyncController(mesh.registry) } : {}),
+        })
+      : undefined);
+
   const writeback: GitLabWriteback = createGitLabWriteback({
     api: gitlab,
     redis,
@@ -210,6 +229,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       router: mesh.router,
       workloads: mesh.workloads,
       ...(mesh.events ? { events: mesh.events } : {}),
+      ...(gitops ? { gitops } : {}),
       gates,
       reporter: withReleaseLogs(writeback.reporter, logger),
       notifier,
@@ -441,7 +461,7 @@ function meshFromConfig(config: Config): BotMesh {
     const where = config.kubeconfig ? `KUBECONFIG ${config.kubeconfig}` : 'the in-cluster service account (KUBECONFIG is not set)';
     throw new Error(`cannot load the Kubernetes configuration from ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { router: mesh.router, workloads: mesh.workloads, events: mesh.events, reachable: (cluster) => mesh.registry.reachable(cluster) };
+  return { router: mesh.router, workloads: mesh.workloads, events: mesh.events, registry: mesh.registry, reachable: (cluster) => mesh.registry.reachable(cluster) };
 }
 
 /** Upper bound of one readiness probe; the chart's probe timeoutSeconds is above it. */

@@ -1,0 +1,205 @@
+// GitOpsPort over the config repository (GitLab) and the sync controller (Argo CD, Flux).
+//   preflight: read every pinned file at the branch head; the pin must exist and hold the stable
+//              image's tag (drift: refuse → GITOPS_DRIFT naming file, Git value and cluster image;
+//              warn → a warning); the controller's object must exist and ignore canarybot's fields.
+//   promote:   one commit of every pinned file (via: commit), or a branch, a merge request and its
+//              merge (via: merge-request); a lost race is re-read, re-applied and retried with full
+//              jitter, under a lock per repository and branch shared by all replicas.
+//   revert:    one commit back to the pre-flight values, written only when every file still holds
+//              canarybot's value: a human's later change is never overwritten.
+// Every step is idempotent: a re-run after a crash finds the value in place and reports that commit.
+
+import { backoffDelayMs } from '../core/backoff.js';
+import { CanarybotError } from '../core/errors.js';
+import { describePin, filesFor, type GitOpsSpec } from '../core/gitops-spec.js';
+import type { GitOpsPinRecord } from '../core/gitops-state.js';
+import type { GitOpsReport } from '../core/input.js';
+import type { GitOpsAnswer, GitOpsPort } from '../core/ports.js';
+import type { Release } from '../core/release.js';
+import { commitMessage, planCommit, type PinEdit } from './commit-builder.js';
+import type { ConfigRepository, RepositoryFile } from './config-repository.js';
+import { imageTag, PinError, readPin } from './edit-pin.js';
+import type { RepositoryLock } from './repository-lock.js';
+
+/** The controller that applies the repository (Argo CD, Flux): checked at pre-flight, awaited after a commit. */
+export interface SyncController {
+  /** Throws PREFLIGHT_FAILED (with the YAML to add) when the object is missing or would revert canarybot's fields. */
+  preflight(release: Release): Promise<void>;
+  sync(release: Release, revision: string, image: string): Promise<GitOpsAnswer>;
+}
+
+export interface GitOpsAdapterOptions {
+  repository: ConfigRepository;
+  lock: RepositoryLock;
+  controller?: SyncController;
+  /** Tries of a commit that keeps losing the race (default 5). */
+  raceAttempts?: number;
+  raceBackoff?: { baseMs: number; capMs: number };
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function specOf(release: Release): GitOpsSpec {
+  const spec = release.definition.gitops;
+  if (!spec) throw new CanarybotError('INTERNAL', `release ${release.id} has no spec.gitops`);
+  return spec;
+}
+
+/** The value a pin holds for an image: the tag, or the whole reference for a manifest. */
+function pinValue(pin: GitOpsSpec['files'][number]['pin'], image: string): string {
+  return pin.kind === 'manifest' ? image : (imageTag(image) ?? image);
+}
+
+function tagOf(image: string): string {
+  return imageTag(image) ?? image;
+}
+
+export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
+  const { repository: repo, lock } = options;
+  const attempts = options.raceAttempts ?? 5;
+  const backoff = options.raceBackoff ?? { baseMs: 200, capMs: 3_000 };
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  async function branchOf(release: Release): Promise<string> {
+    const spec = specOf(release);
+    return release.gitops?.branch || spec.branch || (await repo.defaultBranch(spec.repository));
+  }
+
+  async function readAll(project: string | number, paths: readonly string[], ref: string): Promise<Map<string, RepositoryFile>> {
+    const files = new Map<string, RepositoryFile>();
+    for (const path of new Set(paths)) {
+      const file = await repo.readFile(project, path, ref);
+      if (!file) throw new CanarybotError('PREFLIGHT_FAILED', `spec.gitops: ${path} does not exist on ${ref} of ${String(project)}`);
+      files.set(path, file);
+    }
+    return files;
+  }
+
+  /** Read, plan, commit; a lost race starts again from the read, with full jitter, a bounded number of times. Call with the lock held. */
+  async function commitLoop(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
+    const spec = specOf(release);
+    for (let attempt = 1; ; attempt += 1) {
+      const ref = target.startBranch !== undefined && (await repo.branchHead(spec.repository, target.branch)) === null ? target.startBranch : target.branch;
+      const files = await readAll(spec.repository, edits.map((edit) => edit.path), ref);
+      const plan = planCommit(files, edits);
+      if (plan.changes.length === 0) {
+        // Already in place (a re-run after a crash, or a second cluster of the same release).
+        const sha = files.get(edits[0]!.path)!.lastCommitId;
+        return { sha, url: repo.commitUrl(spec.repository, sha) };
+      }
+      try {
+        const message = commitMessage({ title, mergeRequest: release.mr?.url ?? (release.mr ? `!${release.mr.iid}` : null), releaseIds: [release.id] });
+        const result = await repo.commit(spec.repository, { branch: target.branch, ...(ref !== target.branch ? { startBranch: ref } : {}), message, changes: plan.changes });
+        return { sha: result.sha, url: result.webUrl };
+      } catch (error) {
+        if (!(error instanceof CanarybotError && error.code === 'GITOPS_RACE') || attempt >= attempts) throw error;
+        await sleep(backoffDelayMs(attempt, backoff, random));
+      }
+    }
+  }
+
+  function commitEdits(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
+    return lock.withLock(specOf(release).repository, target.branch, () => commitLoop(release, edits, title, target));
+  }
+
+  function editsFor(release: Release, value: (pin: GitOpsPinRecord) => string): PinEdit[] {
+    const spec = specOf(release);
+    const pins = release.gitops?.pins ?? [];
+    return filesFor(spec, release.cluster).map((file, i) => ({ service: release.service, path: file.path, pin: file.pin, value: value(pins[i] ?? { path: file.path, where: '', before: '', after: pinValue(file.pin, release.image) }) }));
+  }
+
+  async function mergeRequestFlow(release: Release, branch: string): Promise<GitOpsAnswer> {
+    const spec = specOf(release);
+    const known = release.gitops?.mergeRequest ?? null;
+    const waiting = (mr: { iid: number; webUrl: string }, state: string): GitOpsAnswer => ({
+      done: false,
+      message: `merge request !${mr.iid} ${state}`,
+      report: { mergeRequest: { iid: mr.iid, url: mr.webUrl }, waiting: { kind: 'merge-request', sentence: `Waiting for merge request !${mr.iid} of ${String(spec.repository)} to be merged (${state}).`, link: mr.webUrl } },
+    });
+    if (known) {
+      const mr = await repo.mergeRequest(spec.repository, known.iid);
+      if (mr.state === 'merged' && mr.mergeCommitSha) return { done: true, report: { mergeRequest: known, commit: { sha: mr.mergeCommitSha, url: repo.commitUrl(spec.repository, mr.mergeCommitSha) } } };
+      if (mr.state !== 'open') throw new CanarybotError('GITOPS_REFUSED', `merge request !${mr.iid} of ${String(spec.repository)} was ${mr.state} without being merged`);
+      if (mr.pipeline === 'failed') throw new CanarybotError('GITOPS_REFUSED', `the pipeline of merge request !${mr.iid} of ${String(spec.repository)} failed`);
+      return waiting(mr, mr.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
+    }
+    const source = `canarybot/${release.service}-${tagOf(release.image)}`;
+    await commitEdits(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, { branch: source, startBranch: branch });
+    const pinsText = (release.gitops?.pins ?? []).map((pin) => `- \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``).join('\n');
+    const created = await repo.createMergeRequest(spec.repository, {
+      sourceBranch: source,
+      targetBranch: branch,
+      title: `canarybot: promote ${release.service} to ${tagOf(release.image)}`,
+      description: `canarybot release \`${release.id}\` passed its canary and promotes ${release.image}.\n\n${pinsText}\n\nCanarybot-Release: ${release.id}`,
+    });
+    const merged = await repo.merge(spec.repository, created.iid, { whenPipelineSucceeds: created.pipeline === 'running' });
+    if (merged.state === 'merged' && merged.mergeCommitSha) {
+      return { done: true, report: { mergeRequest: { iid: created.iid, url: created.webUrl }, commit: { sha: merged.mergeCommitSha, url: repo.commitUrl(spec.repository, merged.mergeCommitSha) } } };
+    }
+    return waiting(created, merged.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
+  }
+
+  return {
+    async preflight(release, stableImage): Promise<GitOpsReport> {
+      const spec = specOf(release);
+      const branch = await branchOf(release);
+      const entries = filesFor(spec, release.cluster);
+      const files = await readAll(spec.repository, entries.map((entry) => entry.path), branch);
+      const pins: GitOpsPinRecord[] = [];
+      const drift: string[] = [];
+      for (const entry of entries) {
+        let value: string;
+        try {
+          value = readPin(files.get(entry.path)!.content, entry.pin, entry.path);
+        } catch (error) {
+          if (error instanceof PinError) throw new CanarybotError('PREFLIGHT_FAILED', `spec.gitops: ${error.message} (${String(spec.repository)}@${branch})`);
+          throw error;
+        }
+        const after = pinValue(entry.pin, release.image);
+        const expected = stableImage === null ? null : pinValue(entry.pin, stableImage);
+        // Holding the release's own value is no drift: an earlier cluster of this release, or a re-run, wrote it.
+        if (expected !== null && value !== expected && value !== after) {
+          drift.push(`${entry.path} ${describePin(entry.pin)} is ${value} in ${String(spec.repository)}@${branch}, but Deployment ${release.definition.target.stable.deployment} on ${release.cluster} runs ${stableImage}`);
+        }
+        pins.push({ path: entry.path, where: describePin(entry.pin), before: value, after });
+      }
+      if (drift.length > 0 && spec.onDrift === 'refuse') {
+        throw new CanarybotError('GITOPS_DRIFT', `Git and the cluster disagree (onDrift: refuse, nothing was written): ${drift.join('; ')}`);
+      }
+      await options.controller?.preflight(release);
+      return { branch, pins, warnings: drift };
+    },
+
+    async promote(release): Promise<GitOpsAnswer> {
+      const spec = specOf(release);
+      const branch = await branchOf(release);
+      if (spec.via === 'merge-request') return mergeRequestFlow(release, branch);
+      const commit = await commitEdits(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, { branch });
+      return { done: true, report: { commit } };
+    },
+
+    async revert(release): Promise<GitOpsReport> {
+      const spec = specOf(release);
+      const branch = await branchOf(release);
+      const edits = editsFor(release, (pin) => pin.before);
+      const pins = release.gitops?.pins ?? [];
+      const old = pins[0]?.before ?? '';
+      return lock.withLock(spec.repository, branch, async () => {
+        const files = await readAll(spec.repository, edits.map((edit) => edit.path), branch);
+        const changed = edits.flatMap((edit, i) => {
+          const now = readPin(files.get(edit.path)!.content, edit.pin, edit.path);
+          const ours = pins[i]?.after;
+          return now === ours || now === edit.value ? [] : [`${edit.path} ${describePin(edit.pin)} is now ${now}, not canarybot's ${ours ?? '?'}: changed after canarybot's commit, left as it is`];
+        });
+        if (changed.length > 0) return { refused: changed.join('; ') };
+        return { commit: await commitLoop(release, edits, `canarybot: roll back ${release.service} to ${tagOf(old)}`, { branch }) };
+      });
+    },
+
+    async sync(release, revision, image): Promise<GitOpsAnswer> {
+      if (!options.controller) throw new CanarybotError('GITOPS_REFUSED', 'spec.gitops.sync is set but no controller adapter is configured');
+      return options.controller.sync(release, revision, image);
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// The GitOps adapter against the GitLab API test server with the real @gitbeaker client: pre-flight
+// reads and refuses drift with zero writes, promotion is one commit that changes only the pinned
+// values (message and trailer as pinned), a lost race is re-read and retried so the bot commits
+// exactly once, two replicas on one branch are serialised by the Redis lock, and a rollback is one
+// revert commit that never overwrites a human's later change.
+
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CanarybotError } from '../../src/core/errors.js';
+import type { GitOpsSpec } from '../../src/core/gitops-spec.js';
+import type { Release } from '../../src/core/release.js';
+import { createGitLabConfigRepository } from '../../src/gitops/gitlab-config-repository.js';
+import { createGitOpsAdapter } from '../../src/gitops/gitops-adapter.js';
+import { inProcessRepositoryLock, redisRepositoryLock } from '../../src/gitops/repository-lock.js';
+import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { releaseRecord, reviewsDefinition } from '../support/release-fixture.js';
+
+const PROJECT = 'platform/k8s-config';
+const OLD = 'registry.example.com/bookinfo/reviews:v1';
+const NEW = 'registry.example.com/bookinfo/reviews:0a1b2c3d';
+const VALUES = '# reviews\nimage:\n  repository: registry.example.com/bookinfo/reviews\n  tag: "v1"   # canarybot writes this\n\nreplicas: 3\n';
+const KUSTOMIZATION = 'images:\n  - name: registry.example.com/bookinfo/reviews\n    newTag: v1 # pinned\n';
+
+const SPEC: GitOpsSpec = {
+  repository: PROJECT,
+  branch: 'main',
+  files: [
+    { path: 'apps/reviews/values.yaml', pin: { kind: 'helmValues', path: ['image', 'tag'] } },
+    { path: 'apps/reviews/kustomization.yaml', pin: { kind: 'kustomizeImage', image: 'registry.example.com/bookinfo/reviews' } },
+  ],
+  via: 'commit',
+  onDrift: 'refuse',
+  mergeTimeoutMs: 600_000,
+};
+
+let gitlab: GitLabApiServer;
+beforeEach(async () => {
+  gitlab = await startGitLabApiServer();
+  gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION, 'README.md': 'config\n' } }] });
+});
+afterEach(async () => {
+  await gitlab.close();
+});
+
+function adapter(lock = inProcessRepositoryLock()) {
+  return createGitOpsAdapter({ repository: createGitLabConfigRepository({ url: gitlab.url, token: gitlab.token }), lock, sleep: async () => undefined });
+}
+
+function releaseOf(spec: Partial<GitOpsSpec> = {}, patch: Partial<Release> = {}): Release {
+  return releaseRecord({ id: 'rel-7', definition: reviewsDefinition({ gitops: { ...SPEC, ...spec } }), image: NEW, mr: { projectId: 7, iid: 12, url: 'http://gitlab.test/bookinfo/reviews/-/merge_requests/12' }, ...patch });
+}
+
+/** The release after a pre-flight, as the core records it. */
+async function preflighted(spec: Partial<GitOpsSpec> = {}): Promise<Release> {
+  const release = releaseOf(spec);
+  const report = await adapter().preflight(release, OLD);
+  return { ...release, gitops: { repository: PROJECT, branch: report.branch!, pins: report.pins!, warnings: report.warnings!, commit: null, mergeRequest: null, revert: null, revertRefused: null, sync: null } };
+}
+
+const file = (path: string) => gitlab.repositories.repository(42).resolve('main')!.files.get(path);
+const commitsOnMain = () => {
+  const repository = gitlab.repositories.repository(42);
+  const out: string[] = [];
+  for (let commit = repository.resolve('main'); commit; commit = commit.parentIds[0] ? repository.commits.get(commit.parentIds[0]) ?? null : null) out.push(commit.message.split('\n')[0]!);
+  return out;
+};
+const human = (path: string, content: string) => gitlab.repositories.repository(42).commit({ branch: 'main', message: 'hand edit', authorName: 'Alice', actions: [{ action: 'update', filePath: path, content }] });
+
+describe('pre-flight', () => {
+  it('records every pinned value and what promotion will write', async () => {
+    const report = await adapter().preflight(releaseOf(), OLD);
+
+    expect(report).toEqual({
+      branch: 'main',
+      warnings: [],
+      pins: [
+        { path: 'apps/reviews/values.yaml', where: 'image.tag', before: 'v1', after: '0a1b2c3d' },
+        { path: 'apps/reviews/kustomization.yaml', where: 'images[name=registry.example.com/bookinfo/reviews].newTag', before: 'v1', after: '0a1b2c3d' },
+      ],
+    });
+  });
+
+  it('refuses drift naming the file, the value in Git and the image in the cluster, with zero writes', async () => {
+    human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"v0"'));
+    gitlab.clearCalls();
+
+    const failure = (await adapter().preflight(releaseOf(), OLD).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(failure.code).toBe('GITOPS_DRIFT');
+    expect(failure.message).toBe('Git and the cluster disagree (onDrift: refuse, nothing was written): apps/reviews/values.yaml image.tag is v0 in platform/k8s-config@main, but Deployment reviews-primary on default runs registry.example.com/bookinfo/reviews:v1');
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+  });
+
+  it('with onDrift: warn carries on and says so', async () => {
+    human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"v0"'));
+
+    const report = await adapter().preflight(releaseOf({ onDrift: 'warn' }), OLD);
+
+    expect(report.warnings).toEqual(['apps/reviews/values.yaml image.tag is v0 in platform/k8s-config@main, but Deployment reviews-primary on default runs registry.example.com/bookinfo/reviews:v1']);
+  });
+
+  it.each([
+    ['a missing file', { files: [{ path: 'apps/missing.yaml', pin: { kind: 'helmValues' as const, path: ['image', 'tag'] } }] }, /apps\/missing.yaml does not exist on main of platform\/k8s-config/],
+    ['a missing key', { files: [{ path: 'apps/reviews/values.yaml', pin: { kind: 'helmValues' as const, path: ['image', 'digest'] } }] }, /apps\/reviews\/values.yaml has no key image.digest/],
+  ])('refuses %s', async (_name, spec, message) => {
+    const failure = (await adapter().preflight(releaseOf(spec), OLD).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(failure.code).toBe('PREFLIGHT_FAILED');
+    expect(failure.message).toMatch(message);
+  });
+});
+
+describe('promotion', () => {
+  it('is one commit changing only the pinned values, with the pinned message and trailer', async () => {
+    const release = await preflighted();
+
+    const answer = await adapter().promote(release);
+
+    const commit = gitlab.repositories.repository(42).resolve('main')!;
+    expect(answer).toEqual({ done: true, report: { commit: { sha: commit.id, url: `http://gitlab.test/${PROJECT}/-/commit/${commit.id}` } } });
+    expect(commit.message).toBe('canarybot: promote reviews to 0a1b2c3d\n\nMerge request: http://gitlab.test/bookinfo/reviews/-/merge_requests/12\n\nCanarybot-Release: rel-7\n');
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES.replace('"v1"', '"0a1b2c3d"'));
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION.replace('newTag: v1', 'newTag: 0a1b2c3d'));
+    expect(file('README.md')).toBe('config\n');
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits')).toHaveLength(1);
+  });
+
+  it('re-run after a crash finds its commit and writes nothing', async () => {
+    const release = await preflighted();
+    const first = await adapter().promote(release);
+
+    const again = await adapter().promote(release);
+
+    expect(again.report.commit?.sha).toBe(first.report.commit?.sha);
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits')).toHaveLength(1);
+  });
+
+  it.each([
+    ['the branch moving between GitLab\'s read and its ref update', 'before-ref-update' as const, 'README.md', 'config, edited\n', 400],
+    ['a human editing the same file first', 'before-check' as const, 'apps/reviews/values.yaml', VALUES.replace('replicas: 3', 'replicas: 4'), 400],
+  ])('survives a lost race to %s: re-read, re-applied, committed exactly once', async (_name, at, path, content, status) => {
+    const release = await preflighted();
+    gitlab.repositories.repository(42).interleave(at, () => human(path, content));
+
+    await adapter().promote(release);
+
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits').map((call) => call.status)).toEqual([status, 201]);
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual(['canarybot: promote reviews to 0a1b2c3d']);
+    expect(file(path)).toContain(path === 'README.md' ? 'edited' : 'replicas: 4');
+    expect(file('apps/reviews/values.yaml')).toContain('tag: "0a1b2c3d"');
+  });
+});
+
+describe('two replicas on one branch', () => {
+  let redisServer: RedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    redis = new Redis(redisServer.url);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await redisServer.stop();
+  });
+
+  it('are serialised by the Redis lock: no write loses a race', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/ratings/values.yaml': VALUES.replace(/reviews/g, 'ratings'), 'apps/reviews/kustomization.yaml': KUSTOMIZATION } }] });
+    const reviews = await preflighted({ files: [SPEC.files[0]!] });
+    const ratingsSpec = { ...SPEC, files: [{ path: 'apps/ratings/values.yaml', pin: SPEC.files[0]!.pin }] };
+    const ratings0 = releaseRecord({ id: 'rel-8', service: 'ratings', definition: reviewsDefinition({ name: 'ratings', gitops: ratingsSpec }), image: 'registry.example.com/bookinfo/ratings:5e6f7a8b' });
+    const lockA = redisRepositoryLock(redis, { prefix: `t${Date.now()}` });
+    const second = redis.duplicate();
+    const lockB = redisRepositoryLock(second, { prefix: `t${Date.now()}` });
+    const ratingsReport = await adapter(lockB).preflight(ratings0, 'registry.example.com/bookinfo/ratings:v1');
+    const ratings = { ...ratings0, gitops: { ...reviews.gitops!, pins: ratingsReport.pins! } };
+
+    gitlab.clearCalls();
+    await Promise.all([adapter(lockA).promote(reviews), adapter(lockB).promote(ratings)]);
+
+    // One replica's read-commit runs whole before the other's begins: no read of one between the other's read and commit.
+    const order = gitlab.calls.filter((call) => call.route === 'GET /projects/:id/repository/files/:file_path' || call.method === 'POST').map((call) => (call.method === 'POST' ? 'commit' : call.path.includes('ratings') ? 'ratings' : 'reviews'));
+    const firstCommit = order.indexOf('commit');
+    expect(new Set(order.slice(0, firstCommit)).size).toBe(1);
+    expect(order.slice(firstCommit + 1).filter((entry) => entry !== 'commit').every((entry) => entry !== order[0])).toBe(true);
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits').map((call) => call.status)).toEqual([201, 201]);
+    second.disconnect();
+    expect(commitsOnMain().slice(0, 2).sort()).toEqual(['canarybot: promote ratings to 5e6f7a8b', 'canarybot: promote reviews to 0a1b2c3d']);
+  });
+});
+
+describe('rollback after the commit', () => {
+  it('is one revert commit back to the pre-flight values, byte for byte', async () => {
+    const release = await preflighted();
+    const promoted = await adapter().promote(release);
+
+    const report = await adapter().revert({ ...release, gitops: { ...release.gitops!, commit: promoted.report.commit! } });
+
+    const head = gitlab.repositories.repository(42).resolve('main')!;
+    expect(report).toEqual({ commit: { sha: head.id, url: `http://gitlab.test/${PROJECT}/-/commit/${head.id}` } });
+    expect(head.message).toMatch(/^canarybot: roll back reviews to v1\n\n.*\n\nCanarybot-Release: rel-7\n$/s);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
+  });
+
+  it('never overwrites a value a human changed after canarybot\'s commit', async () => {
+    const release = await preflighted();
+    await adapter().promote(release);
+    human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"v9-hotfix"'));
+    gitlab.clearCalls();
+
+    const report = await adapter().revert(release);
+
+    expect(report.refused).toBe('apps/reviews/values.yaml image.tag is now v9-hotfix, not canarybot\'s 0a1b2c3d: changed after canarybot\'s commit, left as it is');
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(file('apps/reviews/values.yaml')).toContain('v9-hotfix');
+  });
+});
