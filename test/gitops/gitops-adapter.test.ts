@@ -169,14 +169,15 @@ describe('two replicas on one branch', () => {
     const reviews = await preflighted({ files: [SPEC.files[0]!] });
     const ratingsSpec = { ...SPEC, files: [{ path: 'apps/ratings/values.yaml', pin: SPEC.files[0]!.pin }] };
     const ratings0 = releaseRecord({ id: 'rel-8', service: 'ratings', definition: reviewsDefinition({ name: 'ratings', gitops: ratingsSpec }), image: 'registry.example.com/bookinfo/ratings:5e6f7a8b' });
-    const lockA = redisRepositoryLock(redis, { prefix: `t${Date.now()}` });
+    const prefix = `t${Date.now()}`;
+    const lockA = redisRepositoryLock(redis, { prefix });
     const second = redis.duplicate();
-    const lockB = redisRepositoryLock(second, { prefix: `t${Date.now()}` });
+    const lockB = redisRepositoryLock(second, { prefix });
     const ratingsReport = await adapter(lockB).preflight(ratings0, 'registry.example.com/bookinfo/ratings:v1');
     const ratings = { ...ratings0, gitops: { ...reviews.gitops!, pins: ratingsReport.pins! } };
 
     gitlab.clearCalls();
-    await Promise.all([adapter(lockA).promote(reviews), adapter(lockB).promote(ratings)]);
+    await Promise.all([adapter(lockA).promote(reviews), adapter(lockB).promote(ratings)]).finally(() => second.disconnect());
 
     // One replica's read-commit runs whole before the other's begins: no read of one between the other's read and commit.
     const order = gitlab.calls.filter((call) => call.route === 'GET /projects/:id/repository/files/:file_path' || call.method === 'POST').map((call) => (call.method === 'POST' ? 'commit' : call.path.includes('ratings') ? 'ratings' : 'reviews'));
@@ -184,7 +185,6 @@ describe('two replicas on one branch', () => {
     expect(new Set(order.slice(0, firstCommit)).size).toBe(1);
     expect(order.slice(firstCommit + 1).filter((entry) => entry !== 'commit').every((entry) => entry !== order[0])).toBe(true);
     expect(gitlab.callsTo('POST /projects/:id/repository/commits').map((call) => call.status)).toEqual([201, 201]);
-    second.disconnect();
     expect(commitsOnMain().slice(0, 2).sort()).toEqual(['canarybot: promote ratings to 5e6f7a8b', 'canarybot: promote reviews to 0a1b2c3d']);
   });
 });
