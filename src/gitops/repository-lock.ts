@@ -3,8 +3,8 @@
 // delete in one script), with a lease so a dead replica cannot hold it for ever.
 
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { CanarybotError } from '../core/errors.js';
+import type { RedisClient } from '../redis/connect-redis.js';
 
 export interface RepositoryLock {
   /** Runs `work` while holding the lock of (repository, branch). */
@@ -13,7 +13,7 @@ export interface RepositoryLock {
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-export function redisRepositoryLock(redis: Redis, options: { prefix: string; leaseMs?: number; waitMs?: number }): RepositoryLock {
+export function redisRepositoryLock(redis: RedisClient, options: { prefix: string; leaseMs?: number; waitMs?: number }): RepositoryLock {
   const leaseMs = options.leaseMs ?? 60_000;
   const waitMs = options.waitMs ?? 30_000;
   return {
