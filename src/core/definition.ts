@@ -140,11 +140,14 @@ export interface AlertSourceSpec {
 
 /**
  * What a failed gate does (one enum, pinned): `rollback` (default) rolls this cluster back and, with
- * several clusters, the clusters already promoted, newest first; `keepPromoted` rolls back this
- * cluster only; `hold` keeps the traffic where it is and waits for `/canary abort` or `/canary resume`
- * (until `holdTimeoutMs`, then a rollback).
+ * several clusters, the clusters already promoted, newest first, traffic before image; `keepPromoted`
+ * rolls back this cluster only; `hold` keeps the traffic where it is and waits for `/canary abort` or
+ * `/canary resume` (until `holdTimeoutMs`, then a rollback, which unwinds promoted clusters as
+ * `rollback` does). The schema and validate read this list.
  */
-export type OnFailure = 'rollback' | 'keepPromoted' | 'hold';
+export const ON_FAILURE = ['rollback', 'keepPromoted', 'hold'] as const;
+export type OnFailure = (typeof ON_FAILURE)[number];
+export const DEFAULT_ON_FAILURE: OnFailure = 'rollback';
 
 export type AccessLevelName = 'developer' | 'maintainer' | 'owner';
 

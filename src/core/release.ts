@@ -101,6 +101,13 @@ export interface ReleaseWait {
   link?: string | null;
 }
 
+export interface PromotedCluster {
+  index: number;
+  cluster: string;
+  /** The stable image before this release (null: unknown, nothing to restore). */
+  stableImageBefore: string | null;
+}
+
 export interface Release {
   id: string;
   definition: Definition;
@@ -143,6 +150,11 @@ export interface Release {
    * Null or absent: unknown (a record written before it existed, or an adapter that cannot tell).
    */
   stableImageBefore?: string | null;
+  /**
+   * Clusters this release promoted, in order, each with the stable image it ran before; a failure on
+   * a later cluster rolls them back newest first (spec.onFailure: rollback), removing each as it goes.
+   */
+  promotedClusters?: PromotedCluster[];
   /** Set by a rollback that began during promotion: restore `stableImageBefore` before the scale-down. */
   restoreStable?: boolean;
   /** Time of the last traffic change (for settle). */

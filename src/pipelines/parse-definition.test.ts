@@ -88,6 +88,8 @@ describe('parseDefinition: good variants', () => {
   it.each<[string, string, unknown, (d: Definition) => unknown, unknown]>([
     ['cluster list', 'spec.target.cluster', ['staging', 'prod'], (d) => d.target.clusters, ['staging', 'prod']],
     ['cluster string', 'spec.target.cluster', 'prod', (d) => d.target.clusters, ['prod']],
+    ['onFailure keepPromoted', 'spec.onFailure', 'keepPromoted', (d) => d.onFailure, 'keepPromoted'],
+    ['onFailure rollback', 'spec.onFailure', 'rollback', (d) => d.onFailure, 'rollback'],
     ['stable container', 'spec.target.stable', { subset: 'stable', deployment: 'reviews-primary', container: 'app' }, (d) => d.target.stable.container, 'app'],
     ['canary replicas', 'spec.target.canary', { subset: 'canary', deployment: 'reviews-canary', container: 'reviews', replicas: 2 }, (d) => d.target.canary.replicas, 2],
     ['settle 0s', 'spec.target.settle', '0s', (d) => d.target.settleMs, 0],
@@ -258,6 +260,7 @@ describe('parseDefinition: mistakes', () => {
     ['webhook url', 'spec.strategy', { canary: { steps: [{ webhook: { name: 'w', url: 'ftp://x' } }, { setWeight: 100 }] } }, 'spec.strategy.canary.steps[0].webhook.url', 'must be an http(s) URL (got "ftp://x")'],
     ['webhook bearer env', 'spec.strategy', { canary: { steps: [{ webhook: { name: 'w', url: 'http://x', bearerEnv: 'lower' } }, { setWeight: 100 }] } }, 'spec.strategy.canary.steps[0].webhook.bearerEnv', /environment variable name/],
     ['unknown spec field', 'spec.rollback', true, 'spec.rollback', 'unknown field "rollback"'],
+    ['onFailure value', 'spec.onFailure', 'forget', 'spec.onFailure', 'must be one of rollback, keepPromoted, hold (got "forget")'],
   ])('%s', (_name, path, value, errorPath, message) => {
     const { definition, errors } = parse(variant(path, value));
 

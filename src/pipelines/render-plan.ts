@@ -3,7 +3,7 @@
 // VirtualService from the mesh's pure edit, so the dry run and the router cannot disagree.
 
 import { stringify } from 'yaml';
-import type { Definition, MetricCheck, Step, TagSource, TrafficMatch } from '../core/definition.js';
+import { DEFAULT_ON_FAILURE, type Definition, type MetricCheck, type Step, type TagSource, type TrafficMatch } from '../core/definition.js';
 import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
 import { formatDuration } from '../core/duration.js';
 import { minimumReleaseMs, planSteps, type PlannedStep } from '../core/plan.js';
@@ -118,6 +118,7 @@ export function renderPlan(definition: Definition, options: PlanOptions = {}): s
     ...(baseline
       ? [`        baseline ${baseline.deployment} (subset ${baseline.subset}): the stable image at the canary's size and weight, for the length of the release`]
       : []),
+    ...(target.clusters.length > 1 ? [`        clusters in order; on failure: ${onFailureText(definition)}`] : []),
     '',
     `before step 1: deploy ${image} to ${target.canary.deployment}${baseline ? ` and the stable image to ${baseline.deployment}` : ''}, and wait until ready (at most ${formatDuration(target.readinessDeadlineMs)})`,
     '',
@@ -156,4 +157,11 @@ function renderVirtualServices(definition: Definition, plan: PlannedStep[], curr
   vs = desiredVirtualService(vs, ref, ALL_STABLE);
   docs.push(`# promoted: all traffic on ${definition.target.stable.deployment} (now running the new image)\n${stringify(vs)}`);
   return docs.map((doc) => `---\n${doc}`).join('');
+}
+
+/** What a failure does to the clusters already promoted (spec.onFailure). */
+function onFailureText(definition: Definition): string {
+  return (definition.onFailure ?? DEFAULT_ON_FAILURE) === 'keepPromoted'
+    ? 'roll back the failing cluster only; clusters already promoted keep the new image (onFailure: keepPromoted)'
+    : 'roll back the failing cluster, then the clusters already promoted, newest first (onFailure: rollback)';
 }

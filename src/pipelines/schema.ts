@@ -12,6 +12,7 @@ import type {
   TagSource,
   TrafficMatch,
 } from '../core/definition.js';
+import { DEFAULT_ON_FAILURE, ON_FAILURE } from '../core/definition.js';
 import { parseLabelMatcher } from '../core/label-matchers.js';
 import { duration, kubernetesName, shown, text, wholeNumber } from './fields.js';
 import { gitopsClusterProblems, gitopsSchema } from './gitops-schema.js';
@@ -300,7 +301,7 @@ const specSchema = z
     approvals: approvalsSchema,
     notify: notifySchema,
     gitops: gitopsSchema.optional(),
-    onFailure: z.enum(['rollback', 'keepPromoted', 'hold']).default('rollback'),
+    onFailure: z.enum(ON_FAILURE, { error: (issue) => `must be one of ${ON_FAILURE.join(', ')} (got ${shown(issue.input)})` }).default(DEFAULT_ON_FAILURE),
     holdTimeout: duration(1000).default(3_600_000),
   })
   .superRefine((spec, ctx) => {

@@ -12,7 +12,7 @@ import { classifyEffectResult, effectAnswered, failureText, retryEffect } from '
 import { POLL_MS, promotionDone, promotionStableReady, promotionTrafficDone } from './promote.js';
 import { gitCommitResult, gitRevertResult, gitSyncResult, recordGitOpsPreflight } from './gitops.js';
 import { recordStableImage, restoreStableOrSettle, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
-import { endRelease, rollbackDone, startRollback } from './rollback.js';
+import { endRelease, failBeforeChanges, rollbackDone, startRollback } from './rollback.js';
 import { advance, plannedStep, stepTrafficDone } from './steps.js';
 
 type EffectResult = Extract<Input, { type: 'effect-result' }>;
@@ -97,7 +97,7 @@ export function onEffectResult(release: Release, result: EffectResult, now: numb
           : { type: 'ensure-canary', image: r.image, replicas: r.definition.target.canary.replicas });
         d.effects.push({ type: 'report', event: 'started' }, { type: 'notify', event: 'started' });
       } else if (progressing) poll(d, result, 'preflight');
-      else endRelease(d, 'failed', `preflight failed on ${r.cluster}: ${failureText(result)}`);
+      else failBeforeChanges(d, `preflight failed on ${r.cluster}: ${failureText(result)}`);
       break;
     case 'deploying/canary/ensure-canary':
       if (ok) {

@@ -2,7 +2,8 @@
 // stable Deployment's previous image back (restore-stable.ts), then the scale-down after settle, then
 // the terminal state. A release that never passed preflight has touched nothing and ends at once.
 
-import type { Release, TerminalState } from '../release.js';
+import { DEFAULT_ON_FAILURE } from '../definition.js';
+import type { PromotedCluster, Release, TerminalState } from '../release.js';
 import { ALL_STABLE } from '../traffic.js';
 import type { Draft } from './draft.js';
 import { HOLD_WAIT } from './hold-wait.js';
@@ -87,5 +88,64 @@ export function rollbackDone(d: Draft, scaleError?: string): void {
     endRelease(d, 'failed');
     return;
   }
+  audit(d, 'cluster-rolled-back', d.next.cluster);
+  if (unwindPromoted(d)) return;
   endRelease(d, d.next.rollbackOutcome ?? 'rolled-back');
+}
+
+/**
+ * The promoted cluster to roll back next, newest first: one before the current cluster, when the
+ * definition rolls promoted clusters back. A superseded release leaves them to the newer release.
+ */
+function nextToUnwind(r: Release): PromotedCluster | undefined {
+  if ((r.definition.onFailure ?? DEFAULT_ON_FAILURE) === 'keepPromoted' || r.rollbackOutcome === 'superseded') return undefined;
+  return (r.promotedClusters ?? []).filter((promoted) => promoted.index < r.clusterIndex).at(-1);
+}
+
+/**
+ * After this cluster's rollback (or a failure that touched nothing here): roll back the next promoted
+ * cluster — 100 % stable first, then its previous stable image, then the scale-down — by moving the
+ * record to it. False when none is left (or the definition keeps them: the audit says which).
+ */
+export function unwindPromoted(d: Draft): boolean {
+  const r = d.next;
+  const next = nextToUnwind(r);
+  if (!next) {
+    const kept = (r.promotedClusters ?? []).filter((promoted) => promoted.index < r.clusterIndex);
+    if (kept.length > 0) {
+      const why = r.rollbackOutcome === 'superseded' ? 'superseded: the newer release replaces it' : 'spec.onFailure: keepPromoted';
+      audit(d, 'clusters-kept', `${kept.map((promoted) => promoted.cluster).join(', ')} keep ${r.image} (${why})`);
+    }
+    return false;
+  }
+  r.promotedClusters = (r.promotedClusters ?? []).filter((promoted) => promoted.index !== next.index);
+  r.clusterIndex = next.index;
+  r.cluster = next.cluster;
+  r.state = 'rolling-back';
+  r.phase = 'traffic';
+  r.restoreStable = true;
+  r.stableImageBefore = next.stableImageBefore;
+  r.deadlineAt = null;
+  r.wakeAt = null;
+  r.wakeKey = null;
+  r.trafficChangedAt = null;
+  clearRetry(d);
+  const traffic = copyTraffic(ALL_STABLE);
+  r.traffic = traffic;
+  r.weights = { ...traffic.weights };
+  d.effects.push({ type: 'set-traffic', traffic: copyTraffic(ALL_STABLE) });
+  audit(d, 'cluster-rolling-back', `${next.cluster} (promoted earlier): 100 % stable, then ${next.stableImageBefore ?? 'its previous image (unknown, kept)'} back on stable`);
+  announce(d, 'rolling-back', false);
+  return true;
+}
+
+/** A permanent failure on a cluster where nothing was changed yet (pre-flight): roll back the promoted ones, or end. */
+export function failBeforeChanges(d: Draft, reason: string): void {
+  const r = d.next;
+  r.rollbackOutcome = 'rolled-back';
+  r.reason = reason;
+  audit(d, 'failed-before-changes', `${r.cluster}: ${reason}`);
+  if (unwindPromoted(d)) return;
+  r.rollbackOutcome = null;
+  endRelease(d, 'failed', reason);
 }
