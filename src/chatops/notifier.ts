@@ -69,7 +69,7 @@ export function createChatNotifier(options: ChatNotifierOptions): ChatNotifier {
       if (claimed !== 'OK') return;
       const started = now();
       for (;;) {
-        const wait = await bucket.take(`${options.prefix}:chat-rate:${flavor}`, now());
+        const wait = await bucket.take(`${options.prefix}:chat-rate:${flavor}`);
         if (wait === 0) break;
         if (now() - started + wait > maxRateWaitMs) {
           options.logger?.warn(fields, 'chat notification dropped: rate limit');

@@ -32,10 +32,17 @@ describe('createCompositeReplier', () => {
     expect(chat.seen).toEqual([slackTarget, mattermostTarget]);
   });
 
-  it('never throws into the release when an adapter fails', async () => {
-    const replier = createCompositeReplier({ gitlab: recorder(true), chat: recorder(true) });
+  it('never throws into the release when an adapter fails, and logs each failed reply with its channel', async () => {
+    const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const logger = { warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }) };
+    const replier = createCompositeReplier({ gitlab: recorder(true), chat: recorder(true), logger: logger as never });
 
     await expect(replier.reply(gitlabTarget, outcome)).resolves.toBeUndefined();
     await expect(replier.reply(slackTarget, outcome)).resolves.toBeUndefined();
+
+    expect(warnings).toEqual([
+      { fields: expect.objectContaining({ channel: 'gitlab', ok: true, err: 'down' }), message: 'command reply not delivered' },
+      { fields: expect.objectContaining({ channel: 'slack', ok: true, err: 'down' }), message: 'command reply not delivered' },
+    ]);
   });
 });

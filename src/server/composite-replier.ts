@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
 
 export interface CompositeReplierOptions {
@@ -5,14 +6,27 @@ export interface CompositeReplierOptions {
   gitlab: CommandReplier;
   /** Answers through the chat response URL (createChatReplier). */
   chat: CommandReplier;
+  /** A reply that could not be delivered is logged here (the person who asked was not told). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
-/** The engine's one CommandReplier: each reply goes to the adapter of the channel the command came from. Never throws. */
+/**
+ * The engine's one CommandReplier: each reply goes to the adapter of the channel the command came
+ * from. Never throws into the release, but never drops a failed reply silently either: it is logged
+ * with the channel and whether the command was accepted.
+ */
 export function createCompositeReplier(options: CompositeReplierOptions): CommandReplier {
   return {
     async reply(target: ReplyTarget, outcome: CommandOutcome): Promise<void> {
       const replier = target.channel === 'gitlab' ? options.gitlab : options.chat;
-      await replier.reply(target, outcome).catch(() => undefined);
+      try {
+        await replier.reply(target, outcome);
+      } catch (error) {
+        options.logger?.warn(
+          { channel: target.channel, ok: outcome.ok, releaseId: outcome.releaseId, err: error instanceof Error ? error.message : String(error) },
+          'command reply not delivered',
+        );
+      }
     },
   };
 }

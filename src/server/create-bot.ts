@@ -199,7 +199,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(overrides.writebackPollMs ? { outbox: { pollMs: overrides.writebackPollMs } } : {}),
   });
   const chatReplier = overrides.chatReplier ?? createChatReplier({ logger: logger.child({ component: 'chat-replier' }) });
-  const replier = createCompositeReplier({ gitlab: writeback.replier, chat: chatReplier });
+  const replier = createCompositeReplier({ gitlab: writeback.replier, chat: chatReplier, logger: logger.child({ component: 'replier' }) });
   const chatNotifier: ChatNotifier | null = overrides.notifier
     ? null
     : createChatNotifier({
