@@ -40,7 +40,7 @@ export async function runDemoCommand(args: string[], io: CliIo & { stdout: { isT
   const outputDir = resolve(parsed.values.output ?? (io.env.DEMO_OUTPUT_DIR || 'demo-output'));
   try {
     const result = await runDemo({ outputDir, out: io.stdout, env: io.env });
-    if (!result.ok) io.stderr.write('canarybot demo: the releases did not end as expected (one promoted, one rolled back)\n');
+    if (!result.ok) io.stderr.write('canarybot demo: the releases did not end as expected (one promoted, two rolled back; the train promoted, then rolled back)\n');
     return result.ok ? 0 : 1;
   } catch (error) {
     if (error instanceof RedisServerMissingError) {

@@ -4,7 +4,9 @@
 // manager when asked, and is promoted; a broken build (about 30 % 5xx) fails its first analysis on a
 // fixed threshold and is rolled back; a build 20 % slower than its baseline, under every fixed
 // threshold, is judged high on latency and rolled back. Each release's MR notes end up in
-// <output>/<n>-reviews-<outcome>.md.
+// <output>/<n>-reviews-<outcome>.md. Then the release-train scene (train-scene.ts): Bookinfo's productpage →
+// reviews → ratings released together, promoted leaf first, then a run where the lane header is
+// lost before ratings, rolled back; each run's train summary in <output>/train-<n>-bookinfo-lane-<state>.md.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { startDemoWorld, type DemoWorld } from './demo-world.js';
 import { noteHook, pipelineHook } from './hooks.js';
 import { progressLine, ProgressBoard, type BoardOutput } from './progress-board.js';
 import { FAILING, HEALTHY, SLOWER, type WorkloadHealth } from './simulated-traffic.js';
+import { runTrainScene, type TrainSceneRun } from './train-scene.js';
 
 export interface DemoOptions {
   /** Where the MR notes (and the bot's log) are written. */
@@ -43,6 +46,8 @@ export interface DemoRelease {
 
 export interface DemoResult {
   releases: DemoRelease[];
+  /** The release-train scene: promoted, then rolled back for not propagating the lane header. */
+  trains: TrainSceneRun[];
   /** One promoted, then two rolled back (a fixed threshold, then the judge): what the demo is meant to show. */
   ok: boolean;
 }
@@ -65,7 +70,7 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-const NOTE_FILE = new RegExp(`^\\d+-${SERVICE}-[a-z-]+\\.md$`);
+const NOTE_FILE = new RegExp(`^(\\d+-${SERVICE}|train-\\d+-[a-z-]+)-[a-z-]+\\.md$`);
 const OUTCOME: Record<string, string> = { succeeded: 'promoted', 'rolled-back': 'rolled-back' };
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -113,9 +118,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const [index, scenario] of SCENARIOS.entries()) {
       releases.push(await runRelease(index + 1, scenario, { world, address, options }));
     }
+    const trains = await runTrainScene(options.outputDir, options.out);
     printSummary(releases, options.out);
-    const ok = releases.every((release, index) => release.state === SCENARIOS[index]?.expected);
-    return { releases, ok };
+    for (const run of trains.runs) {
+      options.out.write(`  train #${run.n}  bookinfo-lane (productpage, reviews, ratings v2)  ${run.state.padEnd(11)}  ${(run.durationMs / 1000).toFixed(1).padStart(5)} s  ${shown(run.file)}${run.reason ? `  (${run.reason})` : ''}\n`);
+    }
+    const ok = releases.every((release, index) => release.state === SCENARIOS[index]?.expected) && trains.ok;
+    return { releases, trains: trains.runs, ok };
   } finally {
     await bot?.close();
     await world.close();

@@ -58,7 +58,20 @@ describe('canarybot demo', () => {
     expect(run.stdout).toMatch(/#1 +registry\.example\.com\/bookinfo\/reviews:3f1c9a7b +promoted/);
     expect(run.stdout).toMatch(/#2 +registry\.example\.com\/bookinfo\/reviews:b7e4d2c1 +rolled-back .*request-success-rate \d+(\.\d+)? % < 99 %/);
     expect(run.stdout).toMatch(/#3 +registry\.example\.com\/bookinfo\/reviews:c8f5e3d2 +rolled-back .*judge score \d+(\.\d+)? against reviews-baseline .*request-duration-p99 high/);
-    expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual(['1-reviews-promoted.md', '2-reviews-rolled-back.md', '3-reviews-rolled-back.md']);
+    expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual([
+      '1-reviews-promoted.md',
+      '2-reviews-rolled-back.md',
+      '3-reviews-rolled-back.md',
+      'train-1-bookinfo-lane-succeeded.md',
+      'train-2-bookinfo-lane-rolled-back.md',
+    ]);
+    expect(run.stdout).toMatch(/train #1 +bookinfo-lane .* succeeded/);
+    expect(run.stdout).toMatch(/train #2 +bookinfo-lane .* rolled-back .*ratings is not propagating the tag: its canary got no lane requests while productpage's got \d+/);
+    const train = readFileSync(join(output, 'train-1-bookinfo-lane-succeeded.md'), 'utf8');
+    expect(train).toContain('## Release train `bookinfo-lane` — ✅ promoted');
+    expect(train).toMatch(/\| 3 \| ratings \| `ratings:v2` \| scaled-down \| promoted \| \d+ \|/);
+    const dropped = readFileSync(join(output, 'train-2-bookinfo-lane-rolled-back.md'), 'utf8');
+    expect(dropped).toMatch(/\| 3 \| ratings \| `ratings:v2` \| scaled-down \| before \| 0 \| – \| inconclusive — ratings is not propagating the tag/);
     const promoted = readFileSync(join(output, '1-reviews-promoted.md'), 'utf8');
     const rolledBack = readFileSync(join(output, '2-reviews-rolled-back.md'), 'utf8');
     expect(promoted).toContain('<!-- canarybot:release:');
