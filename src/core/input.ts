@@ -43,6 +43,11 @@ export type Input =
        */
       writtenAt?: number;
       reason?: string;
+      /**
+       * Set when the intake refused the command (approvals policy): the core only records the
+       * refusal in the audit and replies with this sentence; nothing else changes.
+       */
+      refusal?: string;
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
   | { type: 'superseded'; byReleaseId: string; image: string };

@@ -22,6 +22,11 @@ export interface CommandRequest {
   /** When the person wrote it (MR comment created_at, chat/API receipt), epoch ms: an approval asked for later is refused. */
   writtenAt?: number;
   reason?: string;
+  /**
+   * The intake refused the command (approvals policy) with this sentence: the engine records it in
+   * the release's audit and replies with it; the release does not move.
+   */
+  refusal?: string;
   replyTo?: ReplyTarget;
 }
 

@@ -19,6 +19,7 @@ export type JobData =
       stepIndex: number;
       writtenAt?: number;
       reason?: string;
+      refusal?: string;
       replyTo?: ReplyTarget;
     }
   | { kind: 'alert'; releaseId: string; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
@@ -91,6 +92,7 @@ export function inputOf(data: JobData): Input {
         stepIndex: data.stepIndex,
         ...(data.writtenAt !== undefined ? { writtenAt: data.writtenAt } : {}),
         reason: data.reason,
+        ...(data.refusal !== undefined ? { refusal: data.refusal } : {}),
       };
     case 'alert':
       return { type: 'alert', name: data.name, labels: data.labels, startsAt: data.startsAt, fingerprint: data.fingerprint };

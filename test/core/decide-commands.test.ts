@@ -21,8 +21,16 @@ function at(state: Release['state'], phase: string, stepIndex: number, patch: Pa
   return release(def, { state, phase, stepIndex, weights: weight(canary).weights, traffic: weight(canary), ...patch });
 }
 
-function command(verb: ActingVerb, stepIndex: number, extra: { releaseId?: string; reason?: string } = {}): Input {
-  return { type: 'command', verb, actor: MIA, releaseId: extra.releaseId ?? 'rel-1', stepIndex, ...(extra.reason ? { reason: extra.reason } : {}) };
+function command(verb: ActingVerb, stepIndex: number, extra: { releaseId?: string; reason?: string; refusal?: string } = {}): Input {
+  return {
+    type: 'command',
+    verb,
+    actor: MIA,
+    releaseId: extra.releaseId ?? 'rel-1',
+    stepIndex,
+    ...(extra.reason ? { reason: extra.reason } : {}),
+    ...(extra.refusal ? { refusal: extra.refusal } : {}),
+  };
 }
 
 const ROLLBACK: Effect[] = [
@@ -86,6 +94,18 @@ describe('decide: an approval counts only for the approval asked for before it w
       expect(decision.next.audit.at(-1)).toMatchObject({ action: 'refused', actor: MIA });
       expect(decision.next.approvals).toEqual(waiting.approvals);
     }
+  });
+});
+
+describe('decide: a refusal by the intake', () => {
+  it('(approvals policy) is audited and answered with its sentence, and nothing moves', () => {
+    const sentence = 'Refused by approvals.minAccessLevel: maintainer required, @mia has developer.';
+    const decision = decide(awaiting, command('approve', 4, { refusal: sentence }), NOW);
+
+    expect(decision.effects).toEqual([]);
+    expect(decision.reply).toEqual({ ok: false, message: sentence });
+    expect(decision.next).toMatchObject({ state: 'awaiting-approval', stepIndex: 4, approvals: [] });
+    expect(decision.next.audit.at(-1)).toEqual({ at: NOW, actor: MIA, action: 'refused', stepIndex: 4, detail: `approve: ${sentence}` });
   });
 });
 

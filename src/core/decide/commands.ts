@@ -145,9 +145,9 @@ function retry(release: Release, input: Command, now: number): Decision {
   return ok(d, `Retrying ${release.service} with ${release.image} (attempt ${r.attempt}) from the first step.`);
 }
 
-/** Every command is audited on its release, refused ones too (who, through which channel, why not). */
+/** Every command is audited on its release, refused ones too (who, through which channel, why not), a refusal by the intake (approvals policy) included. */
 export function onCommand(release: Release, input: Command, now: number): Decision {
-  const decision = decideCommand(release, input, now);
+  const decision = input.refusal !== undefined ? refuse(release, input.refusal) : decideCommand(release, input, now);
   if (decision.reply?.ok !== false) return decision;
   const d = draft(release, now);
   audit(d, 'refused', `${input.verb}: ${decision.reply.message}`, input.actor);
