@@ -31,6 +31,8 @@ describe('loadConfig defaults', () => {
       webhookBodyLimit: 1048576,
       gitlabWritesPerMinute: 60,
       workerConcurrency: 16,
+      apiReadAnonymous: false,
+      apiTokenCacheMs: 60_000,
     });
   });
 });
@@ -53,6 +55,7 @@ describe('loadConfig values', () => {
     ['tenants', { TENANTS_FILE: 't.yaml' }, { tenantsFile: 't.yaml' }],
     ['links', { PUBLIC_URL: 'https://bot.example.com', GRAFANA_URL: 'https://g', JAEGER_URL: 'https://j' }, { publicUrl: 'https://bot.example.com', grafanaUrl: 'https://g', jaegerUrl: 'https://j' }],
     ['log level', { LOG_LEVEL: 'debug' }, { logLevel: 'debug' }],
+    ['api', { API_READ_ANONYMOUS: 'true', API_TOKEN_CACHE: '30s', METRICS_TOKEN: 'scrape' }, { apiReadAnonymous: true, apiTokenCacheMs: 30_000, metricsToken: 'scrape' }],
     ['limits', { WEBHOOK_BODY_LIMIT: '2048', GITLAB_WRITES_PER_MINUTE: '10', WORKER_CONCURRENCY: '2' }, { webhookBodyLimit: 2048, gitlabWritesPerMinute: 10, workerConcurrency: 2 }],
   ])('%s', (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);

@@ -72,6 +72,12 @@ export interface Config {
   /** Budget of GitLab write calls (notes, statuses) per minute. */
   gitlabWritesPerMinute: number;
   workerConcurrency: number;
+  /** Reads of /api/* without a token (read-only dashboards on trusted networks). */
+  apiReadAnonymous: boolean;
+  /** How long GitLab's answer to "whose token is this" is kept. */
+  apiTokenCacheMs: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (secret). */
+  metricsToken?: string;
 }
 
 /** What `canarybot serve` cannot run without. */
@@ -94,6 +100,7 @@ export const SECRET_VARIABLES = [
   'ALERTMANAGER_BEARER_TOKEN',
   'ALERTMANAGER_BASIC_AUTH',
   'GITLAB_OAUTH_CLIENT_SECRET',
+  'METRICS_TOKEN',
 ] as const;
 
 export class ConfigError extends Error {
@@ -207,6 +214,9 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['WEBHOOK_BODY_LIMIT', integer(1, 1024 * 1024 * 1024), 'webhookBodyLimit', '1048576'],
   ['GITLAB_WRITES_PER_MINUTE', integer(1, 100_000), 'gitlabWritesPerMinute', '60'],
   ['WORKER_CONCURRENCY', integer(1, 1024), 'workerConcurrency', '16'],
+  ['API_READ_ANONYMOUS', boolean, 'apiReadAnonymous', 'false'],
+  ['API_TOKEN_CACHE', duration, 'apiTokenCacheMs', '60s'],
+  ['METRICS_TOKEN', nonEmpty, 'metricsToken'],
 ];
 
 /** Every variable canarybot reads, with its default (for docs and `--help`). */

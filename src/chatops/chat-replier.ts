@@ -21,7 +21,7 @@ export function createChatReplier(options: ChatReplierOptions = {}): CommandRepl
   const retry = options.retry ?? { attempts: 3, baseDelayMs: 500, timeoutMs: 5_000 };
   return {
     async reply(target: ReplyTarget, outcome: CommandOutcome): Promise<void> {
-      if (target.channel === 'gitlab') {
+      if (target.channel === 'gitlab' || target.channel === 'api') {
         await options.fallback?.reply(target, outcome).catch(() => undefined);
         return;
       }

@@ -7,6 +7,7 @@ import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
 import { authorizeActor } from '../gitlab/authorize-actor.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
+import { mergeRequestAuthorOf } from '../gitlab/merge-request-author.js';
 import { chatUserLabel, type ChatRequest } from './chat-request.js';
 import { releaseList, releaseStatus } from './format-release.js';
 import type { IdentityResolver } from './identity.js';
@@ -91,14 +92,6 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
       replyTo: target,
     });
   }
-}
-
-/** The MR author decides `approvals.allowAuthor`; a release recorded without it asks GitLab, as the MR-comment intake does. */
-async function mergeRequestAuthorOf(gitlab: Pick<GitLabApi, 'getMergeRequest'>, release: Release): Promise<string | undefined> {
-  if (!release.mr) return undefined;
-  if (release.mr.authorUsername) return release.mr.authorUsername;
-  const mr = await gitlab.getMergeRequest(release.mr.projectId, release.mr.iid);
-  return mr?.author.username || undefined;
 }
 
 /** `retry` and `status` look at each target's newest release; the other verbs at live ones. */

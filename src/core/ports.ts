@@ -125,10 +125,11 @@ export interface Ports {
   gitops?: GitOpsPort;
 }
 
-/** Where the outcome of a command goes back to: the MR thread it came from, or the chat response URL. */
+/** Where the outcome of a command goes back to: the MR thread it came from, the chat response URL, or the HTTP request waiting for it. */
 export type ReplyTarget =
   | { channel: 'gitlab'; projectId: number; mrIid: number; noteId: number; discussionId?: string }
-  | { channel: 'slack' | 'mattermost'; responseUrl: string };
+  | { channel: 'slack' | 'mattermost'; responseUrl: string }
+  | { channel: 'api'; requestId: string };
 
 export interface CommandOutcome {
   ok: boolean;

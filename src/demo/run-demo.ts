@@ -150,13 +150,13 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
   await deliver(address, world.webhookSecret, 'Pipeline Hook', pipelineHook({ project: PROJECT, pipelineId: 500 + n, sha: change.sha, mr: change, user: AUTHOR }));
 
   const deadline = started + (options.releaseTimeoutMs ?? 90_000);
-  const summary = await waitFor(() => findRelease(address, change.sha), deadline, 'the release to start');
+  const summary = await waitFor(() => findRelease(address, change.sha, world.gitlab.token), deadline, 'the release to start');
   const key = summary.id;
   const label = `reviews #${n}`;
   const approved = new Set<number>();
   let detail: ReleaseDetail;
   for (;;) {
-    detail = await getJson<ReleaseDetail>(`${address}/api/releases/${encodeURIComponent(summary.id)}`);
+    detail = await getJson<ReleaseDetail>(`${address}/api/releases/${encodeURIComponent(summary.id)}`, world.gitlab.token);
     board.update(key, progressLine(detail, label));
     if (!isLive(detail.state)) break;
     if (detail.state === 'awaiting-approval' && !approved.has(detail.step)) {
@@ -237,13 +237,14 @@ async function deliver(address: string, secret: string, event: string, payload: 
   if (response.status !== 202) throw new Error(`the bot answered ${event} with ${response.status}: ${(await response.text()).slice(0, 300)}`);
 }
 
-async function findRelease(address: string, sha: string): Promise<ReleaseSummary | null> {
-  const { releases } = await getJson<{ releases: ReleaseSummary[] }>(`${address}/api/releases?service=${SERVICE}`);
+async function findRelease(address: string, sha: string, token: string): Promise<ReleaseSummary | null> {
+  const { releases } = await getJson<{ releases: ReleaseSummary[] }>(`${address}/api/releases?service=${SERVICE}`, token);
   return releases.find((release) => release.sha === sha) ?? null;
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+/** The API reads as a GitLab user: here the demo GitLab's own token. */
+async function getJson<T>(url: string, token: string): Promise<T> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
   return (await response.json()) as T;
 }

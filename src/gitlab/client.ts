@@ -275,3 +275,31 @@ function toDeployment(raw: unknown): GitLabDeployment {
     ref: str(d.ref),
   };
 }
+
+export interface TokenUserOptions {
+  /** Base URL of the GitLab instance (no /api/v4). */
+  url: string;
+  /** Per-request timeout (default 5 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Who a caller's GitLab access token belongs to: `GET /user` with that token. Personal, project and
+ * OAuth tokens are all sent as `Authorization: Bearer`, which GitLab accepts for each of them.
+ * null when GitLab does not accept it (401: unknown, expired or revoked; 403: a blocked user or a
+ * token without a scope that may read the user) or the user is not active. An outage throws
+ * CanarybotError GITLAB_UNAVAILABLE: the caller answers "try again", never lets anyone in.
+ */
+export async function gitlabUserOfToken(options: TokenUserOptions, token: string): Promise<GitLabUser | null> {
+  const api = new Gitlab({ host: options.url.replace(/\/+$/, ''), oauthToken: token, queryTimeout: options.timeoutMs ?? 5_000 });
+  let user: GitLabUser;
+  try {
+    user = toUser(await api.Users.showCurrentUser());
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 401 || status === 403) return null;
+    const translated = translateError('GET /user', error);
+    throw translated.code === 'GITLAB_REFUSED' ? new CanarybotError('GITLAB_UNAVAILABLE', translated.message) : translated;
+  }
+  return user.state === 'active' && user.id > 0 && user.username !== '' ? user : null;
+}

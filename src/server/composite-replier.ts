@@ -8,6 +8,8 @@ export interface CompositeReplierOptions {
   chat: CommandReplier;
   /** A reply that could not be delivered is logged here (the person who asked was not told). */
   logger?: Pick<Logger, 'warn'>;
+  /** Hands the outcome to the HTTP request that gave the command (createApiReplies). */
+  api?: CommandReplier;
 }
 
 /**
@@ -18,7 +20,8 @@ export interface CompositeReplierOptions {
 export function createCompositeReplier(options: CompositeReplierOptions): CommandReplier {
   return {
     async reply(target: ReplyTarget, outcome: CommandOutcome): Promise<void> {
-      const replier = target.channel === 'gitlab' ? options.gitlab : options.chat;
+      const replier = target.channel === 'gitlab' ? options.gitlab : target.channel === 'api' ? options.api : options.chat;
+      if (!replier) return;
       try {
         await replier.reply(target, outcome);
       } catch (error) {

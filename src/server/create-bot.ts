@@ -29,8 +29,13 @@ import { createGateProviders, definitionsMissingAlertmanager, missingAlertmanage
 import type { MetricProvider } from '../gates/query-outcome.js';
 import type { Backoff } from '../core/backoff.js';
 import { createBotIdentity } from '../gitlab/bot-identity.js';
-import { createGitLabClient } from '../gitlab/client.js';
-import type { GitLabApi } from '../gitlab/gitlab-api.js';
+import { createApiAuth, type ApiAuth, type TokenSource } from '../api/api-auth.js';
+import { createApiReplies } from '../api/api-replies.js';
+import { createCallerIdentity } from '../api/caller-identity.js';
+import { commandsRoute } from '../api/commands-route.js';
+import { meRoute } from '../api/me-route.js';
+import { createGitLabClient, gitlabUserOfToken } from '../gitlab/client.js';
+import type { GitLabApi, GitLabUser } from '../gitlab/gitlab-api.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
 import { createIntakeForwarder, type IntakeForwarder } from '../gitlab/intake-forwarder.js';
 import { createIntakeInbox, INBOX_REDIS_OPTIONS } from '../gitlab/intake-inbox.js';
@@ -110,6 +115,10 @@ export interface BotOverrides {
   writebackPollMs?: number;
   /** How long due jobs may wait with no worker active before canarybot_worker_idle_with_backlog (default 1 min). */
   idleWithBacklogMs?: number;
+  /** Who an API token belongs to. Default: GET /user of GITLAB_URL with that token. */
+  tokenUser?: (token: string) => Promise<GitLabUser | null>;
+  /** More places an API request's token may come from (after `Authorization: Bearer`), e.g. a dashboard session cookie. */
+  apiTokenSources?: TokenSource[];
 }
 
 export interface Bot {
@@ -118,6 +127,8 @@ export interface Bot {
   definitions: Definition[];
   metrics: Metrics;
   logger: Logger;
+  /** Authentication of /api/*, for routes that need it elsewhere (e.g. an event stream). */
+  apiAuth: ApiAuth;
   /** Start the engine's workers, the GitLab intake worker and the write-back loop. Idempotent. */
   start(): Promise<void>;
   /** `start()` must have run; listens on HOST:PORT and returns the address. */
@@ -199,7 +210,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...(overrides.writebackPollMs ? { outbox: { pollMs: overrides.writebackPollMs } } : {}),
   });
   const chatReplier = overrides.chatReplier ?? createChatReplier({ logger: logger.child({ component: 'chat-replier' }) });
-  const replier = createCompositeReplier({ gitlab: writeback.replier, chat: chatReplier, logger: logger.child({ component: 'replier' }) });
+  const apiReplies = createApiReplies({ redis, prefix });
+  const replier = createCompositeReplier({ gitlab: writeback.replier, chat: chatReplier, api: apiReplies.replier, logger: logger.child({ component: 'replier' }) });
   const chatNotifier: ChatNotifier | null = overrides.notifier
     ? null
     : createChatNotifier({
@@ -274,6 +286,18 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   // Every replica's store writes, for the dashboard's event stream.
   const releaseChanges = createReleaseChanges({ redis, prefix, logger: logger.child({ component: 'release-changes' }) });
   const links = { grafanaUrl: config.grafanaUrl, jaegerUrl: config.jaegerUrl };
+  const gitlabUrl = config.gitlabUrl;
+  const tokenUser =
+    overrides.tokenUser ??
+    ((token: string) => {
+      if (!gitlabUrl) throw new ConfigError('GITLAB_URL', 'is required to identify API callers');
+      return gitlabUserOfToken({ url: gitlabUrl }, token);
+    });
+  const apiAuth = createApiAuth({
+    identity: createCallerIdentity({ lookup: tokenUser, ttlMs: config.apiTokenCacheMs }),
+    readAnonymous: config.apiReadAnonymous,
+    ...(overrides.apiTokenSources ? { tokenSources: overrides.apiTokenSources } : {}),
+  });
   const routes: RouteModule[] = [
     deliveryLogs(),
     readinessRoute({
@@ -282,6 +306,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), idleWithBacklogCheck()],
       timeoutMs: READINESS_TIMEOUT_MS,
     }),
+    apiAuth.routes,
+    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }) }),
     metricsRoute({
       metrics,
       refresh: async () => {
@@ -291,12 +317,15 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
           refreshClusterUp(metrics, clusterChecks(mesh, definitions, metrics)),
         ]);
       },
+      ...(config.metricsToken ? { token: config.metricsToken } : {}),
     }),
     releasesRoutes({ reader: engine, history: engine.store, links }),
     auditRoute({ reader: engine }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),
     gitlabOAuthRoutes({ oauth: dashboardOAuth(config), redis, prefix }),
+    meRoute({ reader: engine, gitlab, now: () => clock.now(), logger: logger.child({ component: 'api' }) }),
+    commandsRoute({ engine, gitlab, replies: apiReplies, logger: logger.child({ component: 'api' }) }),
     gitlabWebhookRoute({
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
@@ -394,6 +423,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     definitions,
     metrics,
     logger,
+    apiAuth,
     async start() {
       if (started) return;
       started = true;

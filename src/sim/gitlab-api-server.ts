@@ -50,8 +50,23 @@ export interface FaultSpec {
   match?: RegExp;
 }
 
+/**
+ * An access token of a user other than the bot: personal, project (its bot user) or OAuth. GitLab
+ * accepts each of them as `Authorization: Bearer` (and the first two as `PRIVATE-TOKEN`);
+ * `GET /user` answers its user.
+ */
+export interface SeedToken {
+  token: string;
+  userId: number;
+  kind?: 'personal' | 'project' | 'oauth';
+  /** Default `['api']`. `GET /user` needs `api`, `read_api` or `read_user`, else 403 insufficient_scope. */
+  scopes?: string[];
+  revoked?: boolean;
+}
+
 export interface GitLabSeed {
   users?: SeedUser[];
+  tokens?: SeedToken[];
   projects?: SeedProject[];
   mergeRequests?: SeedMergeRequest[];
   members?: SeedMember[];
@@ -105,7 +120,10 @@ interface Request {
   params: Record<string, string>;
   query: Record<string, string>;
   body: Record<string, unknown>;
+  /** The user the request's token belongs to. */
   userId: number;
+  /** The token's scopes. */
+  scopes: string[];
   url: URL;
 }
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; raw?: boolean };
@@ -119,6 +137,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   store.users.set(botUser.id, botUser);
   const calls: RecordedCall[] = [];
   const unexpected: RecordedCall[] = [];
+  const tokens = new Map<string, SeedToken>();
   let fault: Fault | null = null;
 
   const routes: { method: string; pattern: string; regex: RegExp; keys: string[]; handler: Handler }[] = [];
@@ -139,7 +158,16 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   const repositories = new GitLabRepositories(store, now);
   repositories.register(route);
 
-  route('GET', '/user', () => ({ status: 200, body: store.userJson(store.user(botUser.id)) }));
+  route('GET', '/user', (req) => {
+    const scopes = req.scopes;
+    if (!scopes.some((scope) => scope === 'api' || scope === 'read_api' || scope === 'read_user')) {
+      return {
+        status: 403,
+        body: { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: 'api read_user' },
+      };
+    }
+    return { status: 200, body: store.userJson(store.user(req.userId)) };
+  });
   route('GET', '/users', (req) => {
     let users = [...store.users.values()];
     if (req.query.username !== undefined) users = users.filter((u) => u.username.toLowerCase() === req.query.username?.toLowerCase());
@@ -288,10 +316,31 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
       send({ status: faulted, body: { message: `${faulted} Internal Server Error` } });
       return;
     }
-    const given = req.headers['private-token'] ?? req.headers.authorization?.replace(/^Bearer /, '');
-    if (given !== token) {
+    const privateToken = req.headers['private-token'];
+    const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+    const given = (Array.isArray(privateToken) ? privateToken[0] : privateToken) ?? bearer;
+    const other = given === undefined || given === token ? undefined : tokens.get(given);
+    // OAuth tokens are accepted only as a Bearer token (GitLab's REST API docs, "Authentication").
+    const oauthAsPrivate = other?.kind === 'oauth' && privateToken !== undefined;
+    if ((given !== token && !other) || oauthAsPrivate) {
       record(401, null, false);
       send({ status: 401, body: { message: '401 Unauthorized' } });
+      return;
+    }
+    if (other?.revoked) {
+      record(401, null, false);
+      send({ status: 401, body: { error: 'invalid_token', error_description: 'Token was revoked. You have to re-authorize from the user.' } });
+      return;
+    }
+    const requestUser = other ? store.users.get(other.userId) : botUser;
+    if (!requestUser) {
+      record(401, null, false);
+      send({ status: 401, body: { message: '401 Unauthorized' } });
+      return;
+    }
+    if (requestUser.state === 'blocked') {
+      record(403, null, false);
+      send({ status: 403, body: { message: '403 Forbidden - Your account has been blocked.' } });
       return;
     }
     const match = segments ? routes.find((r) => r.method === method && r.regex.test(rawPath.slice('/api/v4'.length))) : undefined;
@@ -305,7 +354,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     let answer: Answer;
     try {
       if (body === undefined) throw new GitLabError(400, 'malformed request body');
-      answer = match.handler({ method, params, query, body: body ?? {}, userId: botUser.id, url });
+      answer = match.handler({ method, params, query, body: body ?? {}, userId: requestUser.id, scopes: other?.scopes ?? ['api'], url });
     } catch (error) {
       if (!(error instanceof GitLabError)) throw error;
       answer = { status: error.status, body: { message: error.message } };
@@ -332,6 +381,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     repositories,
     seed(seed) {
       for (const u of seed.users ?? []) store.users.set(u.id, u);
+      for (const t of seed.tokens ?? []) tokens.set(t.token, t);
       for (const p of seed.projects ?? []) store.projects.set(p.id, p);
       for (const mr of seed.mergeRequests ?? []) store.mergeRequests.set(`${mr.projectId}#${mr.iid}`, mr);
       for (const m of seed.members ?? []) store.members.set(`${m.projectId}/${m.userId}`, m);

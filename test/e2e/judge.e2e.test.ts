@@ -150,9 +150,10 @@ interface ReleaseView {
 }
 
 async function releaseOf(image: string): Promise<ReleaseView | undefined> {
-  const { releases } = (await (await fetch(`${baseUrl}/api/releases`)).json()) as { releases: { id: string; image: string }[] };
+  const headers = { authorization: `Bearer ${world.gitlab.token}` };
+  const { releases } = (await (await fetch(`${baseUrl}/api/releases`, { headers })).json()) as { releases: { id: string; image: string }[] };
   const found = releases.find((release) => release.image === image);
-  return found ? ((await (await fetch(`${baseUrl}/api/releases/${found.id}`)).json()) as ReleaseView) : undefined;
+  return found ? ((await (await fetch(`${baseUrl}/api/releases/${found.id}`, { headers })).json()) as ReleaseView) : undefined;
 }
 
 const ended = (image: string) =>

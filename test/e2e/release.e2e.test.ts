@@ -106,7 +106,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 async function releaseOf(image: string): Promise<ReleaseSummary | undefined> {
-  const response = await fetch(`${baseUrl}/api/releases`);
+  const response = await fetch(`${baseUrl}/api/releases`, { headers: { authorization: `Bearer ${world.gitlab.token}` } });
   const { releases } = (await response.json()) as { releases: ReleaseSummary[] };
   return releases.find((release) => release.image === image);
 }
