@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Release } from '../../src/core/release.js';
+import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -21,6 +22,13 @@ const healthy: MetricProvider = {
     if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
     if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
     return { kind: 'value', value: 100, series: 1 };
+  },
+};
+
+/** An Alertmanager with no active alert. */
+const quietAlertmanager: AlertGate = {
+  async check() {
+    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
   },
 };
 
@@ -53,6 +61,7 @@ beforeAll(async () => {
   });
   bot = await createBot(config, {
     metricProvider: healthy,
+    alertGate: quietAlertmanager,
     writebackPollMs: 50,
     engine: { timing: { lockTtlMs: 2_000, jobLockMs: 2_000, stalledIntervalMs: 1_000, recoverIntervalMs: 1_000 } },
   });
