@@ -22,6 +22,8 @@ export interface CommandsRouteOptions {
   replies: ApiReplies;
   /** How long the answer waits for the engine's outcome before answering 202 (default 10 s). */
   waitMs?: number;
+  /** The bot's clock: a command is written when it is received (default Date.now). */
+  now?: () => number;
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -40,6 +42,7 @@ export function commandsRoute(options: CommandsRouteOptions): RouteModule {
   const waitMs = options.waitMs ?? 10_000;
   return (app: FastifyInstance) => {
     app.post('/api/releases/:id/commands', async (request, reply) => {
+      const receivedAt = (options.now ?? Date.now)();
       const caller = requireCaller(request, reply);
       if (!caller) return reply;
       const parsed = commandBody.safeParse(request.body ?? {});
@@ -77,6 +80,7 @@ export function commandsRoute(options: CommandsRouteOptions): RouteModule {
         actor: { username: caller.username, userId: caller.id, channel: 'api' },
         releaseId: release.id,
         stepIndex: step ?? release.stepIndex,
+        writtenAt: receivedAt,
         ...(reason ? { reason } : {}),
         ...(refusal !== undefined ? { refusal } : {}),
         replyTo: { channel: 'api', requestId },

@@ -325,7 +325,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     dashboardRoutes(),
     gitlabOAuthRoutes({ oauth: dashboardOAuth(config), redis, prefix }),
     meRoute({ reader: engine, gitlab, now: () => clock.now(), logger: logger.child({ component: 'api' }) }),
-    commandsRoute({ engine, gitlab, replies: apiReplies, logger: logger.child({ component: 'api' }) }),
+    commandsRoute({ engine, gitlab, replies: apiReplies, now: () => clock.now(), logger: logger.child({ component: 'api' }) }),
     gitlabWebhookRoute({
       secret: webhookSecret,
       signingSecret: config.gitlabWebhookSigningSecret,
