@@ -307,7 +307,6 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       timeoutMs: READINESS_TIMEOUT_MS,
     }),
     apiAuth.routes,
-    readinessRoute({ checks: () => readinessChecks(probe, mesh, definitions), details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }) }),
     metricsRoute({
       metrics,
       refresh: async () => {
