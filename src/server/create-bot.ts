@@ -318,7 +318,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       },
       ...(config.metricsToken ? { token: config.metricsToken } : {}),
     }),
-    releasesRoutes({ reader: engine, history: engine.store, links }),
+    releasesRoutes({ reader: engine, history: engine.store, links, available: () => probe.status === 'ready' }),
     auditRoute({ reader: engine }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),

@@ -119,3 +119,35 @@ describe('GET /api/releases/:id', () => {
     expect(response.statusCode).toBe(404);
   });
 });
+
+describe('GET /api/releases during a Redis outage', () => {
+  it('answers 503 at once with a sentence, never asking the store, and without driver internals when a read fails', async () => {
+    let asked = 0;
+    let up = false;
+    const failing = {
+      get: async () => {
+        asked++;
+        throw new Error('Reached the max retries per request limit (which is 5). Refer to "maxRetriesPerRequest" option for details.');
+      },
+      list: async () => {
+        asked++;
+        throw new Error('Reached the max retries per request limit (which is 5). Refer to "maxRetriesPerRequest" option for details.');
+      },
+    };
+    const outage = await buildApp({ logger: false, routes: [releasesRoutes({ reader: failing, available: () => up })] });
+    try {
+      const down = [await outage.inject({ method: 'GET', url: '/api/releases' }), await outage.inject({ method: 'GET', url: '/api/releases/x' })];
+      const askedWhileDown = asked;
+      up = true;
+      const failed = await outage.inject({ method: 'GET', url: '/api/releases?state=live' });
+
+      expect(down.map((r) => r.statusCode)).toEqual([503, 503]);
+      expect(down[0]!.json()).toEqual({ error: 'the release store (Redis) is unavailable; retry in a moment' });
+      expect(askedWhileDown).toBe(0);
+      expect(failed.statusCode).toBe(503);
+      expect(failed.body).not.toMatch(/maxRetriesPerRequest|max retries/);
+    } finally {
+      await outage.close();
+    }
+  });
+});

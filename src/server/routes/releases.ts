@@ -11,7 +11,11 @@ export interface ReleasesRoutesOptions {
   history?: ReleaseHistory;
   /** Grafana and Jaeger for the links of a release. */
   links?: LinkSettings;
+  /** Whether the store can answer now (its Redis connected); false → 503 at once, the store is not asked. */
+  available?: () => boolean;
 }
+
+const UNAVAILABLE = { error: 'the release store (Redis) is unavailable; retry in a moment' } as const;
 
 const MAX_LIMIT = 500;
 const HISTORY_PARAMS = ['ended', 'outcome', 'user', 'from', 'to', 'before'] as const;
@@ -24,43 +28,58 @@ type Params = Record<string, string | undefined>;
  * answer; `?view=board` answers board rows) and `GET /api/releases/:id`.
  */
 export function releasesRoutes(options: ReleasesRoutesOptions): RouteModule {
-  return (app: FastifyInstance) => {
-    app.get('/api/releases', async (request, reply) => {
-      const params = request.query as Params;
-      if (params.view !== undefined && params.view !== 'board') return reply.code(400).send({ error: 'view must be "board" (or left out for summaries)' });
-      const view = params.view === 'board' ? (r: Release) => boardRelease(r, options.links) : releaseSummary;
-      let limit: number | undefined;
-      if (params.limit !== undefined) {
-        limit = Number(params.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-          return reply.code(400).send({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` });
-        }
-      }
-      if (HISTORY_PARAMS.some((name) => params[name] !== undefined)) {
-        const query = historyQuery(params, limit ?? 50);
-        if (typeof query === 'string') return reply.code(400).send({ error: query });
-        if (!options.history) return reply.code(400).send({ error: 'history filters are not available here' });
-        const page = await options.history.history(query);
-        return { releases: page.releases.map(view), next: page.next };
-      }
-      const query: ReleaseQuery = {};
-      if (params.state !== undefined) {
-        if (params.state !== 'live') return reply.code(400).send({ error: 'state must be "live" (or left out for all releases)' });
-        query.state = 'live';
-      }
-      if (params.service) query.service = params.service;
-      if (limit !== undefined) query.limit = limit;
-      const releases = await options.reader.list(query);
-      return { releases: releases.map(view) };
-    });
-
-    app.get('/api/releases/:id', async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const release = await options.reader.get(id);
-      if (!release) return reply.code(404).send({ error: `no release ${id}` });
-      return releasePage(release, options.links);
+  return async (root: FastifyInstance) => {
+    await root.register(async (app) => {
+      // During a Redis outage: 503 at once (not a 500 after the driver's retries, with its internals).
+      app.addHook('onRequest', async (_request, reply) => {
+        if (options.available && !options.available()) return reply.code(503).send(UNAVAILABLE);
+      });
+      app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
+        if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+        request.log.error({ err: error.message }, 'release store read failed');
+        return reply.code(503).send(UNAVAILABLE);
+      });
+      routes(app, options);
     });
   };
+}
+
+function routes(app: FastifyInstance, options: ReleasesRoutesOptions): void {
+  app.get('/api/releases', async (request, reply) => {
+    const params = request.query as Params;
+    if (params.view !== undefined && params.view !== 'board') return reply.code(400).send({ error: 'view must be "board" (or left out for summaries)' });
+    const view = params.view === 'board' ? (r: Release) => boardRelease(r, options.links) : releaseSummary;
+    let limit: number | undefined;
+    if (params.limit !== undefined) {
+      limit = Number(params.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        return reply.code(400).send({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` });
+      }
+    }
+    if (HISTORY_PARAMS.some((name) => params[name] !== undefined)) {
+      const query = historyQuery(params, limit ?? 50);
+      if (typeof query === 'string') return reply.code(400).send({ error: query });
+      if (!options.history) return reply.code(400).send({ error: 'history filters are not available here' });
+      const page = await options.history.history(query);
+      return { releases: page.releases.map(view), next: page.next };
+    }
+    const query: ReleaseQuery = {};
+    if (params.state !== undefined) {
+      if (params.state !== 'live') return reply.code(400).send({ error: 'state must be "live" (or left out for all releases)' });
+      query.state = 'live';
+    }
+    if (params.service) query.service = params.service;
+    if (limit !== undefined) query.limit = limit;
+    const releases = await options.reader.list(query);
+    return { releases: releases.map(view) };
+  });
+
+  app.get('/api/releases/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const release = await options.reader.get(id);
+    if (!release) return reply.code(404).send({ error: `no release ${id}` });
+    return releasePage(release, options.links);
+  });
 }
 
 /** The history query, or the sentence saying which parameter is wrong. */
