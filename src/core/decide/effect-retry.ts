@@ -69,7 +69,9 @@ export function retryEffect(d: Draft, result: EffectOutcome, blocked: string): v
     // Told once per outage: the note says why the release stands still, chat hears of a blocked rollback.
     announce(d, 'waiting', kind === ROLLBACK_BLOCKED);
   }
-  wakeAt(d, at, `retry-${attempt}`);
+  // The key is unique per wait (the time it was set): a tick job id, once consumed, is never run again,
+  // and the same retry count comes back in a later phase.
+  wakeAt(d, at, `retry${attempt}-${d.now}`);
 }
 
 /** The effect in flight answered (ready or progressing): end any retry wait it was in. */
