@@ -31,6 +31,8 @@ export function App() {
   const [status, setStatus] = useState<LiveStatus | 'signed-out'>('connecting');
   const [changed, setChanged] = useState<{ id: string; at: number } | null>(null);
   const [now, setNow] = useState(() => Date.now());
+  // Back from GitLab's sign-in: nothing asks the API before the token is in hand.
+  const [finishingSignIn, setFinishingSignIn] = useState(() => /[?&]login(_error)?=/.test(location.search));
 
   useEffect(() => {
     const onPop = (): void => setRoute(parseRoute(location.pathname, location.search));
@@ -55,21 +57,29 @@ export function App() {
 
   useEffect(() => {
     api<AuthConfig>('/auth/config', { token: null }).then(setAuthConfig, () => undefined);
-    void finishOAuth().then((signedIn) => {
-      if (signedIn) setToken(signedIn);
-    }, (error: unknown) => setSignInError(error instanceof ApiError ? error.message : String(error)));
+    void finishOAuth()
+      .then(
+        (signedIn) => {
+          if (signedIn) setToken(signedIn);
+        },
+        (error: unknown) => {
+          setSignInError(error instanceof ApiError ? error.message : String(error));
+          navigate('/signin');
+        },
+      )
+      .finally(() => setFinishingSignIn(false));
   }, []);
 
   // Who the token belongs to, and what the policy lets them do.
   useEffect(() => {
-    if (!token) {
+    if (!token || finishingSignIn) {
       setMe(null);
       return;
     }
     api<Me>('/api/me', { token }).then(setMe, (error: unknown) => {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) signOut(error.message);
     });
-  }, [token]);
+  }, [token, finishingSignIn]);
 
   // What the user may do changes as releases move: read it again after each change (coalesced).
   useEffect(() => {
@@ -81,13 +91,16 @@ export function App() {
   }, [token, changed]);
 
   useEffect(() => {
+    if (finishingSignIn) return;
     const connection = connectLive({
       url: '/api/events',
       token: () => tokenStore.get(),
       onStatus: setStatus,
       onRefused: (_status, message) => {
         setStatus('signed-out');
-        signOut(tokenStore.get() ? message : null);
+        // A token the bot no longer accepts: sign in again, told why. No token: this bot wants one.
+        if (tokenStore.get()) signOut(message);
+        else if (location.pathname !== '/signin') navigate('/signin');
       },
       onEvent: (event) => {
         if (event.event === 'snapshot') {
@@ -108,7 +121,7 @@ export function App() {
       },
     });
     return () => connection.close();
-  }, [token]);
+  }, [token, finishingSignIn]);
 
   function signOut(reason: string | null): void {
     tokenStore.clear();
