@@ -185,13 +185,21 @@ export class KubeApiServer {
   }
 
   /** Change a stored object as another client would (resourceVersion bumps; validated). */
-  mutate(kindName: string, namespace: string, name: string, change: (object: Obj) => void): Obj {
+  mutate(kindName: string, namespace: string, name: string, change: (object: Obj) => void, manager?: string): Obj {
     const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
     if (!kind) throw new Error(`test server does not store ${kindName}`);
     const scope = kind.clusterScoped ? '' : namespace;
     const object = this.store.mustGet(kind, scope, name);
     change(object);
-    return this.store.write(kind, scope, object, {});
+    return this.store.write(kind, scope, object, manager === undefined ? {} : { manager });
+  }
+
+  /** Write a status as a controller does (status subresource). */
+  writeStatus(kindName: string, namespace: string, name: string, status: unknown): Obj {
+    const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
+    if (!kind) throw new Error(`test server does not store ${kindName}`);
+    const object = this.store.mustGet(kind, namespace, name);
+    return this.store.write(kind, namespace, { ...object, status } as Obj, { statusOnly: true });
   }
 
   /** Delete an object as another client would (no faults, no record); absent is fine. */

@@ -1,0 +1,226 @@
+// A simulated GitOps controller (Argo CD's application controller, as far as canarybot depends on
+// it): it renders the Application's source path from the GitLab test server's repository
+// (manifests, with kustomization.yaml `images:` newTag overrides), and on a refresh annotation or
+// every interval applies it to the Kubernetes test server, self-healing every field that differs
+// from Git unless the Application's spec.ignoreDifferences covers it (jsonPointers, jqPathExpressions,
+// managedFieldsManagers — the last by the field's owner in managedFields). It reports
+// status.sync.revision / status (Synced, OutOfSync) and status.health (Healthy, Progressing).
+
+import { parseAllDocuments, parse } from 'yaml';
+import type { GitLabApiServer } from './gitlab-api-server.js';
+import type { KubeApiServer } from './kube-api-server.js';
+import { changedFieldPaths, ownerOf } from './kube/managed-fields.js';
+import type { Obj } from './kube/store.js';
+
+export interface SimulatedArgoOptions {
+  kube: KubeApiServer;
+  gitlab: GitLabApiServer;
+  /** The Application object (argocd namespace/name). */
+  application: { namespace: string; name: string };
+  repository: { projectId: number; branch: string; path: string };
+  /** Self-heal interval (Argo CD: the reconciliation timeout, 3 min by default). */
+  intervalMs: number;
+  /** How often the refresh annotation is looked for. */
+  pollMs?: number;
+}
+
+type Json = Record<string, unknown>;
+interface Rule { group?: string; kind?: string; name?: string; namespace?: string; jsonPointers?: string[]; jqPathExpressions?: string[]; managedFieldsManagers?: string[] }
+
+const MANAGER = 'argocd-controller';
+const GROUPS: Record<string, string> = { Deployment: 'apps', VirtualService: 'networking.istio.io', DestinationRule: 'networking.istio.io' };
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `live` with every field `desired` sets laid over it (keyed lists merged by name, other lists replaced). */
+function overlay(live: unknown, desired: unknown): unknown {
+  if (isObject(live) && isObject(desired)) {
+    const out: Json = { ...live };
+    for (const [key, value] of Object.entries(desired)) out[key] = overlay(live[key], value);
+    return out;
+  }
+  if (Array.isArray(live) && Array.isArray(desired) && desired.every((item) => isObject(item) && typeof item.name === 'string') && live.every(isObject)) {
+    return desired.map((item) => overlay(live.find((candidate) => isObject(candidate) && candidate.name === (item as Json).name), item));
+  }
+  return structuredClone(desired);
+}
+
+function step(node: unknown, segment: string): unknown {
+  if (segment.startsWith('k:')) {
+    const { name } = JSON.parse(segment.slice(2)) as { name: string };
+    return Array.isArray(node) ? node.find((item) => isObject(item) && item.name === name) : undefined;
+  }
+  return isObject(node) ? node[segment.slice(2)] : undefined;
+}
+
+/** Put `live`'s value at a FieldsV1 path back into `target` (an ignored field is never healed). */
+function restore(target: unknown, live: unknown, path: string[]): void {
+  let t = target;
+  let l = live;
+  for (const [i, segment] of path.entries()) {
+    const last = i === path.length - 1;
+    if (last && !segment.startsWith('k:') && isObject(t)) {
+      const key = segment.slice(2);
+      if (isObject(l) && key in l) t[key] = structuredClone(l[key]);
+      else delete t[key];
+      return;
+    }
+    t = step(t, segment);
+    l = step(l, segment);
+    if (t === undefined) return;
+  }
+}
+
+/** The JSON pointer (with list indices from `live`) and jq-like path of a FieldsV1 path. */
+function pointerOf(live: unknown, path: string[]): { pointer: string; jq: string } {
+  let node = live;
+  const parts: string[] = [];
+  const jq: string[] = [];
+  for (const segment of path) {
+    if (segment.startsWith('k:')) {
+      const { name } = JSON.parse(segment.slice(2)) as { name: string };
+      const index = Array.isArray(node) ? node.findIndex((item) => isObject(item) && item.name === name) : -1;
+      parts.push(String(index));
+    } else {
+      parts.push(segment.slice(2));
+      jq.push(segment.slice(2));
+    }
+    node = step(node, segment);
+  }
+  return { pointer: `/${parts.join('/')}`, jq: `.${jq.join('.')}` };
+}
+
+function ignored(rules: Rule[], object: Obj, kind: string, path: string[]): boolean {
+  const { pointer, jq } = pointerOf(object, path);
+  return rules
+    .filter((rule) => (rule.group ?? '') === (GROUPS[kind] ?? '') && rule.kind === kind && (rule.name === undefined || rule.name === object.metadata.name) && (rule.namespace === undefined || rule.namespace === object.metadata.namespace))
+    .some(
+      (rule) =>
+        (rule.jsonPointers ?? []).some((p) => pointer === p || pointer.startsWith(`${p}/`)) ||
+        (rule.jqPathExpressions ?? []).some((expression) => jq.startsWith(expression.replace(/\[[^\]]*\]\??/g, ''))) ||
+        (rule.managedFieldsManagers ?? []).includes(ownerOf(object, path) ?? ''),
+    );
+}
+
+export class SimulatedArgoCd {
+  private timer: NodeJS.Timeout | null = null;
+  private lastHeal = 0;
+  /** Every self-heal write: `<Kind>/<name> <json pointer>` (for tests and the demo). */
+  readonly heals: string[] = [];
+  /** Revisions applied, in order. */
+  readonly applied: string[] = [];
+
+  constructor(private readonly options: SimulatedArgoOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 25);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private application(): Obj {
+    const { namespace, name } = this.options.application;
+    const app = this.options.kube.object('Application', namespace, name);
+    if (!app) throw new Error(`no Application ${namespace}/${name}`);
+    return app;
+  }
+
+  private poll(): void {
+    const app = this.application();
+    const refresh = (app.metadata.annotations as Record<string, string> | undefined)?.['argocd.argoproj.io/refresh'];
+    const now = Date.now();
+    if (refresh === undefined && now - this.lastHeal < this.options.intervalMs) {
+      this.reportHealth();
+      return;
+    }
+    this.lastHeal = now;
+    if (refresh !== undefined) {
+      this.options.kube.mutate('Application', this.options.application.namespace, this.options.application.name, (object) => {
+        delete (object.metadata.annotations as Record<string, string>)['argocd.argoproj.io/refresh'];
+      }, MANAGER);
+    }
+    this.reconcile();
+  }
+
+  /** Renders Git at the branch head: manifests under the path, kustomize image overrides applied. */
+  render(): { revision: string; objects: Json[] } {
+    const { projectId, branch, path } = this.options.repository;
+    const repository = this.options.gitlab.repositories.repository(projectId);
+    const head = repository.resolve(branch)!;
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const objects: Json[] = [];
+    let images: { name: string; newTag?: string }[] = [];
+    for (const [file, content] of head.files) {
+      if (!file.startsWith(prefix) || !/\.ya?ml$/.test(file)) continue;
+      if (file.endsWith('kustomization.yaml')) {
+        images = ((parse(content) as { images?: { name: string; newTag?: string }[] } | null)?.images ?? []);
+        continue;
+      }
+      for (const document of parseAllDocuments(content)) {
+        const object = document.toJS() as Json | null;
+        if (isObject(object) && typeof object.kind === 'string') objects.push(object);
+      }
+    }
+    for (const object of objects) {
+      const containers = (((object.spec as Json | undefined)?.template as Json | undefined)?.spec as Json | undefined)?.containers as Json[] | undefined;
+      for (const container of containers ?? []) {
+        const image = String(container.image ?? '');
+        const repo = image.includes(':') && image.lastIndexOf(':') > image.lastIndexOf('/') ? image.slice(0, image.lastIndexOf(':')) : image;
+        const override = images.find((entry) => entry.name === repo);
+        if (override?.newTag !== undefined) container.image = `${repo}:${String(override.newTag)}`;
+      }
+    }
+    return { revision: head.id, objects };
+  }
+
+  /** One reconciliation: diff Git against the cluster, heal what is not ignored, report status. */
+  reconcile(): void {
+    const { kube } = this.options;
+    const app = this.application();
+    const rules = ((app.spec as Json).ignoreDifferences as Rule[] | undefined) ?? [];
+    const { revision, objects } = this.render();
+    for (const desired of objects) {
+      const kind = desired.kind as string;
+      const metadata = desired.metadata as { name: string; namespace?: string };
+      const namespace = metadata.namespace ?? 'default';
+      const live = kube.object(kind, namespace, metadata.name);
+      if (!live) continue;
+      const { apiVersion: _a, kind: _k, metadata: _m, ...body } = desired;
+      const target = overlay(live, body) as Obj;
+      const diffs = changedFieldPaths(live, target).filter((path) => path[0] !== 'f:metadata' && path[0] !== 'f:status');
+      const heal = diffs.filter((path) => !ignored(rules, live, kind, path));
+      if (heal.length === 0) continue;
+      for (const path of diffs) if (!heal.includes(path)) restore(target, live, path);
+      for (const path of heal) this.heals.push(`${kind}/${metadata.name} ${pointerOf(live, path).pointer}`);
+      kube.mutate(kind, namespace, metadata.name, (object) => Object.assign(object, { spec: target.spec }), MANAGER);
+    }
+    if (this.applied.at(-1) !== revision) this.applied.push(revision);
+    this.reportHealth(revision);
+  }
+
+  private reportHealth(revision?: string): void {
+    const { kube } = this.options;
+    if (revision !== undefined) this.last = { revision, deployments: this.render().objects.filter((object) => object.kind === 'Deployment').map((object) => object.metadata as { name: string; namespace?: string }) };
+    if (!this.last) return;
+    const progressing = this.last.deployments.some((metadata) => {
+      const live = kube.object('Deployment', metadata.namespace ?? 'default', metadata.name);
+      if (!live) return true;
+      const s = (live.status ?? {}) as { updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
+      const desired = (live.spec as { replicas?: number }).replicas ?? 1;
+      return s.observedGeneration !== live.metadata.generation || (s.updatedReplicas ?? 0) < desired || (s.availableReplicas ?? 0) < desired;
+    });
+    const app = this.application();
+    const status = (app.status as Json | undefined) ?? {};
+    const next = { sync: { status: 'Synced', revision: this.last.revision }, health: { status: progressing ? 'Progressing' : 'Healthy' } };
+    if (JSON.stringify(next) !== JSON.stringify({ sync: status.sync, health: status.health })) {
+      kube.writeStatus('Application', this.options.application.namespace, this.options.application.name, next);
+    }
+  }
+
+  private last: { revision: string; deployments: { name: string; namespace?: string }[] } | null = null;
+}
