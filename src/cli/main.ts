@@ -13,7 +13,16 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   validate: () => import('./validate.js').then((m) => m.validateCommand),
   plan: () => import('./plan.js').then((m) => m.planCommand),
   judge: () => import('./judge.js').then((m) => m.judgeCommand),
+  get: () => import('./operate.js').then((m) => m.getCommand),
   status: () => import('./status.js').then((m) => m.statusCommand),
+  describe: () => import('./operate.js').then((m) => m.describeCommand),
+  approve: () => import('./operate.js').then((m) => m.actCommand('approve')),
+  promote: () => import('./operate.js').then((m) => m.actCommand('promote')),
+  abort: () => import('./operate.js').then((m) => m.actCommand('abort')),
+  pause: () => import('./operate.js').then((m) => m.actCommand('pause')),
+  resume: () => import('./operate.js').then((m) => m.actCommand('resume')),
+  retry: () => import('./operate.js').then((m) => m.actCommand('retry')),
+  completion: () => import('./operate.js').then((m) => m.completionCommand),
   demo: () => import('./demo.js').then((m) => m.demoCommand),
 };
 
@@ -23,10 +32,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 1;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`canarybot ${await packageVersion()}\n`);
+    return 0;
+  }
   const load = commands[name];
   if (!load) {
     process.stderr.write(`canarybot: unknown command "${name}"\n\n${usage()}`);
-    return 1;
+    return 2;
   }
   const command = await load();
   try {
@@ -40,4 +53,11 @@ export async function main(argv: string[]): Promise<number> {
 function usage(): string {
   const lines = Object.keys(commands).map((name) => `  ${name}`);
   return `usage: canarybot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "canarybot <command> --help" for a command's options.\n`;
+}
+
+/** The version in the package's package.json (two levels above dist/cli and src/cli alike). */
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }

@@ -9,8 +9,9 @@ import type { CliCommand } from './main.js';
 
 const HELP = `usage: canarybot status [service] [--prefix <prefix>]
 
-Prints the live releases and the latest release of every service (or the last releases of one
-service) as a table.
+An alias of canarybot get when CANARYBOT_URL is set (over the HTTP API, as your GitLab user; see
+canarybot get --help). Without it, reads Redis directly next to the bot, as before: prints the live
+releases and the latest release of every service (or the last releases of one service) as a table.
 
   service            only this service (metadata.name of its definition)
   --prefix <prefix>  Redis key prefix of the engine (default: REDIS_PREFIX, else {canarybot})
@@ -65,6 +66,7 @@ export const statusCommand: CliCommand = {
       process.stdout.write(HELP);
       return 0;
     }
+    if (process.env.CANARYBOT_URL) return (await import('./operate.js')).getCommand.run(args);
     let prefix: string | undefined;
     const positional: string[] = [];
     for (let i = 0; i < args.length; i++) {
