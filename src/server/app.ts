@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -12,11 +13,21 @@ export interface AppOptions {
   logger?: Logger | false;
   /** Largest accepted request body in bytes (WEBHOOK_BODY_LIMIT, default 1 MiB); larger → 413. */
   bodyLimit?: number;
+  /**
+   * Longest time to receive a whole request, headers and body (default 30 s); a slower client gets
+   * 408 and its connection closed. The idle timeout alone let a body trickling a byte every few
+   * seconds hold a connection for minutes.
+   */
+  requestTimeoutMs?: number;
   routes: RouteModule[];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
+    // Node checks the request timeout every connectionsCheckingInterval (30 s by default): check
+    // often enough that the timeout means what it says.
+    serverFactory: (handler) => createServer({ requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) }, handler),
     loggerInstance: (options.logger || undefined) as FastifyBaseLogger | undefined,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Webhook senders retry on slow answers; nothing we do on the request path should be slow.
