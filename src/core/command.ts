@@ -6,6 +6,7 @@ export const COMMAND_VERBS = [
   'pause',
   'resume',
   'retry',
+  'override-freeze',
   'status',
   'list',
   'help',
@@ -13,7 +14,7 @@ export const COMMAND_VERBS = [
 export type CommandVerb = (typeof COMMAND_VERBS)[number];
 
 /** Verbs that change a release (and therefore need authorization). */
-export type ActingVerb = 'approve' | 'promote' | 'abort' | 'pause' | 'resume' | 'retry';
+export type ActingVerb = 'approve' | 'promote' | 'abort' | 'pause' | 'resume' | 'retry' | 'override-freeze';
 
 export interface ParsedCommand {
   verb: CommandVerb;

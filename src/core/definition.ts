@@ -3,6 +3,7 @@
 
 import type { GitOpsSpec } from './gitops-spec.js';
 import type { AnalysisJudgeSpec, MetricJudgeSpec } from './judge/judge-spec.js';
+import type { ReleaseWindow } from './windows.js';
 
 export type TagSource =
   | { kind: 'short-sha' }
@@ -199,4 +200,6 @@ export interface Definition {
   onFailure?: OnFailure;
   /** How long a held release waits for a decision before it is rolled back (unset: 1 h). */
   holdTimeoutMs?: number;
+  /** When releases may start and move traffic up (Argo CD sync-window semantics; deny wins). */
+  windows?: ReleaseWindow[];
 }

@@ -66,8 +66,10 @@ function parseAfterVerb(verb: CommandVerb, rest: string, requireService: boolean
     command.service = service;
     args = after;
   }
+  if (verb === 'override-freeze' && args === '') return invalid('`/canary override-freeze` needs a reason: `/canary override-freeze <reason>` (it is audited).');
   if (args === '') return { kind: 'command', command };
   if (verb === 'abort') return { kind: 'command', command: { ...command, reason: args } };
+  if (verb === 'override-freeze') return { kind: 'command', command: { ...command, reason: args } };
   return invalid(`\`/canary ${verb}\` takes no further arguments (got "${args}").`, `\`/canary ${verb}\` takes no further arguments.`);
 }
 

@@ -1,4 +1,5 @@
 import type { Definition } from './definition.js';
+import type { FreezePeriod } from './windows.js';
 import type { GitOpsState } from './gitops-state.js';
 import type { CheckResult } from './gate.js';
 import type { TrafficState, Weights } from './traffic.js';
@@ -176,6 +177,10 @@ export interface Release {
   gitops?: GitOpsState | null;
   /** Consecutive transient failures of the effect in flight (its retry backoff's exponent); 0 or absent when none. */
   effectRetries?: number;
+  /** GitLab deploy freeze periods of the app project, as last read (the engine refreshes them). */
+  freezes?: FreezePeriod[];
+  /** `/canary override-freeze <reason>`: freezes and deny windows no longer hold this release. */
+  freezeOverride?: { actor: Actor; reason: string; at: number } | null;
   /** Incremented by /canary retry. */
   attempt: number;
   /** Optimistic-concurrency version; the store increments it on every write. */

@@ -2,6 +2,7 @@
 // normalized into the Definition the rest of the bot uses.
 
 import { z } from 'zod';
+import { cronProblem, type ReleaseWindow } from '../core/windows.js';
 import type {
   AlertSourceSpec,
   AnalysisSpec,
@@ -254,6 +255,25 @@ const alertSchema = z
     ...(alert.onFire !== undefined ? { onFire: alert.onFire } : {}),
   }));
 
+/** `windows[]`: exactly one of allow | deny (a cron), a duration, a time zone (default UTC). */
+const windowSchema = z
+  .strictObject({ allow: text.optional(), deny: text.optional(), duration: duration(60_000), timezone: text.default('UTC') })
+  .superRefine((window, ctx) => {
+    const crons = [window.allow, window.deny].filter((cron) => cron !== undefined);
+    if (crons.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of allow or deny (a cron expression)' });
+      return;
+    }
+    const problem = cronProblem(crons[0] as string, window.timezone);
+    if (problem) ctx.addIssue({ code: 'custom', path: [window.allow !== undefined ? 'allow' : 'deny'], message: `is not a valid cron in ${window.timezone}: ${problem}` });
+  })
+  .transform((window): ReleaseWindow => ({
+    kind: window.allow !== undefined ? 'allow' : 'deny',
+    cron: (window.allow ?? window.deny) as string,
+    durationMs: window.duration as number,
+    timezone: window.timezone,
+  }));
+
 const approvalsSchema = z
   .strictObject({
     minAccessLevel: z.enum(['developer', 'maintainer', 'owner']).default('maintainer'),
@@ -303,6 +323,7 @@ const specSchema = z
     gitops: gitopsSchema.optional(),
     onFailure: z.enum(ON_FAILURE, { error: (issue) => `must be one of ${ON_FAILURE.join(', ')} (got ${shown(issue.input)})` }).default(DEFAULT_ON_FAILURE),
     holdTimeout: duration(1000).default(3_600_000),
+    windows: z.array(windowSchema).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.gitops && Array.isArray(spec.target.clusters)) {
@@ -350,6 +371,7 @@ export const definitionSchema = z
       ...(spec.gitops ? { gitops: spec.gitops } : {}),
       onFailure: spec.onFailure,
       holdTimeoutMs: spec.holdTimeout,
+      ...(spec.windows ? { windows: spec.windows } : {}),
     }),
   );
 

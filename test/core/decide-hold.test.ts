@@ -88,13 +88,14 @@ describe('onFailure: hold', () => {
     expect(driver.transitions.find((t) => t.decision.next.state === 'rolling-back')?.at).toBe(heldAt + 30 * 60_000);
   });
 
-  it('refuses promote while held and leaves pause alone', () => {
+  it('refuses promote while held (audited, nothing else changes)', () => {
     const driver = failAtFirstAnalysis(held());
     const before = driver.release;
 
     const promote = decide(before, { type: 'command', verb: 'promote', actor: MIA, releaseId: 'rel-1', stepIndex: 2 }, driver.now);
 
-    expect(promote.next).toBe(before);
+    expect(promote.effects).toEqual([]);
+    expect([promote.next.state, promote.next.phase, promote.next.audit.at(-1)?.action]).toEqual(['paused', 'held', 'refused']);
     expect(promote.reply?.ok).toBe(false);
     expect(promote.reply?.message).toContain('it is held after request-success-rate 70.1');
   });

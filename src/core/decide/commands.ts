@@ -11,6 +11,7 @@ import type { Decision, Draft } from './draft.js';
 import { announce, audit, copyTraffic, draft, emit, finish, refuse } from './draft.js';
 import { startPromotion } from './promote.js';
 import { endHold, isHeld } from './hold.js';
+import { WINDOW_WAIT_KINDS, releaseWindowVerdict } from './window-gate.js';
 import { startRollback } from './rollback.js';
 import { advance } from './steps.js';
 
@@ -63,6 +64,10 @@ function promote(release: Release, input: Command, now: number): Decision {
       : state === 'rolling-back' ? 'it is rolling back'
         : 'the canary is not deployed yet';
     return refuse(release, `Cannot promote release ${release.id}: ${why}.`);
+  }
+  const window = releaseWindowVerdict(release, now);
+  if (!window.open) {
+    return refuse(release, `Cannot promote release ${release.id} now: ${window.reason}. \`/canary override-freeze <reason>\` lifts freezes and deny windows for this release.`);
   }
   if (isHeld(release)) {
     return refuse(release, `Cannot promote release ${release.id}: it is held after ${release.reason ?? 'a failed gate'}. \`/canary resume\` goes on step by step, \`/canary abort\` rolls back.`);
@@ -124,6 +129,21 @@ function resume(release: Release, input: Command, now: number): Decision {
   return ok(d, `Resumed ${release.service} at ${step(release.stepIndex)}.`);
 }
 
+/** Freezes and deny windows no longer hold this release (audited with the reason); allow windows still apply. */
+function overrideFreeze(release: Release, input: Command, now: number): Decision {
+  if (release.freezeOverride != null) {
+    return refuse(release, `Release ${release.id} already overrides freezes (by ${who(release.freezeOverride.actor)}: ${release.freezeOverride.reason}).`);
+  }
+  if (!input.reason) return refuse(release, '`/canary override-freeze` needs a reason; it is audited.');
+  const d = draft(release, now);
+  d.next.freezeOverride = { actor: input.actor, reason: input.reason, at: now };
+  audit(d, 'override-freeze', `by ${who(input.actor)}: ${input.reason}`, input.actor);
+  const waiting = release.wait != null && WINDOW_WAIT_KINDS.has(release.wait.kind);
+  if (waiting && (release.phase === 'window' || release.phase === 'gated')) continuePhase(d);
+  else announce(d, 'progress', false);
+  return ok(d, `Freezes and deny windows no longer hold ${release.service} (release ${release.id}); audited: ${input.reason}.`);
+}
+
 /** Retry reuses the record: same id and image, attempt + 1, from preflight; earlier approvals are dropped. */
 function retry(release: Release, input: Command, now: number): Decision {
   if (!RETRYABLE.has(release.state)) {
@@ -174,6 +194,8 @@ function decideCommand(release: Release, input: Command, now: number): Decision 
       return pause(release, input, now);
     case 'resume':
       return resume(release, input, now);
+    case 'override-freeze':
+      return overrideFreeze(release, input, now);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Draft } from './draft.js';
 import { emit, wakeAt, writeTraffic } from './draft.js';
 import { promotionScaleDown } from './promote.js';
 import { redriveStableRestore } from './restore-stable.js';
+import { windowClosed } from './window-gate.js';
 import { rollbackScaleDown, startRollback } from './rollback.js';
 import { advance, beginAction, plannedStep, runCheck } from './steps.js';
 
@@ -26,6 +27,11 @@ export function continuePhase(d: Draft): void {
   r.wakeKey = null;
   switch (r.state) {
     case 'pending':
+      // Outside a window a new release waits before anything is read or written.
+      if (r.stepIndex < 0 && r.clusterIndex === 0 && windowClosed(d, 'start')) {
+        r.phase = 'window';
+        return;
+      }
       r.phase = 'preflight';
       emit(d, { type: 'preflight' });
       return;
@@ -74,6 +80,7 @@ function continueStep(d: Draft): void {
       beginAction(d, planned);
       return;
     case 'pause':
+    case 'gated':
       advance(d, planned.index);
       return;
     case 'analysis':

@@ -7,6 +7,7 @@ import type { PromotedCluster, Release, TerminalState } from '../release.js';
 import { ALL_STABLE } from '../traffic.js';
 import type { Draft } from './draft.js';
 import { HOLD_WAIT } from './hold-wait.js';
+import { WINDOW_WAIT_KINDS } from './window-gate.js';
 import { announce, audit, copyTraffic, wakeAt } from './draft.js';
 import { clearRetry } from './effect-retry.js';
 
@@ -23,7 +24,7 @@ export function endRelease(d: Draft, state: TerminalState, reason?: string): voi
   r.wakeKey = null;
   r.resumeTo = null;
   clearRetry(d);
-  if (r.wait?.kind === HOLD_WAIT) r.wait = null;
+  if (r.wait != null && (r.wait.kind === HOLD_WAIT || WINDOW_WAIT_KINDS.has(r.wait.kind))) r.wait = null;
   if (reason !== undefined) r.reason = reason;
   audit(d, state, r.reason ?? undefined);
   announce(d, state === 'succeeded' ? 'promoted' : state);
@@ -48,8 +49,8 @@ export function startRollback(d: Draft, outcome: RollbackOutcome, reason: string
   r.wakeAt = null;
   r.wakeKey = null;
   r.resumeTo = null;
-  // A rollback ends a hold: nothing waits for a decision any more.
-  if (r.wait?.kind === HOLD_WAIT) r.wait = null;
+  // A rollback ends a hold or a window wait: it is never held by either.
+  if (r.wait != null && (r.wait.kind === HOLD_WAIT || WINDOW_WAIT_KINDS.has(r.wait.kind))) r.wait = null;
   // Put the traffic write first in the effect list whatever came before: the executor runs effects
   // in order, and nothing may happen before stable has all the traffic again.
   const traffic = copyTraffic(ALL_STABLE);

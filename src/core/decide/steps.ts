@@ -8,6 +8,7 @@ import { describeStep } from './describe.js';
 import type { Draft } from './draft.js';
 import { announce, audit, emit, sameTraffic, timelinePoint, wakeAt, writeTraffic } from './draft.js';
 import { startPromotion } from './promote.js';
+import { windowClosed } from './window-gate.js';
 
 export function plannedStep(release: Release, index = release.stepIndex): PlannedStep | undefined {
   return planSteps(release.definition)[index];
@@ -19,6 +20,15 @@ export const NO_ANALYSIS = { passed: 0, failed: 0, inconclusive: 0, consecutiveE
 export function advance(d: Draft, from: number): void {
   const plan = planSteps(d.next.definition);
   const planned = plan[from + 1];
+  // A closed window or a freeze holds the weight: no increase, no promotion (re-checked by a tick).
+  const increases = !planned || planned.traffic.weights.canary > d.next.weights.canary;
+  if (increases && windowClosed(d, 'increase')) {
+    d.next.state = 'progressing';
+    d.next.phase = 'gated';
+    d.next.stepIndex = from;
+    d.next.analysis = null;
+    return;
+  }
   if (!planned) {
     startPromotion(d, 'all steps passed');
     return;
