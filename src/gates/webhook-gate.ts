@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Step } from '../core/definition.js';
 import type { CheckResult, Measurement } from '../core/gate.js';
 import type { Release } from '../core/release.js';
@@ -46,8 +47,8 @@ export async function callWebhookGate(release: Release, step: WebhookStep, optio
 
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/plain, */*' };
   if (step.bearerEnv) {
-    const token = env[step.bearerEnv];
-    if (!token) return done({ ...base, verdict: 'error', value: null, message: `environment variable ${step.bearerEnv} (bearer token) is not set` });
+    const token = bearerToken(env, step.bearerEnv);
+    if (!token) return done({ ...base, verdict: 'error', value: null, message: `environment variable ${step.bearerEnv} (bearer token) is not set, nor a readable ${step.bearerEnv}_FILE` });
     headers.authorization = `Bearer ${token}`;
   }
 
@@ -96,4 +97,19 @@ function redactUrl(url: string): string {
 function describe(error: unknown): string {
   if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The token named by `bearerEnv`: the variable itself, else the trimmed content of the file named by
+ * `<NAME>_FILE` (a mounted Secret, read on each call so a rotated token is picked up).
+ */
+function bearerToken(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateEvaluator } from '../../src/gates/gate-evaluator.js';
 import type { WebhookStep } from '../../src/gates/webhook-gate.js';
@@ -73,7 +76,20 @@ describe('webhook gates', () => {
 
     const result = await evaluator.callWebhook(release, step({ bearerEnv: 'NOT_SET' }));
 
-    expect(result.measurements[0]).toMatchObject({ verdict: 'error', message: 'environment variable NOT_SET (bearer token) is not set' });
+    expect(result.measurements[0]).toMatchObject({ verdict: 'error', message: 'environment variable NOT_SET (bearer token) is not set, nor a readable NOT_SET_FILE' });
     expect(stub.requests.length).toBe(before);
+  });
+
+  it('reads the bearer from <bearerEnv>_FILE (a mounted Secret), trimmed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canarybot-bearer-'));
+    writeFileSync(join(dir, 'token'), 'from-file-token\n');
+    stub.handle(() => ({ status: 200, body: 'ok' }));
+    const fromFile = createGateEvaluator({ webhook: { env: { SMOKE_TOKEN_FILE: join(dir, 'token') } }, now: () => 1234 });
+
+    const result = await fromFile.callWebhook(release, step({ bearerEnv: 'SMOKE_TOKEN' }));
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(result.verdict).toBe('pass');
+    expect(stub.requests.at(-1)!.headers.authorization).toBe('Bearer from-file-token');
   });
 });
