@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   validate: () => import('./validate.js').then((m) => m.validateCommand),
   plan: () => import('./plan.js').then((m) => m.planCommand),
   judge: () => import('./judge.js').then((m) => m.judgeCommand),
+  schema: () => import('./schema.js').then((m) => m.schemaCommand),
   get: () => import('./operate.js').then((m) => m.getCommand),
   status: () => import('./status.js').then((m) => m.statusCommand),
   describe: () => import('./operate.js').then((m) => m.describeCommand),

@@ -1,28 +1,57 @@
 // `canarybot validate [dir]`: every error in every definition, one line each, or a summary.
 
+import { createHash } from 'node:crypto';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Definition } from '../core/definition.js';
 import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
-import { formatDefinitionError } from '../pipelines/definition-error.js';
+import { formatDefinitionError, type DefinitionError } from '../pipelines/definition-error.js';
 import { definitionsMissingAlertmanager, missingAlertmanagerProblem } from '../gates/gate-providers.js';
 import { describeJudge } from '../pipelines/render-plan.js';
 import { loadDefinitions } from '../pipelines/load-definitions.js';
 import { pipelinesDir, processIo, type CliIo } from './io.js';
 import type { CliCommand } from './main.js';
 
-const HELP = `usage: canarybot validate [dir]
+const HELP = `usage: canarybot validate [dir] [--format text|json|codequality]
 
 Checks every release pipeline definition (*.yaml, *.yml) in dir and prints each error as
 file:line:column: field.path: what is wrong. Exit code 1 when there is any error, else 0 with a
 summary of the definitions.
 
-  dir   directory of definitions (default: $PIPELINES_DIR, else ./pipelines)
+  dir       directory of definitions (default: $PIPELINES_DIR, else ./pipelines)
+  --format  text (default); json ({valid, definitions, errors, warnings}); codequality (GitLab's
+            Code Quality report, so errors show inline in merge requests: publish it as
+            artifacts:reports:codequality, see pipelines/templates/validate.gitlab-ci.yml)
 `;
+
+const FORMATS = ['text', 'json', 'codequality'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** One entry of GitLab's Code Quality report (the CodeClimate subset GitLab reads). */
+export interface CodeQualityIssue {
+  description: string;
+  check_name: string;
+  fingerprint: string;
+  severity: 'info' | 'minor' | 'major' | 'critical' | 'blocker';
+  location: { path: string; lines: { begin: number } };
+}
+
+export function codeQualityIssue(error: DefinitionError, severity: CodeQualityIssue['severity'] = 'major'): CodeQualityIssue {
+  const field = error.path ? `${error.path}: ` : '';
+  return {
+    description: `${field}${error.message}`,
+    check_name: error.path ? 'canarybot-definition' : 'canarybot-yaml',
+    // Stable while lines move: the file, the field and the problem.
+    fingerprint: createHash('sha256').update(`${error.file}\0${error.path}\0${error.message}`).digest('hex'),
+    severity,
+    location: { path: error.file, lines: { begin: error.line } },
+  };
+}
 
 export async function runValidate(args: string[], io: CliIo = processIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, format: { type: 'string' } } });
   } catch (error) {
     io.stderr.write(`canarybot validate: ${(error as Error).message}\n\n${HELP}`);
     return 1;
@@ -35,8 +64,26 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
     io.stderr.write(`canarybot validate: expected at most one directory\n\n${HELP}`);
     return 1;
   }
+  const format = (parsed.values.format ?? 'text') as Format;
+  if (!FORMATS.includes(format)) {
+    io.stderr.write(`canarybot validate: --format must be text, json or codequality\n\n${HELP}`);
+    return 2;
+  }
   const dir = pipelinesDir(io, parsed.positionals[0]);
   const { definitions, trains, errors } = await loadDefinitions(dir);
+  const unpolledNames = definitionsMissingAlertmanager(io.env.ALERTMANAGER_URL, definitions);
+  if (format !== 'text') {
+    // Paths relative to the working directory, as GitLab matches them against the repository.
+    const located = errors.map((error) => ({ ...error, file: relative(process.cwd(), error.file) || error.file }));
+    const warnings = unpolledNames.length > 0 ? [`ALERTMANAGER_URL ${missingAlertmanagerProblem(unpolledNames)} (canarybot serve refuses to start so)`] : [];
+    if (format === 'json') {
+      const summary = definitions.map((d) => ({ name: d.name, strategy: d.strategy.kind, steps: d.strategy.steps.length }));
+      io.stdout.write(`${JSON.stringify({ valid: errors.length === 0, definitions: summary, trains: trains.map((t) => t.name), errors: located, warnings }, null, 2)}\n`);
+    } else {
+      io.stdout.write(`${JSON.stringify(located.map((error) => codeQualityIssue(error)), null, 2)}\n`);
+    }
+    return errors.length > 0 ? 1 : 0;
+  }
   if (errors.length > 0) {
     for (const error of errors) io.stdout.write(`${formatDefinitionError(error)}\n`);
     const files = new Set(errors.map((error) => error.file)).size;
@@ -59,8 +106,7 @@ export async function runValidate(args: string[], io: CliIo = processIo): Promis
     const entry = train.entry.kind === 'cohort' ? `cohort of ${train.entry.cohort.length} match block${train.entry.cohort.length === 1 ? '' : 's'}` : `${train.entry.weight}%`;
     io.stdout.write(`  ${train.name}  ${train.members.join(' → ')}, lane ${train.lane.header}: ${train.lane.value}, entry ${train.entry.member} (${entry}), ${train.steps.length} step${train.steps.length === 1 ? '' : 's'}, promote ${train.promote}\n`);
   }
-  const unpolled = definitionsMissingAlertmanager(io.env.ALERTMANAGER_URL, definitions);
-  if (unpolled.length > 0) io.stderr.write(`warning: ALERTMANAGER_URL ${missingAlertmanagerProblem(unpolled)} (canarybot serve refuses to start so)\n`);
+  if (unpolledNames.length > 0) io.stderr.write(`warning: ALERTMANAGER_URL ${missingAlertmanagerProblem(unpolledNames)} (canarybot serve refuses to start so)\n`);
   return 0;
 }
 

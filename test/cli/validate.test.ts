@@ -75,3 +75,50 @@ describe('canarybot validate', () => {
     expect(stderr).toMatch(/expected at most one directory/);
   });
 });
+
+describe('canarybot validate --format', () => {
+  it('codequality: one GitLab Code Quality issue per error, located by repository path and line', async () => {
+    const text = await validate(['test/fixtures/pipelines', '--format', 'codequality']);
+    const plain = await validate(['test/fixtures/pipelines']);
+    const issues = JSON.parse(text.stdout) as { description: string; check_name: string; fingerprint: string; severity: string; location: { path: string; lines: { begin: number } } }[];
+
+    expect(text.code).toBe(1);
+    expect(issues).toHaveLength(plain.stdout.trimEnd().split('\n').length);
+    for (const issue of issues) {
+      // The fields and values GitLab's Code Quality report format documents.
+      expect(Object.keys(issue).sort()).toEqual(['check_name', 'description', 'fingerprint', 'location', 'severity']);
+      expect(['info', 'minor', 'major', 'critical', 'blocker']).toContain(issue.severity);
+      expect(issue.location.path).toBe('test/fixtures/pipelines/three-mistakes.yaml');
+      expect(Number.isInteger(issue.location.lines.begin) && issue.location.lines.begin >= 1).toBe(true);
+      expect(issue.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(new Set(issues.map((issue) => issue.fingerprint)).size).toBe(issues.length);
+    const lines = plain.stdout.trimEnd().split('\n');
+    expect(issues.map((issue) => `${issue.location.path}:${issue.location.lines.begin}`)).toEqual(lines.map((line) => line.split(':').slice(0, 2).join(':')));
+  });
+
+  it('codequality: an empty report and exit 0 when every definition is valid', async () => {
+    const { code, stdout } = await validate(['pipelines', '--format', 'codequality']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+
+  it('json: valid, the definitions, the located errors and the warnings', async () => {
+    const good = await validate(['pipelines', '--format', 'json']);
+    const bad = await validate(['test/fixtures/pipelines', '--format', 'json']);
+
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ valid: true, definitions: expect.arrayContaining([{ name: 'reviews', strategy: 'canary', steps: 8 }]), errors: [] });
+    expect(JSON.parse(good.stdout).warnings[0]).toMatch(/^ALERTMANAGER_URL is not set/);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, errors: expect.arrayContaining([expect.objectContaining({ file: 'test/fixtures/pipelines/three-mistakes.yaml' })]) });
+  });
+
+  it('refuses another format with exit 2', async () => {
+    const { code, stderr } = await validate(['pipelines', '--format', 'sarif']);
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^canarybot validate: --format must be text, json or codequality/);
+  });
+});
