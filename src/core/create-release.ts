@@ -18,6 +18,7 @@ export function createRelease(trigger: ReleaseTrigger, id: string, now: number):
     pipeline: trigger.pipeline,
     mr: trigger.mr,
     triggeredBy: trigger.actor,
+    ...(trigger.freezes && trigger.freezes.length > 0 ? { freezes: trigger.freezes } : {}),
     state: 'pending',
     phase: 'created',
     stepIndex: -1,

@@ -51,6 +51,8 @@ export interface ReleaseTrigger {
   pipeline: { id: number; url?: string } | null;
   mr: MergeRequestRef | null;
   actor: Actor | null;
+  /** The app project's GitLab deploy freeze periods, read at intake. */
+  freezes?: FreezePeriod[];
 }
 
 export interface AuditEntry {

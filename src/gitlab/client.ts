@@ -56,6 +56,13 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabApi {
   return {
     currentUser: () => call('GET /user', () => api.Users.showCurrentUser(), toUser),
     getProject: (idOrPath) => nullOn404('GET /projects/:id', () => api.Projects.show(idOrPath), toProject),
+    freezePeriods: (projectId) =>
+      call('GET /projects/:id/freeze_periods', () => api.FreezePeriods.all(projectId), (raw) =>
+        asArray(raw).map((period) => {
+          const p = period as { freeze_start?: unknown; freeze_end?: unknown; cron_timezone?: unknown };
+          return { freezeStart: String(p.freeze_start ?? ''), freezeEnd: String(p.freeze_end ?? ''), timezone: typeof p.cron_timezone === 'string' && p.cron_timezone !== '' ? p.cron_timezone : 'UTC' };
+        }),
+      ),
     mergeRequestsForCommit: (projectId, sha) =>
       call('GET /projects/:id/repository/commits/:sha/merge_requests', () => api.Commits.allMergeRequests(projectId, sha), (raw) =>
         asArray(raw).map(toMergeRequest),

@@ -1,3 +1,4 @@
+import type { FreezePeriod } from '../core/windows.js';
 // The GitLab operations canarybot needs, in neutral shapes. Everything outside src/gitlab/ talks
 // to GitLab only through this interface; `createGitLabClient` (client.ts) implements it over
 // @gitbeaker/rest and translates GitLab's vocabulary (snake_case, `opened`, iid) here, once.
@@ -106,6 +107,8 @@ export interface GitLabApi {
   currentUser(): Promise<GitLabUser>;
   /** By numeric id or `group/name` path; null when GitLab answers 404. */
   getProject(idOrPath: number | string): Promise<GitLabProject | null>;
+  /** The project's deploy freeze periods (GET /projects/:id/freeze_periods). */
+  freezePeriods?(projectId: number | string): Promise<FreezePeriod[]>;
   /** GitLab's "merge requests associated with a commit", newest first as GitLab returns them. */
   mergeRequestsForCommit(projectId: number | string, sha: string): Promise<GitLabMergeRequest[]>;
   /** null when GitLab answers 404. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Definition } from '../core/definition.js';
 import type { MergeRequestRef } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import type { FreezeCalendar } from './freeze-calendar.js';
 import type { GitLabApi, GitLabMergeRequest } from './gitlab-api.js';
 import type { PipelineIntake } from './intake-job.js';
 import { definitionsForPipeline, mapPipeline } from './map-pipeline.js';
@@ -14,6 +15,8 @@ export interface PipelineDeps {
   engine: Pick<ReleaseEngine, 'trigger'>;
   gitlab: Pick<GitLabApi, 'getMergeRequest' | 'mergeRequestsForCommit'>;
   definitions: () => readonly Definition[];
+  /** The app project's deploy freeze periods go on the release (windows.ts holds it during one). */
+  freezes?: FreezeCalendar;
   logger?: Logger;
 }
 
@@ -67,7 +70,9 @@ export async function handlePipeline(pipeline: PipelineIntake, deps: PipelineDep
       continue;
     }
     const idempotencyKey = `pipeline-${pipeline.project.id}-${pipeline.pipeline.id}-${definition.name}`;
-    const result = await deps.engine.trigger(mapped.trigger, { idempotencyKey });
+    const freezes = deps.freezes ? await deps.freezes.periods(definition.trigger.project) : [];
+    const trigger = freezes.length > 0 ? { ...mapped.trigger, freezes } : mapped.trigger;
+    const result = await deps.engine.trigger(trigger, { idempotencyKey });
     if (result.enqueued) outcome.triggered.push(definition.name);
     else outcome.ignored.push(`${definition.name}: ${result.ignored ?? 'not enqueued'}`);
   }

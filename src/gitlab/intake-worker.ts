@@ -7,6 +7,7 @@ import type { Definition } from '../core/definition.js';
 import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
 import type { GitLabApi } from './gitlab-api.js';
+import { FreezeCalendar } from './freeze-calendar.js';
 import { handleNote, type NoteOutcome } from './handle-note.js';
 import { handlePipeline, type PipelineOutcome } from './handle-pipeline.js';
 import type { IntakeJob } from './intake-job.js';
@@ -36,12 +37,13 @@ export type IntakeOutcome = PipelineOutcome | NoteOutcome;
 /** Processes one intake job; `lastAttempt` lets a pipeline go ahead without its MR when GitLab stays down. */
 export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean, jobId?: string) => Promise<IntakeOutcome> {
   const definitions = typeof deps.definitions === 'function' ? deps.definitions : () => deps.definitions as readonly Definition[];
+  const freezes = new FreezeCalendar(deps.gitlab);
   return async (job, lastAttempt, jobId) => {
     // The job id is the one the webhook route answered with, so a delivery can be followed from
     // GitLab's "Recent events" to this line.
     const logger = deps.logger?.child({ intake: job.kind, project: job.project.path, ...(jobId ? { job: jobId } : {}) });
     if (job.kind === 'pipeline') {
-      return handlePipeline(job, { engine: deps.engine, gitlab: deps.gitlab, definitions, ...(logger ? { logger } : {}) }, lastAttempt);
+      return handlePipeline(job, { engine: deps.engine, gitlab: deps.gitlab, definitions, freezes, ...(logger ? { logger } : {}) }, lastAttempt);
     }
     const outcome = await handleNote(job, {
       engine: deps.engine,

@@ -182,6 +182,18 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     return paginate(req, users.map((u) => store.userJson(u)));
   });
   route('GET', '/projects/:id', (req) => ({ status: 200, body: store.projectJson(store.project(req.params.id ?? '')) }));
+  // https://docs.gitlab.com/api/freeze_periods/ — cron_timezone defaults to UTC.
+  route('GET', '/projects/:id/freeze_periods', (req) => ({
+    status: 200,
+    body: (store.project(req.params.id ?? '').freezePeriods ?? []).map((period, i) => ({
+      id: i + 1,
+      freeze_start: period.freezeStart,
+      freeze_end: period.freezeEnd,
+      cron_timezone: period.cronTimezone ?? 'UTC',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+    })),
+  }));
   route('GET', '/projects/:id/merge_requests/:iid', (req) => ({
     status: 200,
     body: store.mergeRequestJson(store.mergeRequest(projectId(req), int(req.params.iid))),

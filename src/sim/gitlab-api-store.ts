@@ -21,6 +21,8 @@ export interface SeedProject {
   files?: Record<string, string>;
   /** The project runs a pipeline for every merge request (merge when pipeline succeeds waits for it). */
   pipelines?: boolean;
+  /** Deploy freeze periods (Settings → CI/CD → Deploy freezes): crons in cron_timezone. */
+  freezePeriods?: { freezeStart: string; freezeEnd: string; cronTimezone?: string }[];
 }
 
 export interface SeedMergeRequest {
