@@ -64,7 +64,7 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
     case 'superseded':
       return `:fast_forward: Release of ${name} (\`${release.image}\`) was superseded by a newer image.${link}`;
     case 'promoted':
-      return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${judgeScore(release)}${link}`;
+      return `:white_check_mark: ${name} promoted: \`${release.image}\` is now stable.${gitopsCommit(release)}${judgeScore(release)}${link}`;
     case 'held':
       return `:octagonal_sign: ${bold('HELD')}: ${name} at step ${release.stepIndex + 1} with the canary at ${release.weights.canary} %, not rolled back${because(release)}. ` +
         `Type \`/canary resume ${release.service}\` to go on or \`/canary abort ${release.service}\` to roll back` +
@@ -74,6 +74,12 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
     default:
       return null;
   }
+}
+
+/** spec.gitops: the commit that holds the promotion in Git (short sha linked). */
+function gitopsCommit(release: Release): string {
+  const commit = release.gitops?.commit;
+  return commit ? ` Git: <${commit.url}|${commit.sha.slice(0, 8)}> in ${String(release.gitops!.repository)}.` : '';
 }
 
 /** The approvers named in the definition, @-mentioned so a hold reaches them. */

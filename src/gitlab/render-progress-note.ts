@@ -2,6 +2,7 @@
 // in, text out. Nothing secret is on a Release, and the renderer only reads names, figures and
 // usernames from it (never queries, webhook URLs or bodies).
 
+import { renderGitOpsSection } from './render-gitops.js';
 import { isHeld } from '../core/decide/hold-wait.js';
 import { formatDuration } from '../core/duration.js';
 import { describeMetric, planSteps, type PlannedStep } from '../core/plan.js';
@@ -265,6 +266,9 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
 
   const judge = renderJudgeSection(release);
   if (judge) parts.push(judge);
+
+  const gitops = renderGitOpsSection(release);
+  if (gitops) parts.push(gitops);
 
   const chart = renderProgressChart(release.timeline);
   if (chart) parts.push(chart);
