@@ -5,6 +5,7 @@
 // `assertNoUnexpectedCalls()` fails the test. Faults (500s for a while or for a share of calls)
 // are injected on purpose.
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -19,6 +20,7 @@ import {
   type StoredNote,
   type StoredStatus,
 } from './gitlab-api-store.js';
+import { createGitLabOAuth, type GitLabOAuth } from './gitlab-oauth.js';
 import { GitLabRepositories } from './gitlab/repository-routes.js';
 
 export type { SeedGroup, SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredNote, StoredStatus };
@@ -80,6 +82,8 @@ export interface GitLabApiServer {
   readonly token: string;
   /** The user the token belongs to (GET /user). */
   readonly botUser: SeedUser;
+  /** GitLab as an OAuth provider (`/oauth/authorize`, `/oauth/token`): its applications and the user signed in to GitLab. */
+  readonly oauth: GitLabOAuth;
   readonly calls: readonly RecordedCall[];
   readonly unexpected: readonly RecordedCall[];
   seed(seed: GitLabSeed): void;
@@ -138,6 +142,12 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   const calls: RecordedCall[] = [];
   const unexpected: RecordedCall[] = [];
   const tokens = new Map<string, SeedToken>();
+  // An access token GitLab issues at the end of the authorization-code flow is an OAuth token of that user.
+  const oauth = createGitLabOAuth((userId, scopes) => {
+    const issued = `gloas-${randomBytes(20).toString('hex')}`;
+    tokens.set(issued, { token: issued, userId, kind: 'oauth', scopes });
+    return issued;
+  }, now);
   let fault: Fault | null = null;
 
   const routes: { method: string; pattern: string; regex: RegExp; keys: string[]; handler: Handler }[] = [];
@@ -328,6 +338,10 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
       send({ status: faulted, body: { message: `${faulted} Internal Server Error` } });
       return;
     }
+    if (!segments && oauth.handle(req, res, url, body ?? null)) {
+      record(res.statusCode, `${method} ${url.pathname}`, false);
+      return;
+    }
     const privateToken = req.headers['private-token'];
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
     const given = (Array.isArray(privateToken) ? privateToken[0] : privateToken) ?? bearer;
@@ -388,6 +402,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     url: `http://127.0.0.1:${port}`,
     token,
     botUser,
+    oauth,
     calls,
     unexpected,
     repositories,
