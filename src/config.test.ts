@@ -296,3 +296,30 @@ describe('Redis: exactly one mode', () => {
     expect((error as Error).message).toBe(message);
   });
 });
+
+describe('credentials in PROMETHEUS_URL and ALERTMANAGER_URL', () => {
+  it('moves them out of the URL into basic auth, a masked secret', () => {
+    const config = loadConfig({ PROMETHEUS_URL: 'https://reader:s3cr%40t@prom.example.com:9090/prefix', ALERTMANAGER_URL: 'http://am:hunter2@am.example.com:9093' });
+
+    expect(config.prometheusUrl).toBe('https://prom.example.com:9090/prefix');
+    expect(config.prometheusBasicAuth).toBe('reader:s3cr@t');
+    expect(config.alertmanagerUrl).toBe('http://am.example.com:9093');
+    expect(config.alertmanagerBasicAuth).toBe('am:hunter2');
+    expect(secretValues(config)).toEqual(expect.arrayContaining(['s3cr@t', 'hunter2']));
+    expect(JSON.stringify({ ...config, prometheusBasicAuth: undefined, alertmanagerBasicAuth: undefined })).not.toMatch(/s3cr|hunter2/);
+  });
+
+  it('refuses credentials in the URL next to another credential, and never echoes them', () => {
+    expect(() => loadConfig({ PROMETHEUS_URL: 'http://u:p@prom:9090', PROMETHEUS_BEARER_TOKEN: 't' })).toThrow(/PROMETHEUS_URL: carries credentials/);
+    const error = (() => {
+      try {
+        loadConfig({ ALERTMANAGER_URL: 'ftp://u:hunter2@am:9093' });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return null;
+    })();
+    expect(error?.message).toMatch(/ALERTMANAGER_URL/);
+    expect(error?.message).not.toContain('hunter2');
+  });
+});

@@ -258,7 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (!result.success) {
       const problem = result.error.issues[0]?.message ?? 'is malformed';
       // Never echo secrets back.
-      const shown = (SECRET_VARIABLES as readonly string[]).includes(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      const shown = (SECRET_VARIABLES as readonly string[]).includes(name) ? '' : ` (got ${JSON.stringify(value.replace(/\/\/[^/@\s]*@/, '//***@'))})`;
       throw new ConfigError(name, `${problem}${shown}`);
     }
     config[field] = result.data;
@@ -275,6 +275,8 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`${service}_BASIC_AUTH`, `set ${service}_BEARER_TOKEN or ${service}_BASIC_AUTH, not both`);
     }
   }
+  moveUrlCredentials(config, 'PROMETHEUS', 'prometheusUrl', 'prometheusBasicAuth', 'prometheusBearerToken');
+  moveUrlCredentials(config, 'ALERTMANAGER', 'alertmanagerUrl', 'alertmanagerBasicAuth', 'alertmanagerBearerToken');
   return withRedisTarget(env, config);
 }
 
@@ -355,6 +357,25 @@ function readCaFile(file: string): string {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError('REDIS_CA_FILE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
+}
+
+/**
+ * `http://user:password@prometheus:9090` → the URL without its credentials, which become basic auth
+ * (a secret: masked in logs, sent only in the Authorization header). The URL itself then never carries
+ * them into an error message, a gate result, an MR note or the API.
+ */
+function moveUrlCredentials(config: Record<string, unknown>, service: string, urlField: keyof Config, authField: keyof Config, tokenField: keyof Config): void {
+  const raw = config[urlField];
+  if (typeof raw !== 'string') return;
+  const url = new URL(raw);
+  if (url.username === '' && url.password === '') return;
+  if (config[authField] !== undefined || config[tokenField] !== undefined) {
+    throw new ConfigError(`${service}_URL`, `carries credentials and ${service}_BASIC_AUTH or ${service}_BEARER_TOKEN is set too: use one`);
+  }
+  config[authField] = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  config[urlField] = url.toString().replace(/\/$/, raw.endsWith('/') ? '/' : '');
 }
 
 /** `loadConfig` plus what `serve` needs to run: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET. */
