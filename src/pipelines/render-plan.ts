@@ -8,6 +8,7 @@ import { DEFAULT_ANALYSIS_JUDGE } from '../core/judge/judge-spec.js';
 import { formatDuration } from '../core/duration.js';
 import { minimumReleaseMs, planSteps, type PlannedStep } from '../core/plan.js';
 import { ALL_STABLE, type TrafficState } from '../core/traffic.js';
+import { localTime, windowVerdict } from '../core/windows.js';
 import { desiredVirtualService, type VirtualServiceObject } from '../mesh/virtual-service.js';
 
 export function describeStep(step: Step): string {
@@ -71,6 +72,21 @@ export interface PlanOptions {
   image?: string;
   /** The VirtualService as it is in the cluster; with it, each step's desired object is printed. */
   virtualService?: VirtualServiceObject;
+  /** The instant the next allowed start is computed from (default: now). */
+  now?: number;
+}
+
+/** The definition's release windows and the next instant a release may start (GitLab freezes are read at release time). */
+function describeWindows(definition: Definition, now: number): string[] {
+  const windows = definition.windows ?? [];
+  if (windows.length === 0) return [];
+  const verdict = windowVerdict(windows, [], now);
+  const next = verdict.open ? `now (${new Date(now).toISOString()})` : verdict.opensAt === null ? 'not within a year' : `${localTime(verdict.opensAt, windows[0]?.timezone ?? 'UTC')} (${new Date(verdict.opensAt).toISOString()})`;
+  return [
+    'windows (deny wins; GitLab deploy freezes of the project also hold):',
+    ...windows.map((window) => `  ${window.kind} "${window.cron}" for ${formatDuration(window.durationMs)} (${window.timezone})`),
+    `next allowed start: ${next}`,
+  ];
 }
 
 /** Every metric any analysis step judges, once each (step metrics override spec.analysis.metrics). */
@@ -137,6 +153,7 @@ export function renderPlan(definition: Definition, options: PlanOptions = {}): s
     `after the last step: promote (${target.stable.deployment} gets the image, 100% back to stable, ${target.canary.deployment} scaled to 0${baseline ? `, ${baseline.deployment} removed` : ''})`,
     `total minimum release time: ${formatDuration(minimumReleaseMs(plan))} (approvals and pauses without a duration count as 0)`,
     ...(judge.length > 0 ? ['', ...judge] : []),
+    ...(definition.windows?.length ? ['', ...describeWindows(definition, options.now ?? Date.now())] : []),
   ];
   if (options.virtualService) out.push('', renderVirtualServices(definition, plan, options.virtualService));
   return `${out.join('\n')}\n`;

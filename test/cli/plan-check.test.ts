@@ -63,3 +63,17 @@ describe('canarybot plan --check', () => {
     expect(kube.writes()).toHaveLength(0);
   });
 });
+
+describe('canarybot plan: windows', () => {
+  it('prints the windows and the next allowed start', async () => {
+    const { renderPlan } = await import('../../src/pipelines/render-plan.js');
+    const { parseDefinition } = await import('../../src/pipelines/parse-definition.js');
+    const yaml = REVIEWS_YAML.replace('  approvals:', '  windows:\n    - allow: "0 9 * * 1-5"\n      duration: 8h\n      timezone: Europe/Berlin\n  approvals:');
+    const { definition } = parseDefinition(yaml, 'reviews.yaml');
+
+    // Saturday 2026-03-28 12:00 UTC: the next allowed start is Monday 09:00 in Berlin, 07:00 UTC after the DST change.
+    const text = renderPlan(definition!, { now: Date.UTC(2026, 2, 28, 12, 0) });
+
+    expect(text).toContain('windows (deny wins; GitLab deploy freezes of the project also hold):\n  allow "0 9 * * 1-5" for 8h (Europe/Berlin)\nnext allowed start: 2026-03-30 09:00 Europe/Berlin (2026-03-30T07:00:00.000Z)\n');
+  });
+});
