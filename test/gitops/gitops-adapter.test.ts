@@ -216,3 +216,36 @@ describe('rollback after the commit', () => {
     expect(file('apps/reviews/values.yaml')).toContain('v9-hotfix');
   });
 });
+
+describe('via: merge-request', () => {
+  it('opens an MR from canarybot/<service>-<tag>, sets it to merge when the pipeline succeeds, and reports the merge commit once merged', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+
+    const first = await adapter().promote(release);
+    const waitingRelease = { ...release, gitops: { ...release.gitops!, mergeRequest: first.report.mergeRequest! } };
+    const stillWaiting = await adapter().promote(waitingRelease);
+    gitlab.repositories.finishPipeline(42, first.report.mergeRequest!.iid, 'success');
+    const merged = await adapter().promote(waitingRelease);
+
+    expect(first).toMatchObject({ done: false, report: { mergeRequest: { iid: 1 }, waiting: { kind: 'merge-request', sentence: 'Waiting for merge request !1 of platform/k8s-config to be merged (is set to merge when its pipeline succeeds).' } } });
+    expect(stillWaiting.done).toBe(false);
+    expect(gitlab.callsTo('POST /projects/:id/merge_requests')[0]!.body).toMatchObject({ source_branch: 'canarybot/reviews-0a1b2c3d', target_branch: 'main', title: 'canarybot: promote reviews to 0a1b2c3d' });
+    expect(merged.done).toBe(true);
+    expect(merged.report.commit!.sha).toBe(gitlab.repositories.repository(42).resolve('main')!.id);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES.replace('"v1"', '"0a1b2c3d"'));
+  });
+
+  it('a closed MR is refused, so the release rolls back', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+    const first = await adapter().promote(release);
+    gitlab.repositories.closeMergeRequest(42, first.report.mergeRequest!.iid);
+
+    const failure = (await adapter().promote({ ...release, gitops: { ...release.gitops!, mergeRequest: first.report.mergeRequest! } }).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(failure.code).toBe('GITOPS_REFUSED');
+    expect(failure.message).toBe('merge request !1 of platform/k8s-config was closed without being merged');
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+  });
+});
