@@ -36,7 +36,7 @@ describe('Flux', () => {
 
     expect(helmReleaseProblems({ spec: {} }, t)).toBeNull();
     expect(helmReleaseProblems(covered, t)).toBeNull();
-    expect(helmReleaseProblems({ spec: { driftDetection: { mode: 'enabled' } } }, t)).toMatch(/^driftDetection would revert VirtualService reviews \/spec\/http, Deployment reviews-canary \/spec\/replicas, Deployment reviews-canary \/spec\/template\/spec\/containers\. Add to the HelmRelease:\nspec:\n  driftDetection:/);
+    expect(helmReleaseProblems({ spec: { driftDetection: { mode: 'enabled' } } }, t)).toMatch(/^driftDetection would revert VirtualService reviews \/spec\/http, Deployment reviews-canary \/spec\/replicas, Deployment reviews-canary \/spec\/template\/spec\/containers\. Add to the HelmRelease:\nspec:\n {2}driftDetection:/);
   });
 
   it('Kustomization: both objects must be applied only when absent', () => {
