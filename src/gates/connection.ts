@@ -71,12 +71,15 @@ function secretFromEnv(env: Env, name: string, owner: string): string {
  */
 export function overriddenConnection(base: Connection | undefined, override: ProviderOverride | undefined, env: Env, owner: string): Connection | undefined {
   if (!override) return base;
-  const url = override.url ?? base?.url;
-  if (!url) return undefined;
+  const given = override.url ?? base?.url;
+  if (!given) return undefined;
+  // Credentials written into a definition's URL become basic auth: masked, never in a message.
+  const { url, basicAuth: urlAuth } = splitUrlCredentials(given);
   const out: Connection = { url, headers: { ...base?.headers, ...override.headers } };
   if (base?.ca) out.ca = base.ca;
   if (override.bearerTokenEnv) out.bearerToken = secretFromEnv(env, override.bearerTokenEnv, owner);
   else if (override.basicAuthEnv) out.basicAuth = secretFromEnv(env, override.basicAuthEnv, owner);
+  else if (urlAuth) out.basicAuth = urlAuth;
   else {
     if (base?.bearerToken) out.bearerToken = base.bearerToken;
     if (base?.basicAuth) out.basicAuth = base.basicAuth;
@@ -93,4 +96,19 @@ export function connectionSecrets(connection: Connection | undefined): string[] 
   const password = connection.basicAuth?.split(':').slice(1).join(':');
   if (password) secrets.push(password);
   return secrets;
+}
+
+/** `http://user:pass@host/` → the URL without credentials and `user:pass`. */
+export function splitUrlCredentials(raw: string): { url: string; basicAuth?: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { url: raw };
+  }
+  if (url.username === '' && url.password === '') return { url: raw };
+  const basicAuth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), basicAuth };
 }

@@ -97,3 +97,16 @@ describe('definitionsMissingAlertmanager', () => {
     expect(definitionsMissingAlertmanager('http://am:9093', definitions)).toEqual([]);
   });
 });
+
+describe('credentials in a definition\'s provider URL', () => {
+  it('become basic auth and a masked secret, never part of the URL asked', async () => {
+    stub.handle(() => ({ status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }) }));
+    const definition = tenant('team-url', { prometheus: { url: stub.url.replace('http://', 'http://tenant:pa55word@') } });
+
+    const providers = createGateProviders(loadConfig({}), [definition]);
+    await providers.metricsFor(definition)!.query('up');
+
+    expect(stub.requests.at(-1)!.headers).toMatchObject({ authorization: `Basic ${Buffer.from('tenant:pa55word').toString('base64')}` });
+    expect(providers.secrets).toEqual(expect.arrayContaining(['pa55word', 'tenant:pa55word']));
+  });
+});
