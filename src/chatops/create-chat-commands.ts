@@ -11,12 +11,14 @@ import type { RouteModule } from '../server/app.js';
 import { mattermostRoute } from '../server/routes/mattermost.js';
 import { slackRoute } from '../server/routes/slack.js';
 import { createQueuedChatIntake } from './chat-intake.js';
-import { createChatCommandHandler } from './handle-chat-command.js';
+import { createChatCommandHandler, type ChatCommandHandlerOptions } from './handle-chat-command.js';
 import { createIdentityResolver, loadChatUsers } from './identity.js';
 import { createSlackEmailLookup } from './slack-email-lookup.js';
 
 export interface ChatCommandsOptions {
   engine: Pick<ReleaseEngine, 'list' | 'command'>;
+  /** Release trains (`/canary train start`). */
+  trains?: ChatCommandHandlerOptions['trains'];
   gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
   connection: ConnectionOptions;
@@ -72,6 +74,7 @@ export async function createChatCommands(options: ChatCommandsOptions): Promise<
     identity,
     gitlab: options.gitlab,
     replier: options.replier,
+    ...(options.trains ? { trains: options.trains } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const intake = createQueuedChatIntake({

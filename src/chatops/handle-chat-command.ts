@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { ActingVerb, ParsedCommand } from '../core/command.js';
 import { CanarybotError } from '../core/errors.js';
-import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
+import { HELP_TEXT, parseCommand, parseTrainCommand } from '../core/parse-command.js';
+import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
 import type { CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -20,6 +21,8 @@ export interface ChatCommandHandlerOptions {
   /** Sends read answers and refusals; accepted commands are answered by the engine through its replier. */
   replier: CommandReplier;
   logger?: Pick<Logger, 'warn' | 'info'>;
+  /** Release trains (`/canary train start`); absent: none configured. */
+  trains?: Omit<TrainStartDeps, 'gitlab'> | undefined;
 }
 
 export type ChatCommandHandler = (request: ChatRequest) => Promise<void>;
@@ -37,6 +40,18 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     const target: ReplyTarget = { channel: request.channel, responseUrl: request.responseUrl };
     const say = (ok: boolean, message: string): Promise<void> => replier.reply(target, { ok, message });
     try {
+      const train = parseTrainCommand(request.text, { requireService: true });
+      if (train.kind === 'invalid') return await say(false, train.message);
+      if (train.kind === 'train-start') {
+        if (!options.trains || options.trains.runner.trains.length === 0) return await say(false, 'No release trains are defined, so there is no train to start.');
+        const identity = await options.identity.resolve(request);
+        if (identity.kind === 'unmapped') return await say(false, `Refused: ${identity.message}`);
+        const answer = await startTrainCommand(
+          { ...options.trains, gitlab: options.gitlab },
+          { command: train.command, actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) } },
+        );
+        return await say(answer.ok, answer.message);
+      }
       const parsed = parseCommand(request.text, { requireService: true });
       if (parsed.kind !== 'command') return await say(false, parsed.kind === 'invalid' ? parsed.quietMessage : HELP_TEXT);
       const command = parsed.command;

@@ -30,6 +30,7 @@ export const HELP_TEXT = [
   '  status           show the release: state, step, weights, gates',
   '  list             list the live releases',
   '  help             show this help',
+  '  train start <train> [member=tag …]   start a release train (members without a tag ride on stable)',
   '',
   'Services are named `service`, `namespace/service` or `cluster/namespace/service`.',
 ].join('\n');
@@ -94,4 +95,45 @@ export function parseCommand(text: string, options: ParseOptions): ParseResult {
   const verb = word.toLowerCase();
   if (!isVerb(verb)) return invalid(`Unknown command "${word}".`, 'Unknown command.');
   return parseAfterVerb(verb, rest, options.requireService);
+}
+
+export interface TrainStartCommand {
+  train: string;
+  /** Member name → image tag; members not named ride along on stable. */
+  tags: Record<string, string>;
+}
+
+export type TrainParseResult = { kind: 'none' } | { kind: 'train-start'; command: TrainStartCommand } | { kind: 'invalid'; message: string };
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A Docker image tag (the distribution spec's grammar). */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const TRAIN_USAGE = 'Usage: `/canary train start <train> [member=tag …]`';
+
+/**
+ * `/canary train start <train> [member=tag …]` on the first line (the `/canary` optional in chat).
+ * Anything that is not a `train` command is `none`, so the release grammar above answers it.
+ */
+export function parseTrainCommand(text: string, options: ParseOptions): TrainParseResult {
+  const firstLine = (text.split(/\r?\n/, 1)[0] ?? '').trim();
+  let body: string;
+  if (PREFIX.test(firstLine)) body = firstLine.replace(PREFIX, '').trim();
+  else if (options.requireService) body = firstLine;
+  else return { kind: 'none' };
+  const words = body.split(/\s+/).filter((word) => word !== '');
+  if (words[0]?.toLowerCase() !== 'train') return { kind: 'none' };
+  if (words[1]?.toLowerCase() !== 'start') return { kind: 'invalid', message: `Unknown train command. ${TRAIN_USAGE}.` };
+  const train = words[2];
+  if (!train) return { kind: 'invalid', message: `\`/canary train start\` needs a train name. ${TRAIN_USAGE}.` };
+  if (!NAME.test(train)) return { kind: 'invalid', message: `That is not a train name. ${TRAIN_USAGE}.` };
+  const tags: Record<string, string> = {};
+  for (const word of words.slice(3)) {
+    const [member, tag, extra] = word.split('=');
+    if (extra !== undefined || !member || !tag || !NAME.test(member) || !TAG.test(tag)) {
+      return { kind: 'invalid', message: `Each member is named as \`member=tag\` (a lowercase name and an image tag). ${TRAIN_USAGE}.` };
+    }
+    if (tags[member] !== undefined) return { kind: 'invalid', message: `${member} is named twice. ${TRAIN_USAGE}.` };
+    tags[member] = tag;
+  }
+  return { kind: 'train-start', command: { train, tags } };
 }

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { createRelease } from '../core/create-release.js';
 import type { Definition } from '../core/definition.js';
+import { matchesAll } from '../core/label-matchers.js';
 import type { Ports } from '../core/ports.js';
 import type { Actor, Release } from '../core/release.js';
 import { decideTrain } from '../core/train/decide-train.js';
@@ -62,6 +63,32 @@ export class TrainRunner {
 
   constructor(private readonly options: TrainRunnerOptions) {
     this.execute = createExecutor({ ports: options.ports, metrics: options.metrics, logger: options.logger });
+  }
+
+  get trains(): readonly TrainDefinition[] {
+    return this.options.trains;
+  }
+
+  get definitions(): readonly Definition[] {
+    return this.options.definitions;
+  }
+
+  /**
+   * Firing alerts from the webhooks: an alert matching any member's `alerts` sources rolls that
+   * member's live train back as a whole (the core ignores an alert once the run is rolling back).
+   */
+  async alerts(alerts: ReadonlyArray<{ name: string; labels: Readonly<Record<string, string>> }>): Promise<string[]> {
+    const hit: string[] = [];
+    for (const run of this.list().filter((candidate) => isTrainLive(candidate.state))) {
+      for (const member of run.members) {
+        const alert = alerts.find((candidate) => member.definition.alerts.some((source) => matchesAll(source.matchers, candidate.labels)));
+        if (!alert) continue;
+        await this.send(run.id, { type: 'alert', member: member.name, name: alert.name });
+        hit.push(run.id);
+        break;
+      }
+    }
+    return hit;
   }
 
   get(id: string): TrainRun | undefined {

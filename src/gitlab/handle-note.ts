@@ -4,7 +4,8 @@
 
 import type { Logger } from 'pino';
 import type { ActingVerb } from '../core/command.js';
-import { HELP_TEXT, parseCommand } from '../core/parse-command.js';
+import { HELP_TEXT, parseCommand, parseTrainCommand } from '../core/parse-command.js';
+import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -19,6 +20,8 @@ export interface NoteDeps {
   replier: CommandReplier;
   publicUrl?: string;
   logger?: Logger;
+  /** Release trains (`/canary train start`); absent: none configured. */
+  trains?: Omit<TrainStartDeps, 'gitlab'> | undefined;
 }
 
 export type NoteOutcome =
@@ -49,6 +52,25 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
   await deps.gitlab.awardEmoji(mr.projectId, mr.iid, note.id, 'eyes').catch((error: unknown) => {
     log?.warn({ err: error }, 'could not award the acknowledgement emoji');
   });
+
+  const train = parseTrainCommand(note.firstLine, { requireService: false });
+  if (train.kind === 'invalid') return reply({ ok: false, message: train.message });
+  if (train.kind === 'train-start') {
+    if (!deps.trains || deps.trains.runner.trains.length === 0) return reply({ ok: false, message: 'No release trains are defined, so there is no train to start.' });
+    // GitLab errors here fail the job, which BullMQ retries: never an allowance by accident.
+    const answer = await startTrainCommand(
+      { ...deps.trains, gitlab: deps.gitlab },
+      {
+        command: train.command,
+        actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' },
+        mr: {
+          ref: { projectId: mr.projectId, iid: mr.iid, ...(mr.authorId === job.author.id ? { authorUsername: job.author.username } : {}) },
+          project: job.project,
+        },
+      },
+    );
+    return reply({ ok: answer.ok, message: answer.message });
+  }
 
   const parsed = parseCommand(note.firstLine, { requireService: false });
   if (parsed.kind === 'none') return { kind: 'ignored', reason: 'not a /canary command' };

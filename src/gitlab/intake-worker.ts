@@ -8,7 +8,7 @@ import type { CommandReplier } from '../core/ports.js';
 import type { ReleaseEngine } from '../engine/api.js';
 import type { GitLabApi } from './gitlab-api.js';
 import { FreezeCalendar } from './freeze-calendar.js';
-import { handleNote, type NoteOutcome } from './handle-note.js';
+import { handleNote, type NoteDeps, type NoteOutcome } from './handle-note.js';
 import { handlePipeline, type PipelineOutcome } from './handle-pipeline.js';
 import type { IntakeJob } from './intake-job.js';
 import { INTAKE_QUEUE_NAME, intakeBackoff } from './intake-queue.js';
@@ -22,6 +22,8 @@ export interface IntakeDeps {
   /** PUBLIC_URL, for the link in `/canary status`. */
   publicUrl?: string;
   logger?: Logger;
+  /** Release trains started by `/canary train start` on a member's MR. */
+  trains?: NoteDeps['trains'];
 }
 
 export interface IntakeWorkerOptions extends IntakeDeps {
@@ -49,6 +51,7 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt:
       engine: deps.engine,
       gitlab: deps.gitlab,
       replier: deps.replier,
+      ...(deps.trains ? { trains: deps.trains } : {}),
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       ...(logger ? { logger } : {}),
     });

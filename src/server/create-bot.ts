@@ -9,6 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
+import type { Ports } from '../core/ports.js';
+import type { TrainDefinition } from '../core/train/train-definition.js';
+import { TrainRunner } from '../engine/train-runner.js';
 import { createGitLabConfigRepository } from '../gitops/gitlab-config-repository.js';
 import { createGitOpsAdapter } from '../gitops/gitops-adapter.js';
 import { redisRepositoryLock } from '../gitops/repository-lock.js';
@@ -86,6 +89,8 @@ export interface BotOverrides {
   metrics?: Metrics;
   /** Default: loaded from PIPELINES_DIR (start-up fails with located errors if any is invalid). */
   definitions?: Definition[];
+  /** `kind: ReleaseTrain`. Default: loaded from PIPELINES_DIR with the definitions (none when `definitions` is given). */
+  trains?: TrainDefinition[];
   clock?: Clock;
   /** Default: Prometheus at PROMETHEUS_URL (none: every metric is an `error`). */
   metricProvider?: MetricProvider;
@@ -124,6 +129,8 @@ export interface BotOverrides {
 export interface Bot {
   app: FastifyInstance;
   engine: Engine;
+  /** Runs the release trains started by `/canary train start`. */
+  trains: TrainRunner;
   definitions: Definition[];
   metrics: Metrics;
   logger: Logger;
@@ -151,7 +158,8 @@ export class InvalidDefinitionsError extends Error {
 const CLOSE_STEP_MS = 30_000;
 
 export async function createBot(config: Config, overrides: BotOverrides = {}): Promise<Bot> {
-  const definitions = overrides.definitions ?? (await loadValidDefinitions(config.pipelinesDir));
+  const loaded = overrides.definitions ? { definitions: overrides.definitions, trains: overrides.trains ?? [] } : await loadValidDefinitions(config.pipelinesDir);
+  const definitions = loaded.definitions;
   // Every definition's Prometheus and Alertmanager, credentials included, before anything is logged.
   const providers = createGateProviders(config, definitions);
   if (!overrides.gates && !overrides.alertGate) {
@@ -234,26 +242,49 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       now: () => clock.now(),
     });
 
+  const ports: Ports = {
+    router: mesh.router,
+    workloads: mesh.workloads,
+    ...(mesh.events ? { events: mesh.events } : {}),
+    ...(gitops ? { gitops } : {}),
+    gates,
+    reporter: withReleaseLogs(writeback.reporter, logger),
+    notifier,
+    replier,
+    clock,
+  };
   const engine = createEngine({
     redis: connections,
     prefix,
-    ports: {
-      router: mesh.router,
-      workloads: mesh.workloads,
-      ...(mesh.events ? { events: mesh.events } : {}),
-      ...(gitops ? { gitops } : {}),
-      gates,
-      reporter: withReleaseLogs(writeback.reporter, logger),
-      notifier,
-      replier,
-      clock,
-    },
+    ports,
     definitions,
     logger: logger.child({ component: 'engine' }),
     metrics,
     concurrency: config.workerConcurrency,
     ...overrides.engine,
   });
+
+  // Train runs use the same ports (adapters) as single releases; they live in this process.
+  const trainRunner = new TrainRunner({
+    ports,
+    definitions,
+    trains: loaded.trains,
+    logger: logger.child({ component: 'trains' }),
+    metrics,
+    soloReleaseOf: async (service) => (await engine.list({ state: 'live', service }))[0]?.id ?? null,
+  });
+  const trains = { runner: trainRunner, logger: logger.child({ component: 'trains' }) };
+  // Alerts reach the live releases (the engine) and the live trains of the members they match.
+  const alertIntake = {
+    async alertBatch(alerts: Parameters<Engine['alertBatch']>[0]) {
+      const answer = await engine.alertBatch(alerts);
+      const trainRuns = await trainRunner.alerts(alerts);
+      return { releaseIds: [...answer.releaseIds, ...trainRuns] };
+    },
+    async alert(alert: Parameters<Engine['alert']>[0]) {
+      return alertIntake.alertBatch([alert]);
+    },
+  };
 
   const intakeQueue = createIntakeQueue({ connection, prefix });
   const inboxRedis = connections.open(INBOX_REDIS_OPTIONS);
@@ -267,6 +298,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     chatEnabled && chatSubmit
       ? await createChatCommands({
           engine,
+          trains,
           gitlab,
           connection,
           submitConnection: chatSubmit,
@@ -336,8 +368,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     }),
   ];
   if (config.alertWebhookSecret) {
-    routes.push(alertmanagerWebhookRoutes({ engine, secret: config.alertWebhookSecret, metrics }));
-    routes.push(alertWebhookRoutes({ engine, secret: config.alertWebhookSecret, presets: loadAlertPresets(config.alertPresetsFile), metrics }));
+    routes.push(alertmanagerWebhookRoutes({ engine: alertIntake, secret: config.alertWebhookSecret, metrics }));
+    routes.push(alertWebhookRoutes({ engine: alertIntake, secret: config.alertWebhookSecret, presets: loadAlertPresets(config.alertPresetsFile), metrics }));
   }
   if (chat) routes.push(...chat.routes);
   const app = await buildApp({ logger, bodyLimit: config.webhookBodyLimit, routes });
@@ -397,6 +429,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     await step('gitlab intake forwarder', async () => intakeForwarder?.close());
     await step('gitlab intake worker', async () => intakeWorker?.close());
     await step('chat intake', async () => chat?.close());
+    await step('trains', () => trainRunner.close());
     await step('engine', () => engine.close());
     await step('gitlab write-back', () => writeback.close());
     await step('chat notifications', async () => chatNotifier?.idle());
@@ -419,6 +452,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   return {
     app,
     engine,
+    trains: trainRunner,
     definitions,
     metrics,
     logger,
@@ -440,6 +474,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         gitlab,
         replier,
         definitions,
+        trains,
         publicUrl: config.publicUrl,
         logger: logger.child({ component: 'gitlab-intake' }),
       });
@@ -476,10 +511,10 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-async function loadValidDefinitions(dir: string): Promise<Definition[]> {
-  const { definitions, errors } = await loadDefinitions(dir);
+async function loadValidDefinitions(dir: string): Promise<{ definitions: Definition[]; trains: TrainDefinition[] }> {
+  const { definitions, trains, errors } = await loadDefinitions(dir);
   if (errors.length > 0) throw new InvalidDefinitionsError(errors.map(formatDefinitionError));
-  return definitions;
+  return { definitions, trains };
 }
 
 function meshFromConfig(config: Config): BotMesh {

@@ -1,0 +1,150 @@
+// `/canary train start` through the whole bot (createBot with the Kubernetes and GitLab API test
+// servers and a private redis-server): a maintainer's comment on a member's MR starts the train with
+// the bot's real adapters, a developer is refused by the members' approvals policy, and a firing
+// Alertmanager alert on one member rolls the whole train back.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { TRAIN_DEFINITION, TRAIN_NAME, TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
+import type { AlertGate } from '../../src/gates/alertmanager.js';
+import type { MetricProvider } from '../../src/gates/query-outcome.js';
+import { createBot, type Bot } from '../../src/server/create-bot.js';
+import { waitUntil, webhookHeaders } from '../e2e/world.js';
+import { fixture } from '../gitlab/helpers.js';
+import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
+import { KubeApiServer } from '../support/kube-api-server.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+const SECRET = 'train-webhook-secret';
+const ALERT_SECRET = 'train-alert-secret';
+const ROOT = { id: 1, username: 'root', name: 'Administrator' };
+const DEV = { id: 8, username: 'dev', name: 'Dev' };
+const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
+const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
+
+const healthy: MetricProvider = {
+  async query(promql) {
+    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
+    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
+    return { kind: 'value', value: 100, series: 1 };
+  },
+};
+const quietAlertmanager: AlertGate = {
+  async check() {
+    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
+  },
+};
+
+let kube: KubeApiServer;
+let gitlab: GitLabApiServer;
+let redis: RedisServer;
+let bot: Bot;
+let dir: string;
+
+/** A member with alert matchers on its service and a maintainer-only policy. */
+function member(service: string): string {
+  return `${trainMemberDefinition(service)}  alerts:
+    - alertmanager: { matchers: ['service="${service}"', 'severity="critical"'] }
+  approvals:
+    minAccessLevel: maintainer
+`;
+}
+
+beforeAll(async () => {
+  [kube, gitlab, redis] = await Promise.all([KubeApiServer.start({ rolloutDelayMs: 100, tls: false }), startGitLabApiServer({ botUser: { id: 99, username: 'canarybot', name: 'canarybot' } }), startRedisServer()]);
+  for (const object of trainKubeSeed()) kube.seed(object);
+  gitlab.seed({
+    users: [ROOT, DEV],
+    projects: TRAIN_SERVICES.map((service) => ({ id: PROJECTS[service], path: `bookinfo/${service}`, defaultBranch: 'main' })),
+    mergeRequests: [{ projectId: ENTRY.id, iid: 1, authorId: DEV.id, title: 'productpage v2', targetBranch: 'main' }],
+    members: TRAIN_SERVICES.flatMap((service) => [
+      { projectId: PROJECTS[service], userId: ROOT.id, accessLevel: 40 },
+      { projectId: PROJECTS[service], userId: DEV.id, accessLevel: 30 },
+    ]),
+  });
+  dir = mkdtempSync(join(tmpdir(), 'canarybot-serve-train-'));
+  for (const service of TRAIN_SERVICES) writeFileSync(join(dir, `${service}.yaml`), member(service));
+  writeFileSync(join(dir, 'train.yaml'), TRAIN_DEFINITION);
+  const config = loadConfig({
+    REDIS_URL: redis.url,
+    GITLAB_URL: gitlab.url,
+    GITLAB_TOKEN: gitlab.token,
+    GITLAB_WEBHOOK_SECRET: SECRET,
+    ALERT_WEBHOOK_SECRET: ALERT_SECRET,
+    KUBECONFIG: kube.writeKubeconfig([kube.cluster('default')]),
+    PIPELINES_DIR: dir,
+    LOG_LEVEL: 'silent',
+  });
+  bot = await createBot(config, { metricProvider: healthy, alertGate: quietAlertmanager, writebackPollMs: 50 });
+  await bot.start();
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.close();
+  await Promise.all([redis?.stop(), gitlab?.close(), kube?.close()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A comment on productpage's MR 1, delivered as GitLab's Note Hook. */
+async function comment(text: string, author: { id: number; username: string; name: string }): Promise<void> {
+  const note = gitlab.addNote(ENTRY.id, 1, text, author.id);
+  const hook = fixture('note-on-mr');
+  const createdAt = new Date().toISOString();
+  hook.user = { ...hook.user, id: author.id, username: author.username, name: author.name };
+  hook.project = { ...hook.project, id: ENTRY.id, path_with_namespace: ENTRY.path };
+  hook.project_id = ENTRY.id;
+  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, project_id: ENTRY.id, created_at: createdAt, updated_at: createdAt };
+  hook.merge_request = { ...hook.merge_request, iid: 1, author_id: DEV.id, target_project_id: ENTRY.id, source_project_id: ENTRY.id };
+  const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Note Hook'), payload: hook });
+  expect(response.statusCode).toBeLessThan(300);
+}
+
+const botReply = (containing: string) => waitUntil(`a reply containing "${containing}"`, () => gitlab.notes(ENTRY.id, 1).find((note) => note.body.includes(containing)), 30_000);
+
+const canaryReplicas = (service: string): number =>
+  ((kube.object('Deployment', TRAIN_NAMESPACE, `${service}-canary`)?.spec ?? {}) as { replicas?: number }).replicas ?? 0;
+
+describe('canarybot serve starts a release train', () => {
+  it('refuses the MR author by the members approvals policy (as for approve) and starts nothing', async () => {
+    await comment(`/canary train start ${TRAIN_NAME} productpage=v2`, DEV);
+
+    const reply = await botReply('Refused for productpage');
+
+    expect(reply.body).toContain('Refused for productpage: approvals.allowAuthor: @dev wrote this merge request');
+    expect(bot.trains.list()).toEqual([]);
+  }, 40_000);
+
+  it('starts on a maintainer comment with the tags as images (ratings rides on stable); a firing alert on reviews rolls the whole train back', async () => {
+    await comment(`/canary train start ${TRAIN_NAME} productpage=v2 reviews=v2`, ROOT);
+
+    const reply = await botReply(`Train ${TRAIN_NAME} started`);
+    const run = bot.trains.list()[0]!;
+    expect(reply.body).toContain(`productpage ${trainImage('productpage', 'v2')}, reviews ${trainImage('reviews', 'v2')}, ratings (rides on stable)`);
+    expect(run.triggeredBy).toMatchObject({ username: 'root', channel: 'gitlab' });
+    expect(run.audit[0]).toMatchObject({ action: 'created', actor: { username: 'root', channel: 'gitlab' } });
+    expect(run.members.find((m) => m.name === 'productpage')?.mr).toMatchObject({ projectId: ENTRY.id, iid: 1 });
+    await waitUntil('the lane to open', () => ['progressing', 'awaiting-approval'].includes(bot.trains.get(run.id)!.state), 30_000);
+    expect(canaryReplicas('reviews')).toBeGreaterThan(0);
+    expect(canaryReplicas('ratings')).toBe(0);
+
+    const alert = JSON.parse(readFileSync(new URL('../fixtures/alertmanager/webhook-firing.json', import.meta.url), 'utf8')) as { alerts: { startsAt: string }[] };
+    alert.alerts[0]!.startsAt = new Date().toISOString();
+    const answer = await bot.app.inject({ method: 'POST', url: '/webhooks/alertmanager', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALERT_SECRET}` }, payload: alert });
+    const ended = await waitUntil('the train to end', () => {
+      const current = bot.trains.get(run.id)!;
+      return current.state === 'rolled-back' ? current : null;
+    }, 30_000);
+
+    expect(answer.statusCode).toBe(202);
+    expect(ended.reason).toContain('alert ReviewsHighErrorRate is firing for reviews');
+    expect(canaryReplicas('productpage')).toBe(0);
+    expect(canaryReplicas('reviews')).toBe(0);
+    const lanes = TRAIN_SERVICES.flatMap((service) =>
+      (((kube.object('VirtualService', TRAIN_NAMESPACE, service)?.spec ?? {}) as { http?: Array<{ name?: string }> }).http ?? []).filter((route) => route.name?.endsWith('-lane')),
+    );
+    expect(lanes).toEqual([]);
+  }, 60_000);
+});
