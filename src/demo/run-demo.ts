@@ -98,6 +98,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       KUBECONFIG: world.kubeconfig,
       PIPELINES_DIR: world.pipelinesDir,
       LOG_LEVEL: 'info',
+      // The dashboard can be watched during the demo without a GitLab token (reads only).
+      API_READ_ANONYMOUS: 'true',
       WORKER_CONCURRENCY: '4',
       GITLAB_WRITES_PER_MINUTE: '6000',
     });
@@ -112,6 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await bot.start();
     const address = await bot.listen();
     say(`  canarybot   ${address} (the real bot, in this process; log: ${shown(logPath)})`);
+    say(`  dashboard   ${address}/ (open it to watch the releases move; read-only without a token)`);
     say('');
 
     const releases: DemoRelease[] = [];
