@@ -53,7 +53,7 @@ describe('canarybot demo', () => {
     expect(run.stderr).not.toMatch(/canarybot demo:/);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('redis-server started for the demo');
-    expect(run.stdout).toMatch(/dashboard   http:\/\/127.0.0.1:\d+\/ /);
+    expect(run.stdout).toMatch(/dashboard {3}http:\/\/127\.0\.0\.1:\d+\/ /);
     expect(run.stdout).toMatch(/reviews #1 .*awaiting-approval/);
     expect(run.stdout).toMatch(/approval requested on MR !1 → @rm-demo/);
     expect(run.stdout).toMatch(/#1 +registry\.example\.com\/bookinfo\/reviews:3f1c9a7b +promoted/);
