@@ -29,7 +29,14 @@ let provider: MetricProvider;
 let proxy: AuthProxy;
 let tlsProxy: AuthProxy;
 
-const p99: MetricCheck = { name: 'request-duration-p99', max: 500, judge: { ...DEFAULT_METRIC_JUDGE, direction: 'increase' } };
+// A 5 % allowed increase, as teams configure it: with the default 1.0 any significant shift is high,
+// and p99s of two identical workloads read from overlapping 5 s windows are autocorrelated, so a
+// chance "significant" shift of a millisecond failed the healthy twin now and then under CI load.
+const p99: MetricCheck = {
+  name: 'request-duration-p99',
+  max: 500,
+  judge: { ...DEFAULT_METRIC_JUDGE, direction: 'increase', effectSize: { ...DEFAULT_METRIC_JUDGE.effectSize, allowedIncrease: 1.05 } },
+};
 const successRate: MetricCheck = { name: 'request-success-rate', min: 95, judge: { ...DEFAULT_METRIC_JUDGE, direction: 'decrease', critical: true } };
 const METRICS = [successRate, p99];
 
