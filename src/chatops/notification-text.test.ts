@@ -43,7 +43,7 @@ describe('notificationText', () => {
 
     expect(text).toContain('**reviews**');
     expect(text).toContain('[!3](https://gitlab.example.com/bookinfo/reviews/-/merge_requests/3)');
-    expect(text).toContain('[details](https://canarybot.example.com/api/releases/r1)');
+    expect(text).toContain('[details](https://canarybot.example.com/releases/r1)');
   });
 
   it('names the missing figure when a gate had no data', () => {

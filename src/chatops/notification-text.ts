@@ -2,6 +2,7 @@ import type { ReleaseEventKind } from '../core/effect.js';
 import type { Measurement } from '../core/gate.js';
 import { latestJudge } from '../core/judge/latest-judge.js';
 import type { Release } from '../core/release.js';
+import { releasePageUrl } from '../core/release-links.js';
 
 /** The events a channel hears about; the rest (steps, progress, pauses) live in the MR note. */
 export const NOTIFIED_EVENTS: readonly ReleaseEventKind[] = [
@@ -46,7 +47,7 @@ export function notificationText(release: Release, event: ReleaseEventKind, cont
   const bold = (text: string): string => (context.flavor === 'slack' ? `*${text}*` : `**${text}**`);
   const anchor = (url: string, text: string): string => (context.flavor === 'slack' ? `<${url}|${text}>` : `[${text}](${url})`);
   const name = `${bold(release.service)} (${release.namespace} on ${release.cluster})`;
-  const link = context.publicUrl ? ` ${anchor(`${context.publicUrl.replace(/\/$/, '')}/api/releases/${release.id}`, 'details')}` : '';
+  const link = context.publicUrl ? ` ${anchor(releasePageUrl(context.publicUrl, release.id), 'details')}` : '';
   const mr = release.mr?.url ? ` for MR ${anchor(release.mr.url, `!${release.mr.iid}`)}` : release.mr ? ` for MR !${release.mr.iid}` : '';
   switch (event) {
     case 'started':

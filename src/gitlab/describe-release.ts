@@ -1,4 +1,5 @@
 import type { Release } from '../core/release.js';
+import { releasePageUrl } from '../core/release-links.js';
 
 /** The `/canary status` answer: state, step, weights and a link to the full record. */
 export function describeRelease(release: Release, publicUrl?: string): string {
@@ -12,6 +13,6 @@ export function describeRelease(release: Release, publicUrl?: string): string {
     `Weights: stable ${release.weights.stable} % / canary ${release.weights.canary} %`,
   ];
   if (release.reason) lines.push(`Reason: ${release.reason}`);
-  if (publicUrl) lines.push(`Details: ${publicUrl.replace(/\/+$/, '')}/api/releases/${encodeURIComponent(release.id)}`);
+  if (publicUrl) lines.push(`Details: ${releasePageUrl(publicUrl, release.id)}`);
   return lines.join('\n');
 }

@@ -8,11 +8,12 @@ import { formatDuration } from '../core/duration.js';
 import { describeMetric, planSteps, type PlannedStep } from '../core/plan.js';
 import type { Measurement } from '../core/gate.js';
 import { isLive, type Release, type ReleaseState } from '../core/release.js';
+import { releasePageUrl } from '../core/release-links.js';
 import { renderJudgeSection } from './render-judge.js';
 import { renderProgressChart } from './render-progress-chart.js';
 
 export interface ProgressNoteLinks {
-  /** PUBLIC_URL: the bot's own address, for `/api/releases/<id>`. */
+  /** PUBLIC_URL: the bot's own address, for the dashboard's `/releases/<id>` page. */
   publicUrl?: string;
   grafanaUrl?: string;
   jaegerUrl?: string;
@@ -177,7 +178,7 @@ function linkLines(release: Release, links: ProgressNoteLinks): string[] {
   const out: string[] = [];
   const from = release.createdAt;
   const to = release.endedAt ?? release.updatedAt;
-  if (links.publicUrl) out.push(`[Release record](${trimSlash(links.publicUrl)}/api/releases/${encodeURIComponent(release.id)})`);
+  if (links.publicUrl) out.push(`[Release page](${releasePageUrl(links.publicUrl, release.id)})`);
   if (links.grafanaUrl) {
     const q = new URLSearchParams({
       'var-namespace': release.namespace,

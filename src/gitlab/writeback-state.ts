@@ -4,6 +4,7 @@
 import { isHeld } from '../core/decide/hold-wait.js';
 import { planSteps } from '../core/plan.js';
 import { isLive, type Release } from '../core/release.js';
+import { releasePageUrl } from '../core/release-links.js';
 import type { CommitStatusState, DeploymentStatus } from './gitlab-api.js';
 import { renderProgressNote, type ProgressNoteLinks } from './render-progress-note.js';
 
@@ -97,7 +98,7 @@ export function desiredWriteback(release: Release, links: ProgressNoteLinks): De
     status: {
       state: commitStatusFor(release),
       name: `canarybot/${release.definition.name}`,
-      ...(publicUrl ? { targetUrl: `${publicUrl}/api/releases/${encodeURIComponent(release.id)}` } : {}),
+      ...(publicUrl ? { targetUrl: releasePageUrl(publicUrl, release.id) } : {}),
       description: describe(release),
     },
     deployment: { environment: `${release.cluster}/${release.namespace}/${release.service}`, status: deploymentStatusFor(release) },

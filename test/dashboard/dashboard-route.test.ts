@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { dashboardRoutes } from '../../src/server/routes/dashboard.js';
+import { releasePageUrl } from '../../src/core/release-links.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canarybot-web-'));
 let app: FastifyInstance;
@@ -31,6 +32,16 @@ describe('the dashboard routes', () => {
     expect(response.headers['cache-control']).toBe('no-cache');
     expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(response.body).toContain('/assets/main-ABC.js');
+  });
+
+  it('serves the release page MR notes, commit statuses and chat link to, without a token (the JSON API would answer 401)', async () => {
+    const link = new URL(releasePageUrl('https://canarybot.example.com/', 'reviews-2026/12:06'));
+
+    const response = await app.inject({ method: 'GET', url: link.pathname });
+
+    expect(link.pathname).toBe('/releases/reviews-2026%2F12%3A06');
+    expect(response.statusCode).toBe(200);
     expect(response.body).toContain('/assets/main-ABC.js');
   });
 

@@ -115,7 +115,7 @@ describe('GitLab write-back', () => {
     expect(postedStates()).toEqual(['pending', 'running', 'success']);
     expect(server.calls.filter((c) => c.status >= 400)).toEqual([]);
     const status = server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews');
-    expect(status?.targetUrl).toBe(`https://canarybot.example.com/api/releases/${id}`);
+    expect(status?.targetUrl).toBe(`https://canarybot.example.com/releases/${id}`);
     const deployments = server.deployments(42).filter((d) => d.sha === sha);
     expect(deployments.map((d) => [d.environment, d.status])).toEqual([['default/bookinfo/reviews', 'success']]);
   });

@@ -191,7 +191,7 @@ describe('comment commands', () => {
 
     expect(reply).toContain('State: **progressing**, step 1 of 3 (setWeight)');
     expect(reply).toContain('stable 90 % / canary 10 %');
-    expect(reply).toContain('https://canarybot.example.com/api/releases/rel-status');
+    expect(reply).toContain('https://canarybot.example.com/releases/rel-status');
     expect(engine.commands).toEqual([]);
   });
 

@@ -109,7 +109,7 @@ describe('renderProgressNote', () => {
     const note = renderProgressNote(rolledBack(), links);
 
     expect(note.startsWith('<!-- canarybot:release:rel-reviews-0002 -->\n')).toBe(true);
-    expect(note).toContain('(https://canarybot.example.com/api/releases/rel-reviews-0002)');
+    expect(note).toContain('(https://canarybot.example.com/releases/rel-reviews-0002)');
   });
 
   it('keeps the Mermaid block under 2,000 characters for a long release', () => {

@@ -37,7 +37,7 @@ describe('desiredWriteback', () => {
     expect(desired.status).toEqual({
       state: 'running',
       name: 'canarybot/reviews',
-      targetUrl: 'https://bot.example.com/api/releases/rel-reviews-0001',
+      targetUrl: 'https://bot.example.com/releases/rel-reviews-0001',
       description: 'progressing: step 3/6, canary 25 %',
     });
     expect(desired.deployment.environment).toBe('default/bookinfo/reviews');
