@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
-# Build stage: install everything, compile TypeScript to dist/.
+# Build stage: install everything, then `npm run build`: TypeScript to dist/ and the dashboard to dist/web.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm ci --ignore-scripts && npx tsc -p tsconfig.build.json
+COPY web ./web
+RUN npm ci --ignore-scripts && npm run build
 
 # Runtime stage: production dependencies and the compiled bot only, as a non-root user. No pipeline
 # definitions are baked in: mount yours at /etc/canarybot/pipelines (the chart's ConfigMap, compose's
