@@ -1,16 +1,18 @@
 // A simulated GitOps controller (Argo CD's application controller, as far as canarybot depends on
 // it): it renders the Application's source path from the GitLab test server's repository
-// (manifests, with kustomization.yaml `images:` newTag overrides), and on a refresh annotation or
+// (a Helm chart with spec.source.helm values, or manifests with kustomization.yaml `images:`
+// overrides: gitops/render-source.ts), and on a refresh annotation or
 // every interval applies it to the Kubernetes test server, self-healing every field that differs
 // from Git unless the Application's spec.ignoreDifferences covers it (jsonPointers, jqPathExpressions,
 // managedFieldsManagers — the last by the field's owner in managedFields). It reports
 // status.sync.revision / status (Synced, OutOfSync) and status.health (Healthy, Progressing).
 
-import { parseAllDocuments, parse } from 'yaml';
+import { parse } from 'yaml';
 import type { GitLabApiServer } from './gitlab-api-server.js';
 import type { KubeApiServer } from './kube-api-server.js';
 import { changedFieldPaths, ownerOf } from './kube/managed-fields.js';
 import type { Obj } from './kube/store.js';
+import { renderSource } from './gitops/render-source.js';
 
 export interface SimulatedArgoOptions {
   kube: KubeApiServer;
@@ -147,34 +149,20 @@ export class SimulatedArgoCd {
     this.reconcile();
   }
 
-  /** Renders Git at the branch head: manifests under the path, kustomize image overrides applied. */
+  /** Renders Git at the branch head: a Helm chart (Chart.yaml in the path) with spec.source.helm, else manifests with kustomize image overrides. */
   render(): { revision: string; objects: Json[] } {
     const { projectId, branch, path } = this.options.repository;
-    const repository = this.options.gitlab.repositories.repository(projectId);
-    const head = repository.resolve(branch)!;
-    const prefix = path.endsWith('/') ? path : `${path}/`;
-    const objects: Json[] = [];
-    let images: { name: string; newTag?: string }[] = [];
-    for (const [file, content] of head.files) {
-      if (!file.startsWith(prefix) || !/\.ya?ml$/.test(file)) continue;
-      if (file.endsWith('kustomization.yaml')) {
-        images = ((parse(content) as { images?: { name: string; newTag?: string }[] } | null)?.images ?? []);
-        continue;
-      }
-      for (const document of parseAllDocuments(content)) {
-        const object = document.toJS() as Json | null;
-        if (isObject(object) && typeof object.kind === 'string') objects.push(object);
-      }
-    }
-    for (const object of objects) {
-      const containers = (((object.spec as Json | undefined)?.template as Json | undefined)?.spec as Json | undefined)?.containers as Json[] | undefined;
-      for (const container of containers ?? []) {
-        const image = String(container.image ?? '');
-        const repo = image.includes(':') && image.lastIndexOf(':') > image.lastIndexOf('/') ? image.slice(0, image.lastIndexOf(':')) : image;
-        const override = images.find((entry) => entry.name === repo);
-        if (override?.newTag !== undefined) container.image = `${repo}:${String(override.newTag)}`;
-      }
-    }
+    const head = this.options.gitlab.repositories.repository(projectId).resolve(branch)!;
+    const app = this.application();
+    const spec = app.spec as { source?: { helm?: { releaseName?: string; valueFiles?: string[]; values?: string; valuesObject?: Json } }; destination?: { namespace?: string } };
+    const helm = spec.source?.helm;
+    const inline = { ...((parse(helm?.values ?? '') as Json | null) ?? {}), ...(helm?.valuesObject ?? {}) };
+    const { objects } = renderSource(head.files, path, {
+      releaseName: helm?.releaseName ?? this.options.application.name,
+      namespace: spec.destination?.namespace ?? 'default',
+      ...(helm?.valueFiles ? { valueFiles: helm.valueFiles } : {}),
+      values: inline,
+    });
     return { revision: head.id, objects };
   }
 

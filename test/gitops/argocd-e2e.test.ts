@@ -11,23 +11,14 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { decide } from '../../src/core/decide.js';
-import type { Effect } from '../../src/core/effect.js';
 import type { GitOpsSpec } from '../../src/core/gitops-spec.js';
-import type { Input } from '../../src/core/input.js';
-import { isLive, type Release } from '../../src/core/release.js';
-import { createExecutor } from '../../src/engine/executor.js';
-import { createGitLabConfigRepository } from '../../src/gitops/gitlab-config-repository.js';
-import { createGitOpsAdapter } from '../../src/gitops/gitops-adapter.js';
-import { inProcessRepositoryLock } from '../../src/gitops/repository-lock.js';
-import { createSyncController } from '../../src/gitops/sync-controller.js';
-import { KubeClusterEvents } from '../../src/mesh/release-events.js';
+import type { Release } from '../../src/core/release.js';
 import { SimulatedArgoCd } from '../../src/sim/gitops-controller.js';
 import { deployment, NS, virtualService } from '../mesh/fixtures.js';
 import { startHarness, type MeshHarness } from '../mesh/harness.js';
-import { fakePorts } from '../support/fakes.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { releaseRecord, reviewsDefinition, reviewsTarget } from '../support/release-fixture.js';
+import { runRelease, sleep } from './release-loop.js';
 
 const OLD = 'registry.example.com/bookinfo/reviews:v1';
 const NEW = 'registry.example.com/bookinfo/reviews:0a1b2c3d';
@@ -73,46 +64,7 @@ function release(gitops: GitOpsSpec | undefined): Release {
   return releaseRecord({ id: 'rel-e2e', definition, namespace: NS, image: NEW, phase: 'created' });
 }
 
-function executor() {
-  const gitops = createGitOpsAdapter({ repository: createGitLabConfigRepository({ url: gitlab.url, token: gitlab.token }), lock: inProcessRepositoryLock(), controller: createSyncController(mesh.registry) });
-  return createExecutor({ ports: { ...fakePorts(), router: mesh.router, workloads: mesh.workloads, events: new KubeClusterEvents(mesh.registry), gitops } });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The core and the executor in a loop on the real clock, as the engine runs them (without the queue). */
-async function run(start: Release, onState?: (release: Release) => Promise<void>, budgetMs = 45_000): Promise<Release> {
-  const execute = executor();
-  let r = start;
-  const pending: Effect[] = [];
-  let wake: { at: number; key: string } | null = null;
-  const apply = (input: Input) => {
-    const decision = decide(r, input, Date.now());
-    r = decision.next;
-    for (const effect of decision.effects) {
-      if (effect.type === 'schedule-tick') wake = { at: effect.at, key: effect.key };
-      else pending.push(effect);
-    }
-  };
-  apply({ type: 'start' });
-  const seen = new Set<string>();
-  for (const until = Date.now() + budgetMs; isLive(r.state) && Date.now() < until; ) {
-    while (pending.length > 0) {
-      const input = await execute(r, pending.shift()!);
-      if (input) apply(input);
-    }
-    if (onState && !seen.has(`${r.state}/${r.stepIndex}`)) {
-      seen.add(`${r.state}/${r.stepIndex}`);
-      await onState(r);
-    }
-    if (!isLive(r.state) || wake === null) break;
-    const due: { at: number; key: string } = wake;
-    wake = null;
-    await sleep(Math.max(0, due.at - Date.now()));
-    apply({ type: 'tick', key: due.key });
-  }
-  return r;
-}
+const run = (start: Release, onState?: (release: Release) => Promise<void>, budgetMs?: number) => runRelease(mesh, gitlab, start, onState, budgetMs);
 
 const stableImage = () => ((mesh.server.object('Deployment', NS, 'reviews-primary')!.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers.find((c) => c.name === 'reviews')!.image);
 const weights = () => ((mesh.server.object('VirtualService', NS, 'reviews')!.spec as { http: { route: { weight?: number }[] }[] }).http[0]!.route.map((route) => route.weight ?? 0));
