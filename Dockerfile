@@ -19,7 +19,7 @@ LABEL org.opencontainers.image.title="canarybot" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 
-ENV NODE_ENV=production PIPELINES_DIR=/etc/canarybot/pipelines PORT=8080
+ENV NODE_ENV=production PIPELINES_DIR=/etc/canarybot/pipelines PORT=8080 CANARYBOT_REVISION=${REVISION}
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

@@ -1,6 +1,7 @@
 // `canarybot <command>`: a table of commands, each in its own file exporting `run(args)`.
 
 import { exitOnConfigError } from '../config.js';
+import { packageVersion } from '../build-info.js';
 
 export interface CliCommand {
   summary: string;
@@ -34,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
-    process.stdout.write(`canarybot ${await packageVersion()}\n`);
+    process.stdout.write(`canarybot ${packageVersion()}\n`);
     return 0;
   }
   const load = commands[name];
@@ -54,11 +55,4 @@ export async function main(argv: string[]): Promise<number> {
 function usage(): string {
   const lines = Object.keys(commands).map((name) => `  ${name}`);
   return `usage: canarybot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "canarybot <command> --help" for a command's options.\n`;
-}
-
-/** The version in the package's package.json (two levels above dist/cli and src/cli alike). */
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }

@@ -95,7 +95,7 @@ export function createExecutor(options: ExecutorOptions): EffectExecutor {
         measurements: [{ name: 'gate', verdict: 'error', value: null, threshold: '', message }],
       };
     }
-    metrics?.gateVerdicts.inc({ verdict: check.verdict });
+    metrics?.gateVerdicts.inc({ service: release.service, namespace: release.namespace, cluster: release.cluster, verdict: check.verdict });
     return { type: 'gate-result', stepIndex, check };
   }
 

@@ -11,7 +11,7 @@ export function recordTransition(metrics: Metrics | undefined, before: Release, 
     if (step) metrics.stepDuration.observe({ kind: step.kind }, Math.max(0, now - before.stepStartedAt) / 1000);
   }
   if (ended) {
-    metrics.releasesTotal.inc({ outcome: after.state });
+    metrics.releasesTotal.inc({ service: after.service, namespace: after.namespace, cluster: after.cluster, outcome: after.state });
     metrics.releaseDuration.observe({ outcome: after.state }, Math.max(0, now - after.createdAt) / 1000);
   }
 }

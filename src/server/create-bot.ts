@@ -4,6 +4,7 @@
 // duplicating any wiring.
 
 import { recordWaits, releaseWaits, waitDetails } from './release-waits.js';
+import { refreshReleaseGauges } from './release-gauges.js';
 import { Queue, type Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -345,6 +346,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         await Promise.all([
           refreshQueueDepth(metrics, engineQueueCounts, intakeQueue, inbox),
           releaseWaits(engine).then((waits) => recordWaits(metrics, waits)),
+          refreshReleaseGauges(metrics, engine, definitions.map((definition) => definition.name)),
           refreshClusterUp(metrics, clusterChecks(mesh, definitions, metrics)),
         ]);
       },

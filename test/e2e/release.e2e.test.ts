@@ -229,9 +229,9 @@ describe('canarybot serve, end to end', () => {
   it('serves the metrics of what happened and keeps secrets out of its JSON logs', async () => {
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
 
-    expect(metrics).toMatch(/^canarybot_releases_total\{outcome="succeeded"\} 1$/m);
-    expect(metrics).toMatch(/^canarybot_releases_total\{outcome="rolled-back"\} 2$/m);
-    expect(metrics).toMatch(/^canarybot_gate_verdicts_total\{verdict="fail"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^canarybot_releases_total\{service="reviews",namespace="bookinfo",cluster="[^"]+",outcome="succeeded"\} 1$/m);
+    expect(metrics).toMatch(/^canarybot_releases_total\{service="reviews",namespace="bookinfo",cluster="[^"]+",outcome="rolled-back"\} 2$/m);
+    expect(metrics).toMatch(/^canarybot_gate_verdicts_total\{service="reviews",[^}]*verdict="fail"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^canarybot_webhook_deliveries_total\{source="alertmanager",event="alert",outcome="refused"\} 1$/m);
     expect(logs.length).toBeGreaterThan(0);
     for (const line of logs) expect(() => JSON.parse(line), line).not.toThrow();

@@ -54,7 +54,7 @@ describe('release engine on real Redis', () => {
     expect(ports.reporter.events.map((e) => e.event)).toContain('promoted');
     expect(release.audit.map((a) => a.action)).toContain('created');
     expect(await engine.list({ state: 'live' })).toEqual([]);
-    expect(await metrics.registry.getSingleMetricAsString('canarybot_releases_total')).toContain('outcome="succeeded"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('canarybot_releases_total')).toMatch(/service="reviews",namespace="bookinfo",cluster="[^"]+",outcome="succeeded"} 1/);
   });
 
   it('rolls back on a failed gate, weights to stable before the scale-down', async () => {

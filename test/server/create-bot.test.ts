@@ -100,17 +100,24 @@ describe('createBot', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
-    expect(text).toMatch(/^canarybot_releases_total\{outcome="succeeded"\} 1$/m);
+    expect(text).toMatch(/^canarybot_releases_total\{service="reviews",namespace="bookinfo",cluster="default",outcome="succeeded"\} 1$/m);
     expect(text).toMatch(/^canarybot_release_duration_seconds_count\{outcome="succeeded"\} 1$/m);
     expect(text).toMatch(/^canarybot_step_duration_seconds_count\{kind="analysis"\} 1$/m);
     expect(text).toMatch(/^canarybot_step_duration_seconds_count\{kind="approval"\} 1$/m);
-    expect(text).toMatch(/^canarybot_gate_verdicts_total\{verdict="pass"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^canarybot_gate_verdicts_total\{service="reviews",namespace="bookinfo",cluster="default",verdict="pass"\} [1-9]\d*$/m);
     expect(text).toMatch(/^canarybot_canary_weight_percent\{[^}]*service="reviews"[^}]*\} 0$/m);
     expect(text).toMatch(/^canarybot_webhook_deliveries_total\{source="gitlab",event="pipeline",outcome="accepted"\} 1$/m);
     expect(text).toMatch(/^canarybot_webhook_deliveries_total\{source="gitlab",event="note",outcome="accepted"\} 1$/m);
     expect(text).toMatch(/^canarybot_queue_jobs\{queue="canarybot-releases",state="waiting"\} \d+$/m);
     expect(text).toMatch(/^canarybot_queue_jobs\{queue="gitlab-intake",state="waiting"\} \d+$/m);
-    expect(text).toMatch(/^canarybot_process_cpu_seconds_total /m);
+    expect(text).toMatch(/^canarybot_release_status\{service="reviews",namespace="bookinfo",cluster="default",state="succeeded"\} 1$/m);
+    expect(text).toMatch(/^canarybot_release_status\{service="reviews",namespace="bookinfo",cluster="default",state="progressing"\} 0$/m);
+    expect(text).toMatch(/^canarybot_analysis_metric_value\{service="reviews",namespace="bookinfo",cluster="default",metric="[^"]+"\} [\d.e+-]+$/m);
+    expect(text).toMatch(/^canarybot_build_info\{version="\d+\.\d+\.\d+[^"]*",revision="[^"]+",nodejs_version="v\d+[^"]*"\} 1$/m);
+    // Node's process metrics under the names every Node.js dashboard queries.
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
+    expect(text).not.toMatch(/^canarybot_process_/m);
   });
 
   it('answers /readyz 503 naming Redis while it is down, and 200 again once it is back', async () => {
