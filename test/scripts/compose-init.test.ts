@@ -123,14 +123,14 @@ describe('docker-compose.yml', () => {
     services: Record<string, { environment?: Record<string, string>; volumes?: string[]; secrets?: string[] }>;
     secrets: Record<string, { file: string }>;
   };
-  const bot = compose.services.canarybot;
+  const bot = compose.services.canarybot ?? {};
 
   it('reads only files that compose:init writes or the repository holds', () => {
     const { cwd, kubeconfig } = freshDir();
     expect(init(cwd, { GITLAB_TOKEN: 't', KUBECONFIG: kubeconfig }).status).toBe(0);
     const hostPaths = [
       ...Object.values(compose.secrets).map((secret) => secret.file),
-      ...Object.values(compose.services).flatMap((service) => (service.volumes ?? []).map((v) => v.split(':')[0])),
+      ...Object.values(compose.services).flatMap((service) => (service.volumes ?? []).map((v) => v.split(':')[0] ?? v)),
     ].filter((path) => path.startsWith('./'));
 
     for (const path of hostPaths) {

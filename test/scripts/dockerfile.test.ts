@@ -7,9 +7,9 @@ const stages = readFileSync('Dockerfile', 'utf8')
   .slice(1)
   .map((stage) => ({
     name: /^\S+ AS (\S+)/.exec(stage)?.[1],
-    copied: [...stage.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/)),
-    copiedFromBuild: [...stage.matchAll(/^COPY --from=build (\S+)/gm)].map((m) => m[1]),
-    runs: [...stage.matchAll(/^RUN (.+)$/gm)].map((m) => m[1]),
+    copied: [...stage.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/)),
+    copiedFromBuild: [...stage.matchAll(/^COPY --from=build (\S+)/gm)].map((m) => m[1] ?? ''),
+    runs: [...stage.matchAll(/^RUN (.+)$/gm)].map((m) => m[1] ?? ''),
   }));
 const build = stages.find((stage) => stage.name === 'build');
 const runtime = stages.find((stage) => stage.name === 'runtime');
