@@ -93,10 +93,7 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
       actor: { username: identity.user.username, userId: identity.user.id },
       ...(mrAuthor ? { mrAuthor } : {}),
     });
-    if (!verdict.allowed) return say(false, `Refused: ${verdict.message}`);
-
-    options.logger?.info({ channel: request.channel, releaseId: release.id, verb: command.verb, username: identity.user.username }, 'chat command accepted');
-    await engine.command({
+    const commandRequest = {
       verb: command.verb,
       actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) },
       releaseId: release.id,
@@ -104,8 +101,15 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
       // The time of receipt: an approval asked for after the person typed it does not count.
       writtenAt: request.receivedAt,
       ...(command.reason ? { reason: command.reason } : {}),
-      replyTo: target,
-    });
+    };
+    if (!verdict.allowed) {
+      // Into the release's audit (the core changes nothing else); answered here, not by the engine.
+      await engine.command({ ...commandRequest, refusal: `Refused: ${verdict.message}` });
+      return say(false, `Refused: ${verdict.message}`);
+    }
+
+    options.logger?.info({ channel: request.channel, releaseId: release.id, verb: command.verb, username: identity.user.username }, 'chat command accepted');
+    await engine.command({ ...commandRequest, replyTo: target });
   }
 }
 

@@ -97,20 +97,23 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
     actor: { username: job.author.username, userId: job.author.id },
     ...(mrAuthor !== undefined ? { mrAuthor } : {}),
   });
-  if (!decision.allowed) {
-    log?.info({ verb, rule: decision.rule, actor: job.author.username }, 'command refused');
-    return reply({ ok: false, message: `Refused by ${decision.message}`, releaseId: release.id });
-  }
-
-  await deps.engine.command({
+  const command = {
     verb,
-    actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' },
+    actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' as const },
     releaseId: release.id,
     stepIndex: release.stepIndex,
     ...(job.note.createdAt !== undefined ? { writtenAt: job.note.createdAt } : {}),
     ...(reason !== undefined ? { reason } : {}),
-    replyTo: target,
-  });
+  };
+  if (!decision.allowed) {
+    log?.info({ verb, rule: decision.rule, actor: job.author.username }, 'command refused');
+    const refusal = `Refused by ${decision.message}`;
+    // Into the release's audit (the core changes nothing else); answered here, not by the engine.
+    await deps.engine.command({ ...command, refusal });
+    return reply({ ok: false, message: refusal, releaseId: release.id });
+  }
+
+  await deps.engine.command({ ...command, replyTo: target });
   log?.info({ verb, releaseId: release.id, actor: job.author.username }, 'command handed to the engine');
   return { kind: 'commanded', verb, releaseId: release.id };
 }

@@ -141,17 +141,18 @@ describe('POST /api/releases/:id/commands', () => {
     const threadReply = await waitUntil('the refusal in the MR thread', () =>
       world.gitlab.notes(PROJECT, 2).find((note) => note.body.startsWith('⛔') && note.body.includes('allowAuthor')),
     );
-    const release = await bot.engine.get(waiting.id);
+    const release = await waitUntil('both refusals in the audit', async () => {
+      const stored = await bot.engine.get(waiting.id);
+      return stored && stored.audit.filter((entry) => entry.action === 'refused' && entry.actor?.username === 'alice').length === 2 ? stored : null;
+    });
 
     expect(api.status).toBe(403);
     expect(api.body).toEqual({ ok: false, message: 'Refused by approvals.allowAuthor: @alice wrote this merge request and cannot approve its release.', releaseId: waiting.id });
     expect(threadReply.body).toBe(`⛔ ${api.body.message}`);
-    expect(release?.state).toBe('awaiting-approval');
-    expect(release?.audit.at(-1)).toMatchObject({
-      actor: { username: 'alice', userId: ALICE.id, channel: 'api' },
-      action: 'refused',
-      detail: `approve: ${api.body.message}`,
-    });
+    expect(release.state).toBe('awaiting-approval');
+    expect(release.audit.filter((entry) => entry.action === 'refused' && entry.actor?.username === 'alice')).toEqual(
+      ['api', 'gitlab'].map((channel) => expect.objectContaining({ actor: { username: 'alice', userId: ALICE.id, channel }, detail: `approve: ${api.body.message}` })),
+    );
   });
 
   it('refuses a Developer and a non-member by the policy (403)', async () => {
@@ -161,6 +162,31 @@ describe('POST /api/releases/:id/commands', () => {
     expect(dev).toEqual({ status: 403, body: { ok: false, message: 'Refused by approvals.minAccessLevel: maintainer required, @dev has developer.', releaseId: waiting.id } });
     expect(outsider.status).toBe(403);
     expect(outsider.body.message).toBe('Refused by @outsider is not a member of the project, so cannot abort releases.');
+  });
+
+  it("refuses a Developer's /canary override-freeze in the MR thread with the policy's sentence, audits it and changes nothing else", async () => {
+    const before = await bot.engine.get(waiting.id);
+    await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Note Hook'), payload: commentHook(world, 2, '/canary override-freeze hotfix for INC-7', DEV) });
+    const threadReply = await waitUntil('the refusal in the MR thread', () =>
+      world.gitlab.notes(PROJECT, 2).find((note) => note.body.startsWith('⛔') && note.body.includes('@dev')),
+    );
+    const after = await waitUntil('the refusal in the audit', async () => {
+      const release = await bot.engine.get(waiting.id);
+      return release?.audit.some((entry) => entry.action === 'refused' && entry.detail?.startsWith('override-freeze')) ? release : null;
+    });
+
+    expect(threadReply.body).toBe('⛔ Refused by approvals.minAccessLevel: maintainer required, @dev has developer.');
+    expect(after?.audit.at(-1)).toMatchObject({
+      actor: { username: 'dev', channel: 'gitlab' },
+      action: 'refused',
+      detail: 'override-freeze: Refused by approvals.minAccessLevel: maintainer required, @dev has developer.',
+    });
+    expect(after?.freezeOverride ?? null).toBeNull();
+    const { audit: auditAfter, version: _v1, updatedAt: _u1, ...restAfter } = after!;
+    const { audit: auditBefore, version: _v2, updatedAt: _u2, ...restBefore } = before!;
+    expect(restAfter).toEqual(restBefore);
+    expect(auditAfter.slice(0, auditBefore.length)).toEqual(auditBefore);
+    expect(auditAfter).toHaveLength(auditBefore.length + 1);
   });
 
   it("answers 409 with the core's sentence when the release is not in a state for it", async () => {

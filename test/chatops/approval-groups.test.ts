@@ -138,7 +138,7 @@ describe('approvals.groups from chat (queued intake on real Redis)', () => {
     const outcome = await outcomeAt(await slash('U2', 'approve reviews'));
 
     expect(outcome).toBe(`Refused: approvals.minAccessLevel: maintainer required, @dave has developer and is not in approvals.groups: ${RELEASE_MANAGERS}.`);
-    expect(engine.commands).toEqual([]);
+    expect(engine.commands.map((c) => [c.verb, c.refusal, c.replyTo])).toEqual([['approve', outcome, undefined]]);
     expect(gitlab.callsTo(GROUP_ROUTE).map((c) => c.status)).toEqual([404]);
   });
 

@@ -168,7 +168,7 @@ describe('comment commands', () => {
     const reply = await replyTo(note.discussionId, note.id);
 
     expect(reply).toContain(rule);
-    expect(engine.commands).toEqual([]);
+    expect(engine.commands.map((c) => [c.verb, c.refusal, c.replyTo])).toEqual([['approve', `Refused by ${reply.split('Refused by ')[1]?.trim()}`, undefined]]);
     expect(awards(note.id)).toEqual(['eyes']);
   });
 
@@ -252,7 +252,7 @@ describe('comment commands with approvals.groups', () => {
     const reply = await replyTo(note.discussionId, note.id);
 
     expect(reply).toContain(`approvals.minAccessLevel: maintainer required, @bob has developer and is not in approvals.groups: ${RELEASE_MANAGERS}.`);
-    expect(engine.commands).toEqual([]);
+    expect(engine.commands.map((c) => [c.verb, c.refusal?.includes('is not in approvals.groups'), c.replyTo])).toEqual([['approve', true, undefined]]);
     expect(gitlab.callsTo(GROUP_ROUTE).map((c) => c.status)).toEqual([404]);
   });
 
@@ -264,7 +264,7 @@ describe('comment commands with approvals.groups', () => {
     await finished(await deliver(outsider.hook));
     const refusal = await replyTo(outsider.note.discussionId, outsider.note.id);
 
-    expect(engine.commands.map((c) => [c.verb, c.actor.username])).toEqual([['approve', 'root']]);
+    expect(engine.commands.map((c) => [c.verb, c.actor.username, c.refusal !== undefined])).toEqual([['approve', 'root', false], ['approve', 'eve', true]]);
     expect(refusal).toContain('is not a member of the project');
     expect(gitlab.callsTo('GET /projects/:id/members/all/:user_id')).toHaveLength(2);
     expect(gitlab.callsTo(GROUP_ROUTE)).toEqual([]);
