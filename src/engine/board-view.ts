@@ -127,7 +127,7 @@ export function releaseLinks(release: Release, settings: LinkSettings): ReleaseL
   const workload = release.definition.target.canary.deployment;
   let grafana: string | null = null;
   if (settings.grafanaUrl) {
-    const q = new URLSearchParams({ 'var-namespace': release.namespace, 'var-workload': workload, from: String(from), to: String(to) });
+    const q = new URLSearchParams({ 'var-namespace': release.namespace, 'var-service': release.service, 'var-workload': workload, from: String(from), to: String(to) });
     grafana = `${trimSlash(settings.grafanaUrl)}/?${q.toString()}`;
   }
   let jaeger: string | null = null;

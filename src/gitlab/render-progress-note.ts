@@ -182,6 +182,7 @@ function linkLines(release: Release, links: ProgressNoteLinks): string[] {
   if (links.grafanaUrl) {
     const q = new URLSearchParams({
       'var-namespace': release.namespace,
+      'var-service': release.service,
       'var-workload': release.definition.target.canary.deployment,
       from: String(from),
       to: String(to),

@@ -48,7 +48,7 @@ describe('boardRelease', () => {
       pipeline: 'https://gitlab.example.com/shop/reviews/-/pipelines/42',
       commit: 'https://gitlab.example.com/shop/reviews/-/commit/abcd12340000000000000000',
       configCommit: null,
-      grafana: `https://grafana.example.com/d/x/?var-namespace=bookinfo&var-workload=reviews-canary&from=${T0}&to=${T0 + 120_000}`,
+      grafana: `https://grafana.example.com/d/x/?var-namespace=bookinfo&var-service=reviews&var-workload=reviews-canary&from=${T0}&to=${T0 + 120_000}`,
       jaeger: `https://jaeger.example.com/search?service=reviews-canary.bookinfo&start=${T0 * 1000}&end=${(T0 + 120_000) * 1000}`,
     });
   });
