@@ -3,6 +3,7 @@
 // release, evaluates each member's analysis on lane traffic, and keeps the timers of the waits.
 // Runs live in this process (see src/core/train/README.md for what is not durable yet).
 
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createRelease } from '../core/create-release.js';
 import type { Definition } from '../core/definition.js';
@@ -25,6 +26,18 @@ import {
 } from '../core/train/train-run.js';
 import type { Metrics } from '../metrics.js';
 import { createExecutor } from './executor.js';
+import type { TrainStore } from './train-store.js';
+
+export interface TrainRunnerTiming {
+  /** A live run's lease; a dead process's runs are taken over after it (default 10 s). */
+  leaseMs: number;
+  /** How often leases are renewed and runs without a live lease are looked for (default 3 s). */
+  recoverIntervalMs: number;
+}
+
+const DEFAULT_TIMING: TrainRunnerTiming = { leaseMs: 10_000, recoverIntervalMs: 3_000 };
+/** After a failed write of the record, the run is asked again for what is outstanding. */
+const SAVE_RETRY_MS = 2_000;
 
 export interface TrainRunnerOptions {
   ports: Ports;
@@ -38,6 +51,9 @@ export interface TrainRunnerOptions {
   onChange?: (run: TrainRun) => void | Promise<void>;
   /** Whether a member is being released on its own right now (then the train refuses to start). */
   soloReleaseOf?: (service: string) => Promise<string | null>;
+  /** Where runs are kept between decisions; absent: in this process only (lost with it). */
+  store?: TrainStore;
+  timing?: Partial<TrainRunnerTiming>;
 }
 
 export type TrainStartResult = { ok: true; run: TrainRun } | { ok: false; message: string };
@@ -58,11 +74,82 @@ export class TrainRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly waiters = new Map<string, Array<(run: TrainRun) => void>>();
   private readonly execute;
+  private readonly timing: TrainRunnerTiming;
+  /** Identifies this process's leases. */
+  private readonly owner = randomUUID();
+  /** Live runs this process drives (holds the lease of). */
+  private readonly owned = new Set<string>();
+  private recoverTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private sequence = 0;
 
   constructor(private readonly options: TrainRunnerOptions) {
     this.execute = createExecutor({ ports: options.ports, metrics: options.metrics, logger: options.logger });
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+  }
+
+  /** Takes over the live runs in the store (after a restart) and keeps doing so for runs whose driver died. */
+  async resume(): Promise<void> {
+    if (!this.options.store || this.closed || this.recoverTimer) return;
+    await this.recover();
+    this.recoverTimer = setInterval(() => {
+      this.recover().catch((error: Error) => this.options.logger?.warn({ err: error.message }, 'train recovery pass failed'));
+    }, this.timing.recoverIntervalMs);
+    this.recoverTimer.unref();
+  }
+
+  /** One pass: renew this process's leases, then take every live run nobody holds. */
+  async recover(): Promise<void> {
+    const store = this.options.store;
+    if (!store || this.closed) return;
+    for (const id of [...this.owned]) {
+      // Lost: another process took the run over while this one could not renew; it stops here.
+      if (!(await store.claim(id, this.owner, this.timing.leaseMs))) this.drop(id);
+    }
+    for (const id of await store.liveIds()) {
+      if (this.owned.has(id) || this.closed) continue;
+      if (!(await store.claim(id, this.owner, this.timing.leaseMs))) continue;
+      const run = await store.load(id);
+      if (!run || !isTrainLive(run.state)) {
+        await store.release(id, this.owner);
+        continue;
+      }
+      this.owned.add(id);
+      this.runs.set(id, run);
+      this.options.logger?.info({ trainRun: id, state: run.state, phase: run.phase }, 'resuming train run');
+      void this.send(id, { type: 'recover' });
+    }
+  }
+
+  private drop(id: string): void {
+    this.owned.delete(id);
+    this.runs.delete(id);
+    const timer = this.timers.get(id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(id);
+  }
+
+  /** A run by id: this process's copy, else the store's. */
+  async find(id: string): Promise<TrainRun | undefined> {
+    return this.runs.get(id) ?? (await this.options.store?.load(id)) ?? undefined;
+  }
+
+  /** Every run, newest first: the store's (every replica's), else this process's. */
+  async history(limit = 100): Promise<TrainRun[]> {
+    if (!this.options.store) return this.list().slice(0, limit);
+    const stored = await this.options.store.list(limit);
+    return stored.map((run) => this.runs.get(run.id) ?? run);
+  }
+
+  /** The live run of a train, or of the train a service is a member of, wherever it is driven. */
+  async findLive(nameOrMember: string): Promise<TrainRun | undefined> {
+    const store = this.options.store;
+    if (!store) return this.liveFor(nameOrMember);
+    for (const id of await store.liveIds()) {
+      const run = this.runs.get(id) ?? (await store.load(id));
+      if (run && isTrainLive(run.state) && (run.train.name === nameOrMember || run.train.members.includes(nameOrMember))) return run;
+    }
+    return undefined;
   }
 
   get trains(): readonly TrainDefinition[] {
@@ -109,7 +196,7 @@ export class TrainRunner {
     if (!train) return { ok: false, message: `no release train named ${trainName} (trains: ${this.options.trains.map((t) => t.name).join(', ') || 'none'})` };
     const problem = trainStartProblem(train, starts);
     if (problem) return { ok: false, message: problem };
-    const running = this.liveFor(train.name);
+    const running = await this.findLive(train.name);
     if (running) return { ok: false, message: `train ${train.name} is already running (${running.id}, ${running.state})` };
     for (const member of train.members) {
       const solo = (await this.options.soloReleaseOf?.(member)) ?? null;
@@ -119,8 +206,18 @@ export class TrainRunner {
     this.sequence += 1;
     const id = `${train.name}-${now.toString(36)}-${this.sequence}`;
     const run = createTrainRun(train, this.options.definitions, starts, id, now, actor);
+    const store = this.options.store;
+    if (store) {
+      try {
+        await store.save(run);
+        await store.claim(id, this.owner, this.timing.leaseMs);
+      } catch (error) {
+        return { ok: false, message: `the run could not be recorded (${error instanceof Error ? error.message : String(error)}), so nothing was started` };
+      }
+      this.owned.add(id);
+    }
     this.runs.set(id, run);
-    this.send(id, { type: 'start' });
+    void this.send(id, { type: 'start' });
     return { ok: true, run };
   }
 
@@ -144,7 +241,7 @@ export class TrainRunner {
       if (!run) return;
       const decision = decideTrain(run, input, this.options.ports.clock.now());
       answer = decision.reply ?? { ok: true, message: 'done' };
-      await this.commit(run, decision.next, decision.effects);
+      if (!(await this.commit(run, decision.next, decision.effects))) answer = { ok: false, message: `train ${run.train.name}: the change could not be recorded; try again` };
     });
     this.chains.set(id, next.catch(() => undefined));
     await next;
@@ -160,9 +257,14 @@ export class TrainRunner {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.recoverTimer) clearInterval(this.recoverTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.all([...this.chains.values()]);
+    // Handed back at once, so a restarted bot (or another replica) resumes without waiting out the lease.
+    const store = this.options.store;
+    if (store) await Promise.all([...this.owned].map((id) => store.release(id, this.owner).catch(() => undefined)));
+    this.owned.clear();
   }
 
   private async apply(id: string, input: TrainInput): Promise<TrainRun | undefined> {
@@ -173,8 +275,19 @@ export class TrainRunner {
     return this.runs.get(id);
   }
 
-  private async commit(before: TrainRun, after: TrainRun, effects: TrainEffect[]): Promise<void> {
-    if (after === before && effects.length === 0) return;
+  /** Records the decision, then runs its effects; false when the record could not be written (nothing ran). */
+  private async commit(before: TrainRun, after: TrainRun, effects: TrainEffect[]): Promise<boolean> {
+    if (after === before && effects.length === 0) return true;
+    const store = this.options.store;
+    if (store && after !== before) {
+      try {
+        await store.save(after);
+      } catch (error) {
+        this.options.logger?.warn({ trainRun: after.id, err: error instanceof Error ? error.message : String(error) }, 'train run not saved; asking again later');
+        this.later(after.id, SAVE_RETRY_MS, { type: 'recover' });
+        return false;
+      }
+    }
     this.runs.set(after.id, after);
     await this.options.onChange?.(after);
     const results: TrainInput[] = [];
@@ -186,8 +299,21 @@ export class TrainRunner {
     if (!isTrainLive(after.state)) {
       for (const resolve of this.waiters.get(after.id) ?? []) resolve(after);
       this.waiters.delete(after.id);
+      if (store && this.owned.delete(after.id)) await store.release(after.id, this.owner).catch(() => undefined);
     }
     for (const input of results) void this.send(after.id, input);
+    return true;
+  }
+
+  /** One timer per run: the current wait's tick (a later wait replaces it). */
+  private later(id: string, delayMs: number, input: TrainInput): void {
+    const previous = this.timers.get(id);
+    if (previous) clearTimeout(previous);
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      void this.send(id, input);
+    }, Math.max(0, delayMs));
+    this.timers.set(id, timer);
   }
 
   private async run(run: TrainRun, effect: TrainEffect): Promise<TrainInput | null> {
@@ -202,16 +328,9 @@ export class TrainRunner {
       }
       case 'evaluate-lane':
         return this.evaluateLane(run, effect);
-      case 'schedule-tick': {
-        const previous = this.timers.get(run.id);
-        if (previous) clearTimeout(previous);
-        const timer = setTimeout(() => {
-          this.timers.delete(run.id);
-          void this.send(run.id, { type: 'tick', key: effect.key });
-        }, Math.max(0, effect.at - now));
-        this.timers.set(run.id, timer);
+      case 'schedule-tick':
+        this.later(run.id, effect.at - now, { type: 'tick', key: effect.key });
         return null;
-      }
       case 'report':
         try {
           await this.options.onEvent?.(this.runs.get(run.id) ?? run, effect.event);

@@ -12,7 +12,8 @@ import { ConfigError, secretValues, type Config } from '../config.js';
 import type { Definition } from '../core/definition.js';
 import type { Ports } from '../core/ports.js';
 import type { TrainDefinition } from '../core/train/train-definition.js';
-import { TrainRunner } from '../engine/train-runner.js';
+import { TrainRunner, type TrainRunnerTiming } from '../engine/train-runner.js';
+import { createRedisTrainStore } from '../engine/train-store.js';
 import { createGitLabConfigRepository } from '../gitops/gitlab-config-repository.js';
 import { createGitOpsAdapter } from '../gitops/gitops-adapter.js';
 import { redisRepositoryLock } from '../gitops/repository-lock.js';
@@ -115,6 +116,8 @@ export interface BotOverrides {
   chatReplier?: CommandReplier;
   /** Redis key and BullMQ prefix (default REDIS_PREFIX, `{canarybot}`). */
   prefix?: string;
+  /** Train runner tuning (lease of a live run, recovery interval). */
+  trainTiming?: Partial<TrainRunnerTiming>;
   /** Engine tuning (timing, concurrency, inlineTicks). */
   engine?: Partial<Pick<EngineOptions, 'timing' | 'concurrency' | 'inlineTicks'>>;
   /** Poll interval of the GitLab write-back outbox (default 500 ms). */
@@ -265,8 +268,10 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     ...overrides.engine,
   });
 
-  // Train runs use the same ports (adapters) as single releases; they live in this process.
+  // Train runs use the same ports (adapters) as single releases; kept in Redis, resumed after a restart.
   const trainRunner = new TrainRunner({
+    store: createRedisTrainStore(redis, prefix),
+    ...(overrides.trainTiming ? { timing: overrides.trainTiming } : {}),
     ports,
     definitions,
     trains: loaded.trains,
@@ -469,6 +474,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       for (const warning of findings.warnings) logger.warn({ redis: describeRedisTarget(config.redis) }, warning);
       writeback.start();
       await engine.start();
+      await trainRunner.resume();
       intakeWorker = createIntakeWorker({
         connection,
         prefix,

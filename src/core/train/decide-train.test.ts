@@ -40,6 +40,8 @@ type World = {
   lane?: (members: string[]) => Extract<TrainInput, { type: 'lane-check' }>['members'];
   /** Said when the train waits for a person. */
   person?: (run: TrainRun) => TrainInput | null;
+  /** Stop (the bot dies) right after the decision that makes this true, before its effects run. */
+  until?: (run: TrainRun) => boolean;
 };
 
 /**
@@ -74,6 +76,7 @@ function drive(
     }
     const decision = decideTrain(run, input, now);
     run = decision.next;
+    if (world.until?.(run)) break;
     for (const effect of decision.effects) {
       if (effect.type === 'schedule-tick') ticks.push({ at: effect.at, key: effect.key });
       if (effect.type === 'report') log.push(`report ${effect.event}`);
@@ -307,5 +310,78 @@ describe('decideTrain: failure rolls the whole train back', () => {
 
     expect(decideTrain(start, { type: 'tick', key: 'stale' }, 5).next).toBe(start);
     expect(decideTrain(start, { type: 'member-result', member: 'reviews', result: { type: 'effect-result', effect: 'set-traffic', outcome: 'ok' } }, 5).next).toBe(start);
+  });
+});
+
+describe('decideTrain: recover (the bot restarted; only the record survived)', () => {
+  const crashWhen = (until: (run: TrainRun) => boolean, answer?: World['answer']) => drive(bookinfo, IMAGES, { until, ...(answer ? { answer } : {}) }).run;
+
+  it('asks again for the outstanding effects of the phase, for the members still outstanding only, and the run goes on to succeed', () => {
+    const crashed = crashWhen((run) => run.phase === 'lane' && run.waitingOn.length === 2);
+
+    const first = decideTrain(crashed, { type: 'recover' }, 2_000_000);
+    const { run, log } = drive(bookinfo, IMAGES, {}, 500, { run: crashed, input: { type: 'recover' } });
+
+    expect(first.effects.filter((effect) => effect.type === 'member').map((effect) => effect.type === 'member' && `${effect.member} ${effect.effect.type}`)).toEqual([
+      'reviews set-traffic',
+      'ratings set-traffic',
+    ]);
+    expect(first.next.audit.at(-1)).toMatchObject({ action: 'resumed', detail: 'opening/lane for reviews, ratings' });
+    expect(run.state).toBe('succeeded');
+    expect(memberLines(log)[2]).toBe('productpage set-traffic 100/0 lane(3 blocks, sets x-canary-lane)');
+  });
+
+  it('does not hold the time the bot was away against a readiness deadline: what was left of it is left again', () => {
+    const crashed = crashWhen((run) => run.phase === 'canary');
+    const left = (crashed.deadlineAt ?? 0) - crashed.updatedAt;
+
+    const resumed = decideTrain(crashed, { type: 'recover' }, crashed.updatedAt + 10 * 60_000).next;
+
+    expect(left).toBeGreaterThan(0);
+    expect(resumed.deadlineAt).toBe(crashed.updatedAt + 10 * 60_000 + left);
+  });
+
+  it('schedules the same wait again: same time, same key, so the tick already queued and the new one are one', () => {
+    const crashed = crashWhen((run) => run.phase === 'analysis');
+
+    const decision = decideTrain(crashed, { type: 'recover' }, 2_000_000);
+
+    expect(decision.next).toBe(crashed);
+    expect(decision.effects).toEqual([{ type: 'schedule-tick', at: crashed.wakeAt, key: crashed.wakeKey }]);
+    expect(decideTrain(crashed, { type: 'tick', key: crashed.wakeKey ?? '' }, crashed.wakeAt ?? 0).next.phase).toBe('checking');
+  });
+
+  it('a rollback that was under way continues in order: entry, lane routes, canaries', () => {
+    const crashed = drive(bookinfo, IMAGES, {
+      lane: (members) => members.map((member) => (member === 'reviews' ? { member, ...failing } : { member, ...pass(30) })),
+      until: (run) => run.state === 'rolling-back' && run.phase === 'close-entry',
+    }).run;
+
+    const { run, log } = drive(bookinfo, IMAGES, {}, 500, { run: crashed, input: { type: 'recover' } });
+
+    expect(run.state).toBe('rolled-back');
+    expect(memberLines(log)).toEqual([
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+  });
+
+  it.each([
+    ['a run waiting for a person', (run: TrainRun) => run.state === 'awaiting-approval'],
+    ['an ended run', (run: TrainRun) => run.state === 'succeeded'],
+  ])('asks for nothing for %s', (_, until) => {
+    const crashed = crashWhen(until);
+
+    expect(decideTrain(crashed, { type: 'recover' }, 2_000_000)).toEqual({ next: crashed, effects: [] });
+  });
+
+  it('a run created but not started starts', () => {
+    const created = createTrainRun(bookinfo, definitions, IMAGES, 'train-2', 1_000, RM);
+
+    expect(decideTrain(created, { type: 'recover' }, 2_000).next.phase).toBe('preflight');
   });
 });

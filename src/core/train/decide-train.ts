@@ -16,6 +16,8 @@ export function decideTrain(run: TrainRun, input: TrainInput, now: number): Trai
         report(d, 'started');
         begin(d, 'pending', 'preflight', d.next.members.filter((member) => member.image !== null).map((member) => member.name));
       });
+    case 'recover':
+      return onRecover(run, now);
     case 'tick':
       return onTick(run, input.key, now);
     case 'member-result':
@@ -67,6 +69,27 @@ function onTick(run: TrainRun, key: string | undefined, now: number): TrainDecis
         redrive(d);
     }
   });
+}
+
+/**
+ * After a restart nothing of the run's in-flight work survives but the record: the outstanding
+ * effects of its phase are asked for again (each is idempotent), or its wait is scheduled again at
+ * the same time with the same key. A run waiting for a person needs nothing.
+ */
+function onRecover(run: TrainRun, now: number): TrainDecision {
+  if (!isTrainLive(run.state)) return unchangedTrain(run);
+  if (run.phase === 'created') return decideTrain(run, { type: 'start' }, now);
+  if (run.waitingOn.length > 0 || run.phase === 'checking') {
+    return step(run, now, (d) => {
+      const r = d.next;
+      // The time the bot was away is not held against the canaries: the deadline keeps what was left of it.
+      if (r.deadlineAt !== null) r.deadlineAt = now + Math.max(0, r.deadlineAt - run.updatedAt);
+      trainAudit(d, 'resumed', `${r.state}/${r.phase}${r.waitingOn.length > 0 ? ` for ${r.waitingOn.join(', ')}` : ''}`);
+      redrive(d);
+    });
+  }
+  if (run.wakeKey !== null && run.wakeAt !== null) return { next: run, effects: [{ type: 'schedule-tick', at: run.wakeAt, key: run.wakeKey }] };
+  return unchangedTrain(run);
 }
 
 function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'member-result' }>, now: number): TrainDecision {

@@ -99,6 +99,7 @@ function tickKey(run: TrainRun, purpose: string): string {
 export function wakeTrainAt(d: TrainDraft, at: number, purpose: string): void {
   const key = tickKey(d.next, purpose);
   d.next.wakeKey = key;
+  d.next.wakeAt = at;
   d.effects.push({ type: 'schedule-tick', at, key });
 }
 

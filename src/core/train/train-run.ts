@@ -66,6 +66,8 @@ export interface TrainRun {
   analysis: TrainAnalysisProgress | null;
   deadlineAt: number | null;
   wakeKey: string | null;
+  /** When the current wait (`wakeKey`) ends; kept so a restarted bot schedules the same tick again. */
+  wakeAt: number | null;
   trafficChangedAt: number | null;
   /** How the rollback ends. */
   rollbackOutcome: 'rolled-back' | 'aborted' | null;
@@ -106,6 +108,8 @@ export type MemberEffectResult = Extract<Input, { type: 'effect-result' }>;
 
 export type TrainInput =
   | { type: 'start' }
+  /** The bot (re)started with this run live in the store: ask again for whatever is outstanding. */
+  | { type: 'recover' }
   | { type: 'tick'; key?: string }
   | { type: 'member-result'; member: string; result: MemberEffectResult }
   | { type: 'lane-check'; stepIndex: number; check: number; members: Array<{ member: string; check: CheckResult; laneRequests: number | null }> }
@@ -163,6 +167,7 @@ export function createTrainRun(
     analysis: null,
     deadlineAt: null,
     wakeKey: null,
+    wakeAt: null,
     trafficChangedAt: null,
     rollbackOutcome: null,
     reason: null,
