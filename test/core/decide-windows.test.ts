@@ -7,7 +7,8 @@ import { decide } from '../../src/core/decide.js';
 import type { Definition } from '../../src/core/definition.js';
 import type { FreezePeriod } from '../../src/core/windows.js';
 import { Driver } from './driver.js';
-import { DESIGN_STEPS, MIA, definition, release } from './fixtures.js';
+import { DESIGN_STEPS, MIA, check, definition, release } from './fixtures.js';
+import { gatedAnalysis } from '../../src/core/decide/gated-analysis.js';
 
 // Tuesday 2026-11-24 19:00 UTC = 20:00 in Berlin, after office hours.
 const EVENING = Date.UTC(2026, 10, 24, 19, 0);
@@ -58,7 +59,7 @@ describe('a freeze that begins mid-release', () => {
 
     expect(gated.weights.canary).toBe(5);
     expect(gated.wait).toMatchObject({ kind: 'freeze', until: Date.UTC(2026, 10, 25, 12, 40) });
-    expect(gated.wait?.sentence).toContain('Holding at canary 5 % (no increase, no promotion; alerts go on and a rollback is always allowed): a GitLab deploy freeze (from "1 12 * * *" to "40 12 * * *", UTC) is in force.');
+    expect(gated.wait?.sentence).toContain('Holding at canary 5 % (no increase, no promotion; analysis and alerts go on, and a rollback is always allowed): a GitLab deploy freeze (from "1 12 * * *" to "40 12 * * *", UTC) is in force.');
     expect(driver.trafficWrites.filter((t) => t.weights.canary > 5).length).toBeGreaterThan(0);
     const firstIncrease = driver.transitions.find((t) => t.decision.effects.some((e) => e.type === 'set-traffic' && e.traffic.weights.canary === 25));
     expect(firstIncrease?.at).toBeGreaterThanOrEqual(Date.UTC(2026, 10, 25, 12, 40));
@@ -90,5 +91,66 @@ describe('a freeze that begins mid-release', () => {
     expect(driver.release.audit.find((a) => a.action === 'override-freeze')).toMatchObject({ actor: MIA, detail: 'by @mia: hotfix for INC-42' });
     expect(driver.release.weights.canary).toBe(25);
     expect(driver.release.wait ?? null).toBeNull();
+  });
+});
+
+describe('while a freeze holds the weight, the analysis goes on', () => {
+  const FREEZE_START = Date.UTC(2026, 10, 25, 12, 1);
+  const FREEZE_END = Date.UTC(2026, 10, 25, 12, 40);
+  const checksWhileFrozen = (driver: Driver) =>
+    driver.transitions.filter((t) => t.before.phase === 'gated-checking' && t.input.type === 'gate-result');
+
+  it('checks at the held weight every interval until the freeze ends, then promotes', () => {
+    const driver = new Driver(release(steps, { freezes: [lunchFreeze] }), Date.UTC(2026, 10, 25, 12, 0));
+    driver.send({ type: 'start' });
+
+    const end = driver.run();
+
+    const held = checksWhileFrozen(driver);
+    expect(held.length).toBeGreaterThanOrEqual(Math.floor((FREEZE_END - FREEZE_START - 4 * 60_000) / 30_000));
+    expect(held.every((t) => t.at < FREEZE_END && t.before.weights.canary === 5)).toBe(true);
+    const gaps = held.slice(1).map((t, i) => t.at - held[i]!.at);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_000);
+    expect(end.state).toBe('succeeded');
+    expect(end.audit.filter((a) => a.action === 'check' && a.detail?.includes('while held at canary 5 %')).length).toBe(held.length);
+  });
+
+  it('a failing check during the freeze rolls back at once, freeze or not', () => {
+    const driver = new Driver(release(steps, { freezes: [lunchFreeze] }), Date.UTC(2026, 10, 25, 12, 0), {
+      gate: (_step, _n, at) => (at >= Date.UTC(2026, 10, 25, 12, 10) ? check('fail', 80) : check('pass')),
+    });
+    driver.send({ type: 'start' });
+
+    const end = driver.run();
+
+    expect(end.state).toBe('rolled-back');
+    expect(end.endedAt).toBeLessThan(FREEZE_END);
+    expect(end.reason).toBe('request-success-rate 80 % < 99 % at canary 5 %, held by a freeze');
+    expect(driver.trafficWrites.at(-1)?.weights).toEqual({ stable: 100, canary: 0 });
+    expect(driver.trafficWrites.some((t) => t.weights.canary > 5)).toBe(false);
+  });
+
+  it('onFailure: hold holds it instead, with the figure', () => {
+    const holding = definition({ steps: DESIGN_STEPS.filter((step) => step.kind !== 'approval') }, { onFailure: 'hold' });
+    const driver = new Driver(release(holding, { freezes: [lunchFreeze] }), Date.UTC(2026, 10, 25, 12, 0), {
+      gate: (_step, _n, at) => (at >= Date.UTC(2026, 10, 25, 12, 10) ? check('fail', 80) : check('pass')),
+    });
+    driver.send({ type: 'start' });
+
+    const held = driver.run(10_000, (r) => r.phase === 'held');
+
+    expect(held.wait?.kind).toBe('hold');
+    expect(held.wait?.sentence).toContain('request-success-rate 80 % < 99 % at canary 5 %, held by a freeze');
+    expect(held.weights.canary).toBe(5);
+  });
+
+  it('measures nothing while the canary takes no traffic; else the last analysis step so far, or spec.analysis', () => {
+    const designed = release(steps);
+    const metrics = (r: typeof designed) => gatedAnalysis(r)?.metrics.map((m) => m.name) ?? null;
+
+    expect(gatedAnalysis({ ...designed, stepIndex: -1 })).toBeNull();
+    expect(metrics({ ...designed, stepIndex: 0, weights: { stable: 95, canary: 5 }, traffic: { ...designed.traffic, weights: { stable: 95, canary: 5 } } }))
+      .toEqual(designed.definition.analysis.metrics.map((m) => m.name));
+    expect(gatedAnalysis({ ...designed, stepIndex: 0, definition: { ...designed.definition, alerts: [], analysis: { ...designed.definition.analysis, metrics: [] } }, weights: { stable: 95, canary: 5 } })).toBeNull();
   });
 });

@@ -8,7 +8,8 @@ import type { Draft } from './draft.js';
 import { emit, wakeAt, writeTraffic } from './draft.js';
 import { promotionScaleDown } from './promote.js';
 import { redriveStableRestore } from './restore-stable.js';
-import { windowClosed } from './window-gate.js';
+import { GATED_CHECKING_PHASE, GATED_PHASE, runGatedCheck } from './gated-analysis.js';
+import { releaseWindowVerdict, windowClosed } from './window-gate.js';
 import { rollbackScaleDown, startRollback } from './rollback.js';
 import { advance, beginAction, plannedStep, runCheck } from './steps.js';
 
@@ -80,7 +81,12 @@ function continueStep(d: Draft): void {
       beginAction(d, planned);
       return;
     case 'pause':
-    case 'gated':
+      advance(d, planned.index);
+      return;
+    case GATED_PHASE:
+    case GATED_CHECKING_PHASE:
+      // Still held: measure at the held weight; the result re-checks the window. Open: move on.
+      if (!releaseWindowVerdict(r, d.now).open && runGatedCheck(d)) return;
       advance(d, planned.index);
       return;
     case 'analysis':

@@ -11,6 +11,7 @@ import { measurementFigure, stepLocation } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { announce, audit, draft, finish, timelinePoint, unchanged, wakeAt } from './draft.js';
 import { failOrHold, gateFailureHolds, polledAlertsHold } from './hold.js';
+import { GATED_CHECKING_PHASE, gatedCheckResult } from './gated-analysis.js';
 import { NO_ANALYSIS, advance, plannedStep } from './steps.js';
 import { planSteps } from '../plan.js';
 
@@ -109,6 +110,11 @@ function webhookResult(d: Draft, planned: PlannedStep, result: GateResult): void
 
 export function onGateResult(release: Release, result: GateResult, now: number): Decision {
   if (release.state !== 'progressing' || result.stepIndex !== release.stepIndex) return unchanged(release);
+  if (release.phase === GATED_CHECKING_PHASE) {
+    const d = draft(release, now);
+    if (gatedCheckResult(d, result.check)) advance(d, release.stepIndex);
+    return finish(d);
+  }
   const planned = plannedStep(release);
   if (!planned) return unchanged(release);
   const d = draft(release, now);

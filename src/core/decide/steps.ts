@@ -8,6 +8,7 @@ import { describeStep } from './describe.js';
 import type { Draft } from './draft.js';
 import { announce, audit, emit, sameTraffic, timelinePoint, wakeAt, writeTraffic } from './draft.js';
 import { startPromotion } from './promote.js';
+import { GATED_CHECKING_PHASE, GATED_PHASE, nextGatedCheckAt } from './gated-analysis.js';
 import { windowClosed } from './window-gate.js';
 
 export function plannedStep(release: Release, index = release.stepIndex): PlannedStep | undefined {
@@ -22,12 +23,16 @@ export function advance(d: Draft, from: number): void {
   const planned = plan[from + 1];
   // A closed window or a freeze holds the weight: no increase, no promotion (re-checked by a tick).
   const increases = !planned || planned.traffic.weights.canary > d.next.weights.canary;
-  if (increases && windowClosed(d, 'increase')) {
-    d.next.state = 'progressing';
-    d.next.phase = 'gated';
-    d.next.stepIndex = from;
-    d.next.analysis = null;
-    return;
+  if (increases) {
+    const r = d.next;
+    const wasGated = r.phase === GATED_PHASE || r.phase === GATED_CHECKING_PHASE;
+    r.stepIndex = from;
+    if (windowClosed(d, 'increase', nextGatedCheckAt(r, d.now))) {
+      r.state = 'progressing';
+      r.phase = GATED_PHASE;
+      if (!wasGated) r.analysis = null;
+      return;
+    }
   }
   if (!planned) {
     startPromotion(d, 'all steps passed');

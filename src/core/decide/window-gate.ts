@@ -1,6 +1,7 @@
 // Windows and freezes in the release's walk: outside a window a new release waits before pre-flight;
 // a freeze or a closed window mid-release holds the weight (no increase, no promotion) — the step in
-// progress, its analysis and the alerts go on, and a rollback is never held. The wait is the generic
+// progress, its analysis and the alerts go on, analysis checks keep running at the held weight
+// (gated-analysis.ts), and a rollback is never held. The wait is the generic
 // `wait` (kind `window` or `freeze`, until the first instant it opens), re-checked at that instant and
 // at least every 15 minutes (freeze periods are re-read and may change).
 
@@ -29,7 +30,7 @@ function when(release: Release, at: number | null): string {
  * True (and the release waits) when the window is closed for `what`; false when open, clearing a
  * window wait this module set.
  */
-export function windowClosed(d: Draft, what: 'start' | 'increase'): boolean {
+export function windowClosed(d: Draft, what: 'start' | 'increase', wakeNoLaterThan: number | null = null): boolean {
   const r = d.next;
   const verdict = releaseWindowVerdict(r, d.now);
   if (verdict.open || verdict.kind === null) {
@@ -41,14 +42,14 @@ export function windowClosed(d: Draft, what: 'start' | 'increase'): boolean {
   }
   const sentence = what === 'start'
     ? `Waiting to start: ${verdict.reason}. It can start at ${when(r, verdict.opensAt)}.`
-    : `Holding at canary ${r.weights.canary} % (no increase, no promotion; alerts go on and a rollback is always allowed): ${verdict.reason}. It goes on at ${when(r, verdict.opensAt)}; \`/canary override-freeze <reason>\` lifts it for this release.`;
+    : `Holding at canary ${r.weights.canary} % (no increase, no promotion; analysis and alerts go on, and a rollback is always allowed): ${verdict.reason}. It goes on at ${when(r, verdict.opensAt)}; \`/canary override-freeze <reason>\` lifts it for this release.`;
   const first = r.wait?.kind !== verdict.kind;
   r.wait = { kind: verdict.kind, sentence, since: first ? d.now : (r.wait?.since ?? d.now), until: verdict.opensAt, link: null };
   if (first) {
     audit(d, verdict.kind === 'freeze' ? 'frozen' : 'window-closed', sentence);
     announce(d, 'waiting');
   }
-  const recheck = Math.min(verdict.opensAt ?? Number.POSITIVE_INFINITY, d.now + RECHECK_MS);
+  const recheck = Math.min(verdict.opensAt ?? Number.POSITIVE_INFINITY, d.now + RECHECK_MS, wakeNoLaterThan ?? Number.POSITIVE_INFINITY);
   wakeAt(d, recheck, `window-${recheck}`);
   return true;
 }
