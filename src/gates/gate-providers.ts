@@ -15,6 +15,8 @@ export interface GateProviders {
   metricsFor(definition: Definition): MetricProvider | undefined;
   /** The definition's Alertmanager; undefined when none is configured. */
   alertsFor(definition: Definition): AlertGate | undefined;
+  /** The bot-wide Prometheus (PROMETHEUS_URL), for `/readyz?verbose`; undefined when none is configured. */
+  botMetrics: MetricProvider | undefined;
   /** Every credential in use, for the logger to mask. */
   secrets: string[];
 }
@@ -97,6 +99,7 @@ export function createGateProviders(config: Config, definitions: readonly Defini
   return {
     metricsFor: (definition) => (metrics.has(definition.name) ? metrics.get(definition.name) : botMetrics),
     alertsFor: (definition) => (alerts.has(definition.name) ? alerts.get(definition.name) : botAlerts),
+    botMetrics,
     secrets: [...new Set(secrets)],
   };
 }

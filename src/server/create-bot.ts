@@ -341,7 +341,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     readinessRoute({
       checks: () => [{ name: 'redis', probe: async () => (await probe.ping()) === 'PONG' }],
       details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }),
-      verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), idleWithBacklogCheck()],
+      verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), ...prometheusCheck(overrides.metricProvider ?? providers.botMetrics), idleWithBacklogCheck()],
       timeoutMs: READINESS_TIMEOUT_MS,
     }),
     apiAuth.routes,
@@ -540,6 +540,17 @@ function meshFromConfig(config: Config): BotMesh {
 export const READINESS_TIMEOUT_MS = 3_000;
 
 /** One check per cluster of the definitions; each answer also sets canarybot_cluster_up. */
+/** Whether the bot-wide Prometheus answers a query: informational, so an analysis waiting on it can be explained. */
+function prometheusCheck(provider: MetricProvider | undefined): ReadinessCheck[] {
+  if (!provider) return [];
+  const probe = async (): Promise<boolean> => {
+    const outcome = await provider.query('vector(1)');
+    if (outcome.kind === 'error') throw new Error(outcome.message);
+    return outcome.kind === 'value';
+  };
+  return [{ name: 'prometheus', probe }];
+}
+
 function clusterChecks(mesh: BotMesh, definitions: readonly Definition[], metrics: Metrics): ReadinessCheck[] {
   const clusters = [...new Set(definitions.flatMap((definition) => definition.target.clusters))].sort();
   return clusters.map((cluster) => ({

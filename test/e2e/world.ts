@@ -108,6 +108,17 @@ export async function startWorld(): Promise<World> {
   };
 }
 
+/** Bookinfo's `reviews` (VirtualService, DestinationRule, Service, both Deployments) in another namespace `ns`. */
+export function seedNamespace(world: World, ns: string): void {
+  const inNamespace = <T extends { metadata: { name: string; namespace?: string } }>(object: T): T => ({ ...object, metadata: { ...object.metadata, namespace: ns } });
+  world.kube.seed({ ...namespace(), metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } } as never);
+  world.kube.seed(inNamespace(virtualService()));
+  world.kube.seed(inNamespace(destinationRule()));
+  world.kube.seed(inNamespace(service()));
+  world.kube.seed(inNamespace(deployment('reviews-primary', 'stable', 2)));
+  world.kube.seed(inNamespace(deployment('reviews-canary', 'canary', 0)));
+}
+
 /** GitLab's documented Pipeline Hook for a new commit `sha`, reporting to MR `iid`. */
 export function pipelineHook(sha: string, iid: number): Payload {
   const hook = fixture('pipeline-success');
@@ -145,14 +156,14 @@ export function progressNotes(world: World, iid: number) {
 }
 
 /** The VirtualService route's weights as stored: subset → weight. */
-export function routeWeights(world: World): Record<string, number> {
-  const spec = world.kube.object('VirtualService', NS, 'reviews')?.spec as { http: { name?: string; route: { destination: { subset?: string }; weight?: number }[] }[] };
+export function routeWeights(world: World, ns = NS): Record<string, number> {
+  const spec = world.kube.object('VirtualService', ns, 'reviews')?.spec as { http: { name?: string; route: { destination: { subset?: string }; weight?: number }[] }[] };
   const route = spec.http.find((r) => r.name === 'primary') ?? spec.http[0];
   return Object.fromEntries((route?.route ?? []).map((d) => [d.destination.subset ?? '', d.weight ?? 100]));
 }
 
-export function deploymentState(world: World, name: string): { image: string | undefined; replicas: number | undefined } {
-  const object = world.kube.object('Deployment', NS, name) as { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image: string }[] } } } } | undefined;
+export function deploymentState(world: World, name: string, ns = NS): { image: string | undefined; replicas: number | undefined } {
+  const object = world.kube.object('Deployment', ns, name) as { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image: string }[] } } } } | undefined;
   const container = object?.spec?.template?.spec?.containers?.find((c) => c.name === 'reviews');
   return { image: container?.image, replicas: object?.spec?.replicas };
 }

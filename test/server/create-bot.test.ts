@@ -148,10 +148,10 @@ describe('createBot', () => {
     world.kube.failNext(500);
     const metrics = await bot.app.inject({ method: 'GET', url: '/metrics' });
 
-    expect(up.json()).toMatchObject({ ok: true, details: [{ name: 'cluster:default', ok: true }, { name: 'worker-idle-with-backlog', ok: true }] });
+    expect(up.json()).toMatchObject({ ok: true, details: [{ name: 'cluster:default', ok: true }, { name: 'prometheus', ok: true }, { name: 'worker-idle-with-backlog', ok: true }] });
     expect(upMetrics.body).toMatch(/^canarybot_cluster_up\{cluster="default"\} 1$/m);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ ok: true, checks: [{ name: 'redis', ok: true }], details: [{ name: 'cluster:default', ok: false, error: 'unreachable' }, { name: 'worker-idle-with-backlog', ok: true }] });
+    expect(response.json()).toMatchObject({ ok: true, checks: [{ name: 'redis', ok: true }], details: [{ name: 'cluster:default', ok: false, error: 'unreachable' }, { name: 'prometheus', ok: true }, { name: 'worker-idle-with-backlog', ok: true }] });
     expect(metrics.body).toMatch(/^canarybot_cluster_up\{cluster="default"\} 0$/m);
   });
 

@@ -20,7 +20,7 @@ export interface IstioExporter {
   url: string;
   /** host:port, for a scrape config. */
   target: string;
-  /** Set (or change) a workload's traffic from now on; counters keep their totals, as Envoy's do. */
+  /** Set (or change) a workload's traffic from now on (a workload is its name in its namespace); counters keep their totals, as Envoy's do. */
   setTraffic(workload: string, traffic: WorkloadTraffic): void;
   close(): Promise<void>;
 }
@@ -73,7 +73,8 @@ export async function startIstioExporter(): Promise<IstioExporter> {
   const render = (): string => {
     const lines = ['# TYPE istio_requests_total counter'];
     const hist = ['# TYPE istio_request_duration_milliseconds histogram'];
-    for (const [workload, s] of series) {
+    for (const [key, s] of series) {
+      const workload = key.slice(key.indexOf('/') + 1);
       const base = `reporter="destination",destination_workload="${workload}",destination_workload_namespace="${s.traffic.namespace}",destination_service_name="${workload}"`;
       lines.push(`istio_requests_total{${base},response_code="200"} ${s.ok}`);
       lines.push(`istio_requests_total{${base},response_code="503"} ${s.errors}`);
@@ -101,9 +102,10 @@ export async function startIstioExporter(): Promise<IstioExporter> {
     url: `http://127.0.0.1:${port}`,
     target: `127.0.0.1:${port}`,
     setTraffic(workload, traffic) {
-      const existing = series.get(workload);
+      const key = `${traffic.namespace}/${workload}`;
+      const existing = series.get(key);
       if (existing) existing.traffic = traffic;
-      else series.set(workload, { traffic, ok: 0, errors: 0, buckets: BUCKETS.map(() => 0), sum: 0, carry: 0, errorCarry: 0 });
+      else series.set(key, { traffic, ok: 0, errors: 0, buckets: BUCKETS.map(() => 0), sum: 0, carry: 0, errorCarry: 0 });
     },
     close: async () => {
       clearInterval(timer);
