@@ -4,6 +4,7 @@
 //
 // state/phase              waits for                          then
 // pending/created          start (or tick)                    preflight
+// pending/queued           start (concurrency limits: the engine admits it)  preflight; ticks do nothing
 // pending/preflight        preflight result                   ok: deploying; failure: failed (no traffic effect)
 // deploying/canary|poll    ensure-canary result, poll 2 s      ok: step 0; past readinessDeadlineMs or failure: rollback
 // progressing/traffic      set-traffic result (step's traffic) ok: settle
@@ -32,12 +33,14 @@ import { onEffectResult } from './decide/effect-result.js';
 import { onGateResult } from './decide/gate-result.js';
 import { onAlert, onSuperseded } from './decide/interrupts.js';
 import { onTick } from './decide/tick.js';
+import { QUEUED_PHASE, leaveQueue, onQueued } from './decide/queue-wait.js';
 
 export type { Decision, Reply } from './decide/draft.js';
 
 function onStart(release: Release, now: number): Decision {
-  if (release.state !== 'pending' || release.phase !== 'created') return unchanged(release);
+  if (release.state !== 'pending' || (release.phase !== 'created' && release.phase !== QUEUED_PHASE)) return unchanged(release);
   const d = draft(release, now);
+  if (release.phase === QUEUED_PHASE) leaveQueue(d);
   continuePhase(d);
   return finish(d);
 }
@@ -58,5 +61,7 @@ export function decide(release: Release, input: Input, now: number): Decision {
       return onAlert(release, input, now);
     case 'superseded':
       return onSuperseded(release, input, now);
+    case 'queued':
+      return onQueued(release, input, now);
   }
 }

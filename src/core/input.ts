@@ -50,7 +50,9 @@ export type Input =
       refusal?: string;
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
-  | { type: 'superseded'; byReleaseId: string; image: string };
+  | { type: 'superseded'; byReleaseId: string; image: string }
+  /** Concurrency limits: the release waits in the queue (phase `queued`) for what the sentence names. */
+  | { type: 'queued'; sentence: string; blockers: string[] };
 
 /** What a GitOps effect reports back (only the fields that apply). */
 export interface GitOpsReport {

@@ -8,6 +8,7 @@ import { ALL_STABLE } from '../traffic.js';
 import type { Draft } from './draft.js';
 import { HOLD_WAIT } from './hold-wait.js';
 import { WINDOW_WAIT_KINDS } from './window-gate.js';
+import { CONCURRENCY_WAIT } from './queue-wait.js';
 import { announce, audit, copyTraffic, wakeAt } from './draft.js';
 import { clearRetry } from './effect-retry.js';
 
@@ -24,7 +25,7 @@ export function endRelease(d: Draft, state: TerminalState, reason?: string): voi
   r.wakeKey = null;
   r.resumeTo = null;
   clearRetry(d);
-  if (r.wait != null && (r.wait.kind === HOLD_WAIT || WINDOW_WAIT_KINDS.has(r.wait.kind))) r.wait = null;
+  if (r.wait != null && (r.wait.kind === HOLD_WAIT || r.wait.kind === CONCURRENCY_WAIT || WINDOW_WAIT_KINDS.has(r.wait.kind))) r.wait = null;
   if (reason !== undefined) r.reason = reason;
   audit(d, state, r.reason ?? undefined);
   announce(d, state === 'succeeded' ? 'promoted' : state);

@@ -5,9 +5,12 @@ import { isLive } from '../release.js';
 import { continuePhase, rearmWait } from './continue.js';
 import type { Decision } from './draft.js';
 import { holdTimedOut, isHeld } from './hold.js';
+import { isQueued } from './queue-wait.js';
 import { draft, finish, unchanged } from './draft.js';
 
 export function onTick(release: Release, now: number, key?: string): Decision {
+  // Only the engine's admission starts a release behind a concurrency limit.
+  if (isQueued(release)) return unchanged(release);
   if (isHeld(release)) return onHeldTick(release, now, key);
   if (!isLive(release.state) || release.state === 'paused' || release.state === 'awaiting-approval') {
     return unchanged(release);
