@@ -19,6 +19,8 @@ export interface ChatCommandsOptions {
   engine: Pick<ReleaseEngine, 'list' | 'command'>;
   /** Release trains (`/canary train start`). */
   trains?: ChatCommandHandlerOptions['trains'];
+  /** Records the intake's own refusals for GET /api/audit. */
+  audit?: ChatCommandHandlerOptions['audit'];
   gitlab: Pick<GitLabApi, 'userByUsername' | 'usersByEmail' | 'memberAccessLevel' | 'groupMemberAccessLevel' | 'getMergeRequest'>;
   /** The engine's Redis (BullMQ needs `maxRetriesPerRequest: null` on an ioredis instance). */
   connection: ConnectionOptions;
@@ -75,6 +77,7 @@ export async function createChatCommands(options: ChatCommandsOptions): Promise<
     gitlab: options.gitlab,
     replier: options.replier,
     ...(options.trains ? { trains: options.trains } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const intake = createQueuedChatIntake({
@@ -84,7 +87,7 @@ export async function createChatCommands(options: ChatCommandsOptions): Promise<
     ...(options.runWorker === false ? {} : { handler }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const shared = { intake, ...(options.metrics ? { metrics: options.metrics } : {}) };
+  const shared = { intake, ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.audit ? { audit: options.audit } : {}) };
   const routes: RouteModule[] = [];
   const nonceRedis = options.submitConnection ?? (options.connection instanceof Redis || options.connection instanceof Cluster ? options.connection : null);
   const prefix = options.prefix ?? 'bull';

@@ -4,8 +4,9 @@ import { CanarybotError } from '../core/errors.js';
 import { HELP_TEXT, parseCommand, parseTrainCommand } from '../core/parse-command.js';
 import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
 import type { CommandReplier, ReplyTarget } from '../core/ports.js';
-import type { Release } from '../core/release.js';
+import type { Actor, Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import type { IntakeAudit, IntakeRefusal } from '../engine/intake-audit.js';
 import { authorizeActor } from '../gitlab/authorize-actor.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
 import { mergeRequestAuthorOf } from '../gitlab/merge-request-author.js';
@@ -23,6 +24,8 @@ export interface ChatCommandHandlerOptions {
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** Release trains (`/canary train start`); absent: none configured. */
   trains?: Omit<TrainStartDeps, 'gitlab'> | undefined;
+  /** Records the refusals that have no release to be audited on (unknown command, no live release), for GET /api/audit. */
+  audit?: Pick<IntakeAudit, 'record'> | undefined;
 }
 
 export type ChatCommandHandler = (request: ChatRequest) => Promise<void>;
@@ -39,13 +42,17 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
   return async (request) => {
     const target: ReplyTarget = { channel: request.channel, responseUrl: request.responseUrl };
     const say = (ok: boolean, message: string): Promise<void> => replier.reply(target, { ok, message });
+    const refuse = async (refusal: Omit<IntakeRefusal, 'actor'> & { actor?: IntakeRefusal['actor'] }): Promise<void> => {
+      await options.audit?.record({ actor: refusal.actor ?? unmappedActor(request), ...refusal });
+      return say(false, refusal.sentence);
+    };
     try {
       const train = parseTrainCommand(request.text, { requireService: true });
-      if (train.kind === 'invalid') return await say(false, train.message);
+      if (train.kind === 'invalid') return await refuse({ verb: 'train', sentence: train.message });
       if (train.kind === 'train-start') {
-        if (!options.trains || options.trains.runner.trains.length === 0) return await say(false, 'No release trains are defined, so there is no train to start.');
+        if (!options.trains || options.trains.runner.trains.length === 0) return await refuse({ verb: 'train', sentence: 'No release trains are defined, so there is no train to start.' });
         const identity = await options.identity.resolve(request);
-        if (identity.kind === 'unmapped') return await say(false, `Refused: ${identity.message}`);
+        if (identity.kind === 'unmapped') return await refuse({ verb: 'train', sentence: `Refused: ${identity.message}` });
         const answer = await startTrainCommand(
           { ...options.trains, gitlab: options.gitlab },
           { command: train.command, actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) } },
@@ -53,7 +60,11 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
         return await say(answer.ok, answer.message);
       }
       const parsed = parseCommand(request.text, { requireService: true });
-      if (parsed.kind !== 'command') return await say(false, parsed.kind === 'invalid' ? parsed.quietMessage : HELP_TEXT);
+      if (parsed.kind === 'invalid') {
+        await options.audit?.record({ actor: unmappedActor(request), verb: 'unknown', sentence: parsed.quietMessage.split('\n\n')[0] ?? '' });
+        return await say(false, parsed.quietMessage);
+      }
+      if (parsed.kind !== 'command') return await say(false, HELP_TEXT);
       const command = parsed.command;
       switch (command.verb) {
         case 'help':
@@ -63,7 +74,7 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
         case 'status':
           return await say(true, await statusText(engine, command));
         default:
-          return await act(request, command as ParsedCommand & { verb: ActingVerb; service: string }, target, say);
+          return await act(request, command as ParsedCommand & { verb: ActingVerb; service: string }, target, refuse);
       }
     } catch (error) {
       options.logger?.warn({ channel: request.channel, err: error }, 'chat command failed');
@@ -76,13 +87,15 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     request: ChatRequest,
     command: ParsedCommand & { verb: ActingVerb; service: string },
     target: ReplyTarget,
-    say: (ok: boolean, message: string) => Promise<void>,
+    refuse: (refusal: Omit<IntakeRefusal, 'actor'> & { actor?: IntakeRefusal['actor'] }) => Promise<void>,
   ): Promise<void> {
+    const { verb, service } = command;
     const identity = await options.identity.resolve(request);
-    if (identity.kind === 'unmapped') return say(false, `Refused: ${identity.message}`);
+    if (identity.kind === 'unmapped') return refuse({ verb, service, sentence: `Refused: ${identity.message}` });
+    const actor: Actor = { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) };
 
     const release = await findRelease(engine, command.verb, command.service);
-    if (typeof release === 'string') return say(false, release);
+    if (typeof release === 'string') return refuse({ actor, verb, service, sentence: release });
 
     // A GitLab outage here throws: the catch above refuses with "try again", nothing changes.
     const mrAuthor = await mergeRequestAuthorOf(options.gitlab, release);
@@ -95,7 +108,7 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     });
     const commandRequest = {
       verb: command.verb,
-      actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) },
+      actor,
       releaseId: release.id,
       stepIndex: release.stepIndex,
       // The time of receipt: an approval asked for after the person typed it does not count.
@@ -105,12 +118,17 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
     if (!verdict.allowed) {
       // Into the release's audit (the core changes nothing else); answered here, not by the engine.
       await engine.command({ ...commandRequest, refusal: `Refused: ${verdict.message}` });
-      return say(false, `Refused: ${verdict.message}`);
+      return replier.reply(target, { ok: false, message: `Refused: ${verdict.message}` });
     }
 
     options.logger?.info({ channel: request.channel, releaseId: release.id, verb: command.verb, username: identity.user.username }, 'chat command accepted');
     await engine.command({ ...commandRequest, replyTo: target });
   }
+}
+
+/** A chat user not (yet) known as a GitLab user: the audit names the chat account. */
+function unmappedActor(request: ChatRequest): IntakeRefusal['actor'] {
+  return { username: null, channel: request.channel, chatUser: chatUserLabel(request) };
 }
 
 /** `retry` and `status` look at each target's newest release; the other verbs at live ones. */

@@ -9,6 +9,7 @@ import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import type { IntakeAudit } from '../engine/intake-audit.js';
 import { authorizeActor } from './authorize-actor.js';
 import { describeRelease } from './describe-release.js';
 import type { GitLabApi } from './gitlab-api.js';
@@ -22,6 +23,8 @@ export interface NoteDeps {
   logger?: Logger;
   /** Release trains (`/canary train start`); absent: none configured. */
   trains?: Omit<TrainStartDeps, 'gitlab'> | undefined;
+  /** Records the refusals that have no release to be audited on (unknown command, no live release), for GET /api/audit. */
+  audit?: Pick<IntakeAudit, 'record'> | undefined;
 }
 
 export type NoteOutcome =
@@ -46,6 +49,12 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
     await deps.replier.reply(target, outcome);
     return { kind: 'replied', outcome };
   };
+  const actor = { username: job.author.username, userId: job.author.id, channel: 'gitlab' } as const;
+  // Audited before the answer: a failed record retries the job before anyone was answered.
+  const refuse = async (verb: string, message: string, auditSentence = message): Promise<NoteOutcome> => {
+    await deps.audit?.record({ actor, verb, sentence: auditSentence, mr: { projectId: mr.projectId, iid: mr.iid } });
+    return reply({ ok: false, message });
+  };
 
   // The acknowledgement is a courtesy: a GitLab hiccup (or an emoji already awarded by an earlier
   // attempt of this job) must not stop the command.
@@ -54,9 +63,9 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
   });
 
   const train = parseTrainCommand(note.firstLine, { requireService: false });
-  if (train.kind === 'invalid') return reply({ ok: false, message: train.message });
+  if (train.kind === 'invalid') return refuse('train', train.message);
   if (train.kind === 'train-start') {
-    if (!deps.trains || deps.trains.runner.trains.length === 0) return reply({ ok: false, message: 'No release trains are defined, so there is no train to start.' });
+    if (!deps.trains || deps.trains.runner.trains.length === 0) return refuse('train', 'No release trains are defined, so there is no train to start.');
     // GitLab errors here fail the job, which BullMQ retries: never an allowance by accident.
     const answer = await startTrainCommand(
       { ...deps.trains, gitlab: deps.gitlab },
@@ -74,7 +83,7 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
 
   const parsed = parseCommand(note.firstLine, { requireService: false });
   if (parsed.kind === 'none') return { kind: 'ignored', reason: 'not a /canary command' };
-  if (parsed.kind === 'invalid') return reply({ ok: false, message: parsed.message });
+  if (parsed.kind === 'invalid') return refuse('unknown', parsed.message, firstParagraph(parsed.quietMessage));
   const { verb, reason } = parsed.command;
   if (verb === 'help') return reply({ ok: true, message: HELP_TEXT });
   if (verb === 'list') return reply({ ok: true, message: await listLive(deps) });
@@ -84,7 +93,7 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
     : await deps.engine.findLiveByMergeRequest(mr.projectId, mr.iid);
   if (!release) {
     const what = LATEST_VERBS.has(verb) ? 'no canarybot release' : 'no live canarybot release';
-    return reply({ ok: false, message: `This merge request has ${what}, so there is nothing to ${verb}.` });
+    return refuse(verb, `This merge request has ${what}, so there is nothing to ${verb}.`);
   }
   if (verb === 'status') return reply({ ok: true, message: describeRelease(release, deps.publicUrl), releaseId: release.id });
 
@@ -99,7 +108,7 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
   });
   const command = {
     verb,
-    actor: { username: job.author.username, userId: job.author.id, channel: 'gitlab' as const },
+    actor,
     releaseId: release.id,
     stepIndex: release.stepIndex,
     ...(job.note.createdAt !== undefined ? { writtenAt: job.note.createdAt } : {}),
@@ -116,6 +125,11 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
   await deps.engine.command({ ...command, replyTo: target });
   log?.info({ verb, releaseId: release.id, actor: job.author.username }, 'command handed to the engine');
   return { kind: 'commanded', verb, releaseId: release.id };
+}
+
+/** A refusal's sentence without the help text after it. */
+function firstParagraph(text: string): string {
+  return text.split('\n\n')[0] ?? text;
 }
 
 /** The MR author's username, from the cheapest source that knows it. */

@@ -24,6 +24,8 @@ export interface IntakeDeps {
   logger?: Logger;
   /** Release trains started by `/canary train start` on a member's MR. */
   trains?: NoteDeps['trains'];
+  /** Records the intake's own refusals for GET /api/audit. */
+  audit?: NoteDeps['audit'];
 }
 
 export interface IntakeWorkerOptions extends IntakeDeps {
@@ -52,6 +54,7 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt:
       gitlab: deps.gitlab,
       replier: deps.replier,
       ...(deps.trains ? { trains: deps.trains } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       ...(logger ? { logger } : {}),
     });

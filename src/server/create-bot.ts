@@ -25,6 +25,7 @@ import { createChatCommands, type ChatCommands } from '../chatops/create-chat-co
 import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/create-engine.js';
+import { createIntakeAudit } from '../engine/intake-audit.js';
 import { QUEUE_NAME } from '../engine/jobs.js';
 import { createReleaseChanges } from '../engine/release-changes.js';
 import type { AlertGate } from '../gates/alertmanager.js';
@@ -292,6 +293,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     },
   };
 
+  // Commands refused at intake before a release could record them, for GET /api/audit.
+  const intakeAudit = createIntakeAudit({ redis, prefix });
   const intakeQueue = createIntakeQueue({ connection, prefix });
   const inboxRedis = connections.open(INBOX_REDIS_OPTIONS);
   inboxRedis.on('error', () => undefined);
@@ -305,6 +308,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ? await createChatCommands({
           engine,
           trains,
+          audit: intakeAudit,
           gitlab,
           connection,
           submitConnection: chatSubmit,
@@ -358,7 +362,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ...(config.metricsToken ? { token: config.metricsToken } : {}),
     }),
     releasesRoutes({ reader: engine, history: engine.store, links, available: () => probe.status === 'ready' }),
-    auditRoute({ reader: engine }),
+    auditRoute({ reader: engine, intake: intakeAudit }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),
     gitlabOAuthRoutes({ oauth: dashboardOAuth(config), redis, prefix }),
@@ -483,6 +487,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         replier,
         definitions,
         trains,
+        audit: intakeAudit,
         publicUrl: config.publicUrl,
         logger: logger.child({ component: 'gitlab-intake' }),
       });

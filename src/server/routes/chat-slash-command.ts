@@ -1,8 +1,9 @@
 import type { FastifyReply } from 'fastify';
-import type { ChatChannel } from '../../chatops/chat-request.js';
+import { chatUserLabel, type ChatChannel } from '../../chatops/chat-request.js';
 import type { ChatIntake } from '../../chatops/chat-intake.js';
 import { parseSlashCommand } from '../../chatops/schema.js';
 import { HELP_TEXT, parseCommand } from '../../core/parse-command.js';
+import type { IntakeAudit } from '../../engine/intake-audit.js';
 import type { Metrics } from '../../metrics.js';
 
 export interface ChatRouteOptions {
@@ -16,6 +17,8 @@ export interface ChatRouteOptions {
    * details there. Unset: any (Slack's are Slack's own).
    */
   responseOrigins?: readonly string[];
+  /** Records the commands refused here (not a command the bot knows): they have no release to be audited on. */
+  audit?: Pick<IntakeAudit, 'record'>;
 }
 
 /** What Slack and Mattermost both render as a slash command's answer. */
@@ -52,6 +55,11 @@ export async function acceptSlashCommand(
   const parsed = parseCommand(request.text, { requireService: true });
   if (parsed.kind !== 'command') {
     count('unknown', 'ignored');
+    if (parsed.kind === 'invalid' && options.audit) {
+      const sentence = parsed.quietMessage.split('\n\n')[0] ?? '';
+      // Bounded like the queue write; an audit Redis cannot take does not hold the answer.
+      await withTimeout(options.audit.record({ actor: { username: null, channel, chatUser: chatUserLabel(request) }, verb: 'unknown', sentence }), options.submitTimeoutMs ?? 2_000).catch(() => undefined);
+    }
     return ephemeral(parsed.kind === 'invalid' ? parsed.quietMessage : HELP_TEXT);
   }
   const verb = parsed.command.verb;
