@@ -22,6 +22,19 @@ export interface AppOptions {
   routes: RouteModule[];
 }
 
+/** A registered route: method and URL pattern as given to Fastify (`/api/releases/:id/commands`). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const ROUTE_TABLES = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of an app built by buildApp, in registration order (for tests that must cover them all). */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTE_TABLES.get(app) ?? [];
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app: FastifyInstance = Fastify({
@@ -33,6 +46,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Webhook senders retry on slow answers; nothing we do on the request path should be slow.
     connectionTimeout: 10_000,
     logController: new LogController({ disableRequestLogging: true }),
+  });
+  const table: RouteEntry[] = [];
+  ROUTE_TABLES.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) table.push({ method, url: route.url });
   });
   keepRawBody(app);
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort, waitForPing } from '../../src/demo/start-redis.js';
 
 /** A real redis-server on a free port, nothing persisted, for one test run (or one test). */
@@ -20,6 +21,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Append-only file fsynced on every write, so a restart (even after SIGKILL) keeps the data. */
   persistent?: boolean;
+  /** `requirepass`: the URL then carries it (`redis://:<password>@…`). */
+  password?: string;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -33,11 +36,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       [
         '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
         ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+        ...(options.password ? ['--requirepass', options.password] : []),
       ],
       { stdio: 'ignore' },
     );
     child.on('error', () => undefined);
-    await waitForPing(port);
+    await (options.password ? waitForAuthenticatedPing(port, options.password) : waitForPing(port));
   };
   const stop = async (): Promise<void> => {
     const running = child;
@@ -51,7 +55,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     stop: async () => {
       await stop();
@@ -64,4 +68,22 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     halt: stop,
     start: launch,
   };
+}
+
+async function waitForAuthenticatedPing(port: number, password: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
 }
