@@ -1,6 +1,7 @@
 // No Helm binary can be installed from the registries this project reaches (Debian has no helm
 // package, npm's "helm" is an unrelated router, helm.sh/helm/v4 exists only as Go source and there
-// is no Go toolchain), so the templates are checked without rendering: every .Values path they read
+// is no Go toolchain). rendered.test.ts renders the chart with test/support/helm; here the template
+// text itself is checked: every .Values path they read
 // is declared in values.schema.json, every variable they set is one canarybot reads, the schema
 // accepts the documented values examples and refuses bad ones, and the behaviours issue 16 asks of
 // the chart are pinned in the template text.
