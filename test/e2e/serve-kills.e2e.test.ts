@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployment, destinationRule, namespace, NS, service, virtualService } from '../mesh/fixtures.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
+import { canaryWeightOf, collapse, longestRun } from './traffic-writes.js';
 import { PROJECT, PROJECT_PATH, IMAGE, pipelineHook, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
 
 const KILLS = Number(process.env.CANARYBOT_SOAK_KILLS ?? 10);
@@ -161,36 +162,3 @@ describe('canarybot serve killed again and again', () => {
     process.stdout.write(`serve kills: ${kills} SIGKILLs, ${serve.starts} starts, ${ended.length} releases\n${figures.join('\n')}\n`);
   });
 });
-
-/** The canary weight a JSON patch of the VirtualService writes (stable is route 0, the canary route 1). */
-function canaryWeightOf(body: unknown): number | null {
-  const ops = Array.isArray(body) ? (body as { op: string; path: string; value?: unknown }[]) : [];
-  let weight: number | null = null;
-  for (const op of ops) {
-    if (Array.isArray(op.value)) {
-      const canary = (op.value as { destination?: { subset?: string }; weight?: number }[]).find((d) => d.destination?.subset === 'canary');
-      weight = canary ? (canary.weight ?? 0) : 0;
-    } else if (typeof op.value === 'object' && op.value !== null && (op.value as { destination?: { subset?: string } }).destination?.subset === 'canary') {
-      weight = (op.value as { weight?: number }).weight ?? 0;
-    } else if (/\/route\/1\/weight$/.test(op.path) && typeof op.value === 'number') {
-      weight = op.value;
-    } else if (op.op === 'remove' && /\/route\/1$/.test(op.path)) {
-      weight = 0;
-    }
-  }
-  return weight;
-}
-
-function collapse<T>(values: T[]): T[] {
-  return values.filter((value, i) => i === 0 || values[i - 1] !== value);
-}
-
-function longestRun<T>(values: T[]): number {
-  let longest = 0;
-  let run = 0;
-  values.forEach((value, i) => {
-    run = i > 0 && values[i - 1] === value ? run + 1 : 1;
-    longest = Math.max(longest, run);
-  });
-  return longest;
-}

@@ -1,0 +1,158 @@
+// Issue 13 proof: Redis restarted in the middle of a release under a running `canarybot serve`
+// (the real process, a redis-server with an fsynced append-only file as production runs it, the
+// Kubernetes and GitLab API test servers). While Redis is down every webhook is answered 503 — never
+// a 2xx for a delivery that could be lost — and `/readyz` is 503; after the restart `/readyz` is 200
+// again, the redelivered comment is answered once, and the release finishes promoted with each
+// traffic step written once, one progress note, no repeated commit status and a final `success`.
+// The figures are printed.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
+import { canaryWeightOf, collapse, longestRun } from './traffic-writes.js';
+import { commentHook, IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes, ROOT, routeWeights, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
+import { NS } from '../mesh/fixtures.js';
+
+const SECRET = 'redis-restart-webhook-secret';
+const SHA = 'f60718293a4b5c6d7e8f9012345678a1b2c3d4e5';
+const OUTAGE_MS = Number(process.env.CANARYBOT_REDIS_OUTAGE_MS ?? 6_000);
+
+const DEFINITION = `apiVersion: canarybot/v1
+kind: ReleasePipeline
+metadata:
+  name: reviews
+spec:
+  trigger:
+    project: ${PROJECT_PATH}
+    branch: master
+    image: ${IMAGE}
+    tag: short-sha
+  target:
+    cluster: default
+    namespace: ${NS}
+    virtualService: reviews
+    route: primary
+    host: reviews
+    stable: { subset: stable, deployment: reviews-primary }
+    canary: { subset: canary, deployment: reviews-canary, container: reviews }
+    settle: 1s
+  strategy:
+    canary:
+      steps:
+        - setWeight: 20
+        - pause: { duration: 4s }
+        - setWeight: 60
+        - pause: { duration: 2s }
+        - setWeight: 100
+`;
+
+let redis: RedisServer;
+let world: World;
+let serve: ServeHarness;
+
+beforeAll(async () => {
+  [redis, world] = await Promise.all([startRedisServer({ persistent: true }), startWorld()]);
+  writeFileSync(join(world.pipelinesDir, 'reviews.yaml'), DEFINITION);
+  serve = await startServeHarness({
+    env: {
+      REDIS_URL: redis.url,
+      GITLAB_URL: world.gitlab.url,
+      GITLAB_TOKEN: world.gitlab.token,
+      GITLAB_WEBHOOK_SECRET: SECRET,
+      KUBECONFIG: world.kubeconfig,
+      PIPELINES_DIR: world.pipelinesDir,
+      PUBLIC_URL: 'https://canarybot.example.com',
+    },
+  });
+  await serve.start();
+}, 120_000);
+
+afterAll(async () => {
+  await serve?.stop();
+  await world?.close();
+  await redis?.stop();
+});
+
+const post = (hook: unknown, event: 'Pipeline Hook' | 'Note Hook', uuid?: string): Promise<Response> =>
+  fetch(`${serve.url}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: { ...webhookHeaders(SECRET, event), ...(uuid ? { 'x-gitlab-webhook-uuid': uuid } : {}) },
+    body: JSON.stringify(hook),
+    signal: AbortSignal.timeout(20_000),
+  });
+
+describe('Redis restarted under a running serve', () => {
+  it('answers 503 while Redis is down, is unready then ready, and the release finishes once', { timeout: 180_000 }, async () => {
+    expect((await post(pipelineHook(SHA, 1), 'Pipeline Hook')).status).toBe(202);
+    await waitUntil('20 % on the canary', () => routeWeights(world).canary === 20, 60_000);
+
+    await redis.halt();
+    const haltedAt = Date.now();
+    const answers: number[] = [];
+    const readiness: number[] = [];
+    const comment = commentHook(world, 1, '/canary status', ROOT);
+    const commentUuid = 'redis-outage-comment-1';
+    while (Date.now() - haltedAt < OUTAGE_MS) {
+      const [hook, note, ready] = await Promise.all([
+        post(pipelineHook(SHA, 1), 'Pipeline Hook').then((r) => r.status, () => 0),
+        post(comment, 'Note Hook', commentUuid).then((r) => r.status, () => 0),
+        serve.get('/readyz').then((r) => r.status, () => 0),
+      ]);
+      answers.push(hook, note);
+      readiness.push(ready);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await redis.start();
+    const restartedAt = Date.now();
+    await waitUntil('/readyz 200 again', async () => (await serve.get('/readyz')).status === 200, 60_000);
+    const readyAfterMs = Date.now() - restartedAt;
+
+    // GitLab redelivers the comment with the same webhook UUID; it is taken now and answered once.
+    const redelivered = await waitUntil('the redelivered comment to be accepted', async () => {
+      const status = (await post(comment, 'Note Hook', commentUuid)).status;
+      return status === 202 ? status : null;
+    }, 30_000);
+    const ended = await waitUntil('the release to be promoted with a green status', () => {
+      const statuses = world.gitlab.statuses(PROJECT, SHA).filter((s) => s.name === 'canarybot/reviews');
+      return statuses.at(-1)?.status === 'success' ? statuses : null;
+    }, 90_000);
+    const replies = await waitUntil('the answer to the comment', () => {
+      const answered = world.gitlab.notes(PROJECT, 1).filter((note) => !note.body.startsWith('<!-- canarybot:release:') && note.body !== '/canary status' && /release|reviews/i.test(note.body));
+      return answered.length > 0 ? answered : null;
+    }, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    const weights = world.kube.requests
+      .filter((r) => r.method === 'PATCH' && r.path.includes('/virtualservices/') && r.status < 300)
+      .map((r) => canaryWeightOf(r.body));
+    const states = ended.map((s) => s.status);
+    const notes = progressNotes(world, 1);
+    const twoXxDuringOutage = answers.filter((status) => status >= 200 && status < 300).length;
+    process.stdout.write(
+      `Redis restarted mid-release: down ${((restartedAt - haltedAt) / 1000).toFixed(1)} s, ${answers.length} webhooks during the outage answered ${JSON.stringify(count(answers))}, ` +
+        `/readyz ${JSON.stringify(count(readiness))} during, 200 again ${readyAfterMs} ms after the restart; traffic writes ${JSON.stringify(weights)}, ` +
+        `${notes.length} progress note(s), statuses ${JSON.stringify(states)}, ${replies.length} answer(s) to the redelivered comment\n`,
+    );
+
+    expect(twoXxDuringOutage).toBe(0);
+    expect(answers.every((status) => status === 503)).toBe(true);
+    expect(readiness.every((status) => status === 503)).toBe(true);
+    expect(redelivered).toBe(202);
+    expect(routeWeights(world)).toEqual({ stable: 100 });
+    expect(weights).toEqual([20, 60, 100, 0]);
+    expect(collapse(weights)).toEqual(weights);
+    expect(longestRun(states)).toBe(1);
+    expect(states.at(-1)).toBe('success');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body).toMatch(/promoted/i);
+    expect(replies).toHaveLength(1);
+  });
+});
+
+function count(values: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const value of values) out[String(value)] = (out[String(value)] ?? 0) + 1;
+  return out;
+}
