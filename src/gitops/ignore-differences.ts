@@ -95,3 +95,15 @@ export function kustomizationObjectProblems(objects: { kind: string; name: strin
   if (unmarked.length === 0) return null;
   return `Flux would revert canarybot's changes to ${unmarked.map((o) => `${o.kind} ${o.name}`).join(' and ')}. Annotate them in Git:\nmetadata:\n  annotations:\n    ${FLUX_SSA_ANNOTATION}: IfNotPresent\n`;
 }
+
+/**
+ * A HelmRelease whose chart is built from a GitRepository: under reconcileStrategy ChartVersion (the
+ * default) Flux upgrades only when Chart.yaml's version changes, so a values edit in Git is never
+ * applied; Revision makes every commit a new chart version (`<version>+<sha>`).
+ */
+export function helmReleaseChartProblems(helmRelease: { spec?: { chart?: { spec?: { sourceRef?: { kind?: string; name?: string }; reconcileStrategy?: string } } } }): string | null {
+  const chart = helmRelease.spec?.chart?.spec;
+  if (chart?.sourceRef?.kind !== 'GitRepository' || chart.reconcileStrategy === 'Revision') return null;
+  const snippet = stringify({ spec: { chart: { spec: { reconcileStrategy: 'Revision' } } } });
+  return `its chart is built from GitRepository ${chart.sourceRef.name ?? ''} with reconcileStrategy ${chart.reconcileStrategy ?? 'ChartVersion'}, so Flux upgrades only when Chart.yaml's version changes and would never apply canarybot's commit. Add to the HelmRelease:\n${snippet}`;
+}

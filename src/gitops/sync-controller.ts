@@ -15,7 +15,7 @@ import { FIELD_MANAGER } from '../mesh/field-manager.js';
 import { kubeCall } from '../mesh/kube-call.js';
 import { rolloutStatus, type DeploymentState } from '../mesh/rollout-status.js';
 import type { SyncController } from './gitops-adapter.js';
-import { argoApplicationProblems, helmReleaseProblems, kustomizationObjectProblems } from './ignore-differences.js';
+import { argoApplicationProblems, helmReleaseChartProblems, helmReleaseProblems, kustomizationObjectProblems } from './ignore-differences.js';
 
 type Obj = Record<string, unknown> & { metadata?: { annotations?: Record<string, string> }; status?: Record<string, unknown> };
 
@@ -35,6 +35,28 @@ function syncOf(release: Release): GitOpsSync {
   return sync;
 }
 
+/** What a Flux object reports as applied: a Kustomization's revision, a HelmRelease's deployed chart version. */
+function appliedRevision(kind: 'Kustomization' | 'HelmRelease', status: Record<string, unknown>): string {
+  if (kind === 'Kustomization') return String(status.lastAppliedRevision ?? '');
+  const latest = (status.history as { chartVersion?: string; status?: string }[] | undefined)?.[0];
+  return latest?.status === 'deployed' ? String(latest.chartVersion ?? '') : '';
+}
+
+/** `main@sha1:<sha>` holds the commit; a chart built with reconcileStrategy Revision carries `+<first 12 of the sha>`. */
+function revisionApplied(kind: 'Kustomization' | 'HelmRelease', applied: string, sha: string): boolean {
+  return kind === 'Kustomization' ? applied.includes(sha) : applied.endsWith(`+${sha.slice(0, 12)}`);
+}
+
+/** The source a Flux object reads (its GitRepository), to be asked for a reconcile with it. */
+function fluxSourceOf(object: Obj, namespace: string): { group: string; version: string; plural: string; kind: string; name: string; namespace: string } | null {
+  const spec = (object as { spec?: { sourceRef?: SourceRef; chart?: { spec?: { sourceRef?: SourceRef } } } }).spec;
+  const ref = spec?.sourceRef ?? spec?.chart?.spec?.sourceRef;
+  if (ref?.kind !== 'GitRepository' || !ref.name) return null;
+  return { group: 'source.toolkit.fluxcd.io', version: 'v1', plural: 'gitrepositories', kind: 'GitRepository', name: ref.name, namespace: ref.namespace ?? namespace };
+}
+
+type SourceRef = { kind?: string; name?: string; namespace?: string };
+
 export function createSyncController(registry: ClusterRegistry): SyncController {
   async function read(release: Release): Promise<Obj> {
     const resource = resourceOf(syncOf(release));
@@ -51,8 +73,7 @@ export function createSyncController(registry: ClusterRegistry): SyncController 
     }
   }
 
-  async function annotate(release: Release, key: string, value: string): Promise<void> {
-    const resource = resourceOf(syncOf(release));
+  async function annotate(release: Release, key: string, value: string, resource = resourceOf(syncOf(release))): Promise<void> {
     const client = registry.client(release.cluster);
     await kubeCall(`annotate ${resource.kind} ${resource.namespace}/${resource.name}`, () =>
       client.custom.patchNamespacedCustomObject(
@@ -60,6 +81,21 @@ export function createSyncController(registry: ClusterRegistry): SyncController 
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
+  }
+
+  /** requestedAt on the object and on its GitRepository; the source's is best effort (without RBAC on it, Flux still polls it on its interval). */
+  async function requestFluxReconcile(release: Release, object: Obj): Promise<void> {
+    const at = new Date().toISOString();
+    const resource = resourceOf(syncOf(release));
+    const source = fluxSourceOf(object, resource.namespace);
+    if (source) {
+      try {
+        await annotate(release, FLUX_REQUESTED_AT, at, source);
+      } catch (error) {
+        if (!(error instanceof CanarybotError && (error.code === 'K8S_FORBIDDEN' || error.code === 'K8S_NOT_FOUND'))) throw error;
+      }
+    }
+    await annotate(release, FLUX_REQUESTED_AT, at, resource);
   }
 
   async function stableRunning(release: Release, image: string): Promise<string | null> {
@@ -79,6 +115,9 @@ export function createSyncController(registry: ClusterRegistry): SyncController 
       const sync = syncOf(release);
       const object = await read(release);
       const target = releaseTarget(release);
+      const resource = resourceOf(sync);
+      const stale = sync.controller === 'flux' && sync.kind === 'HelmRelease' ? helmReleaseChartProblems(object as never) : null;
+      if (stale) throw new CanarybotError('PREFLIGHT_FAILED', `spec.gitops.sync: ${resource.kind} ${resource.namespace}/${resource.name}: ${stale}`);
       let problem: string | null;
       if (sync.controller === 'argocd') problem = argoApplicationProblems(object as never, target);
       else if (sync.kind === 'HelmRelease') problem = helmReleaseProblems(object as never, target);
@@ -91,7 +130,6 @@ export function createSyncController(registry: ClusterRegistry): SyncController 
           { kind: 'Deployment', name: target.canary.deployment, annotations: canary.metadata?.annotations },
         ]);
       }
-      const resource = resourceOf(sync);
       if (problem) throw new CanarybotError('PREFLIGHT_FAILED', `spec.gitops.sync: ${resource.kind} ${resource.namespace}/${resource.name} would revert canarybot's changes: ${problem}`);
     },
 
@@ -109,13 +147,13 @@ export function createSyncController(registry: ClusterRegistry): SyncController 
         state = `revision ${syncStatus?.revision?.slice(0, 8) ?? 'none'}, ${syncStatus?.status ?? 'Unknown'}, ${health ?? 'Unknown'}`;
         if (!applied && object.metadata?.annotations?.[ARGOCD_REFRESH] === undefined) await annotate(release, ARGOCD_REFRESH, 'normal');
       } else {
-        const last = String(status.lastAppliedRevision ?? '');
         const ready = ((status.conditions as { type?: string; status?: string }[] | undefined) ?? []).find((condition) => condition.type === 'Ready')?.status;
-        applied = last.includes(revision) && ready === 'True';
-        state = `lastAppliedRevision ${last || 'none'}, Ready ${ready ?? 'Unknown'}`;
+        const last = appliedRevision(sync.kind, status);
+        applied = revisionApplied(sync.kind, last, revision) && ready === 'True';
+        state = `${sync.kind === 'HelmRelease' ? 'deployed chart' : 'lastAppliedRevision'} ${last || 'none'}, Ready ${ready ?? 'Unknown'}`;
         if (!applied) {
           const requested = object.metadata?.annotations?.[FLUX_REQUESTED_AT];
-          if (requested === undefined || !last.includes(revision)) await annotate(release, FLUX_REQUESTED_AT, new Date().toISOString());
+          if (requested === undefined || !revisionApplied(sync.kind, last, revision)) await requestFluxReconcile(release, object);
         }
       }
       const rollout = applied ? await stableRunning(release, image) : null;

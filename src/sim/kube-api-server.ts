@@ -1,7 +1,7 @@
 // Also the Kubernetes API of `canarybot demo`; lives in src/ so it ships in dist/.
 // An in-memory Kubernetes API server over HTTPS (or plain HTTP) for tests: Deployments (with /scale and /status),
 // Istio VirtualServices and DestinationRules (v1, v1beta1, v1alpha3), Pods by label selector, Events
-// (core/v1 and events.k8s.io/v1, one store), Argo CD Applications and Flux Kustomizations/HelmReleases,
+// (core/v1 and events.k8s.io/v1, one store), Argo CD Applications and Flux Kustomizations/HelmReleases/GitRepositories,
 // Services (validated and defaulted as the API server does) and Namespaces (cluster-scoped).
 // Real Kubernetes semantics where the bot depends on them (resourceVersion, 409/404/415/422 Status
 // bodies, JSON/merge/strategic patches, rollout status, managedFields by fieldManager), bearer-token
@@ -184,14 +184,14 @@ export class KubeApiServer {
     return { apiVersion: object.apiVersion, ...this.store.mustGet(kind, namespace, object.metadata.name) };
   }
 
-  /** Change a stored object as another client would (resourceVersion bumps; validated). */
-  mutate(kindName: string, namespace: string, name: string, change: (object: Obj) => void, manager?: string): Obj {
+  /** Change a stored object as another client would (resourceVersion bumps; validated); `operation` Apply for server-side apply. */
+  mutate(kindName: string, namespace: string, name: string, change: (object: Obj) => void, manager?: string, operation?: 'Update' | 'Apply'): Obj {
     const kind = Object.values(KINDS).find((candidate) => candidate.kind === kindName);
     if (!kind) throw new Error(`test server does not store ${kindName}`);
     const scope = kind.clusterScoped ? '' : namespace;
     const object = this.store.mustGet(kind, scope, name);
     change(object);
-    return this.store.write(kind, scope, object, manager === undefined ? {} : { manager });
+    return this.store.write(kind, scope, object, manager === undefined ? {} : { manager, ...(operation ? { operation } : {}) });
   }
 
   /** Write a status as a controller does (status subresource). */

@@ -2,7 +2,7 @@
 // forms, RespectIgnoreDifferences, HelmRelease drift detection, Kustomization ssa annotations.
 
 import { describe, expect, it } from 'vitest';
-import { argoApplicationProblems, helmReleaseProblems, kustomizationObjectProblems, type IgnoreRule } from '../../src/gitops/ignore-differences.js';
+import { argoApplicationProblems, helmReleaseChartProblems, helmReleaseProblems, kustomizationObjectProblems, type IgnoreRule } from '../../src/gitops/ignore-differences.js';
 import { target } from '../mesh/harness.js';
 
 const t = target({ namespace: 'bookinfo' });
@@ -37,6 +37,16 @@ describe('Flux', () => {
     expect(helmReleaseProblems({ spec: {} }, t)).toBeNull();
     expect(helmReleaseProblems(covered, t)).toBeNull();
     expect(helmReleaseProblems({ spec: { driftDetection: { mode: 'enabled' } } }, t)).toMatch(/^driftDetection would revert VirtualService reviews \/spec\/http, Deployment reviews-canary \/spec\/replicas, Deployment reviews-canary \/spec\/template\/spec\/containers\. Add to the HelmRelease:\nspec:\n {2}driftDetection:/);
+  });
+
+  it('HelmRelease: a chart built from a GitRepository must be versioned by revision, or a values commit is never applied', () => {
+    const chart = (spec: Record<string, unknown>) => ({ spec: { chart: { spec: { chart: './apps/reviews', ...spec } } } });
+
+    expect(helmReleaseChartProblems(chart({ sourceRef: { kind: 'GitRepository', name: 'config' }, reconcileStrategy: 'Revision' }))).toBeNull();
+    expect(helmReleaseChartProblems(chart({ sourceRef: { kind: 'HelmRepository', name: 'charts' } }))).toBeNull();
+    expect(helmReleaseChartProblems(chart({ sourceRef: { kind: 'GitRepository', name: 'config' } }))).toBe(
+      "its chart is built from GitRepository config with reconcileStrategy ChartVersion, so Flux upgrades only when Chart.yaml's version changes and would never apply canarybot's commit. Add to the HelmRelease:\nspec:\n  chart:\n    spec:\n      reconcileStrategy: Revision\n",
+    );
   });
 
   it('Kustomization: both objects must be applied only when absent', () => {

@@ -11,7 +11,7 @@ import { alreadyExists, conflict, invalid, notFound, type ResourceRef } from './
 export type Obj = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace?: string } };
 
 export interface Kind {
-  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods' | 'events' | 'applications' | 'kustomizations' | 'helmreleases' | 'services' | 'namespaces';
+  plural: 'deployments' | 'virtualservices' | 'destinationrules' | 'pods' | 'events' | 'applications' | 'kustomizations' | 'helmreleases' | 'gitrepositories' | 'services' | 'namespaces';
   group: string;
   kind: string;
   versions: string[];
@@ -29,12 +29,13 @@ export const KINDS: Record<Kind['plural'], Kind> = {
   applications: { plural: 'applications', group: 'argoproj.io', kind: 'Application', versions: ['v1alpha1'] },
   kustomizations: { plural: 'kustomizations', group: 'kustomize.toolkit.fluxcd.io', kind: 'Kustomization', versions: ['v1'] },
   helmreleases: { plural: 'helmreleases', group: 'helm.toolkit.fluxcd.io', kind: 'HelmRelease', versions: ['v2'] },
+  gitrepositories: { plural: 'gitrepositories', group: 'source.toolkit.fluxcd.io', kind: 'GitRepository', versions: ['v1'] },
   services: { plural: 'services', group: '', kind: 'Service', versions: ['v1'] },
   namespaces: { plural: 'namespaces', group: '', kind: 'Namespace', versions: ['v1'], clusterScoped: true },
 };
 
 /** Custom resources served under /apis/<group>/<version>/namespaces/<ns>/<plural> besides Istio's. */
-export const CUSTOM_KINDS: readonly Kind[] = [KINDS.applications, KINDS.kustomizations, KINDS.helmreleases];
+export const CUSTOM_KINDS: readonly Kind[] = [KINDS.applications, KINDS.kustomizations, KINDS.helmreleases, KINDS.gitrepositories];
 
 export function isIstio(kind: Kind): boolean {
   return kind.group === 'networking.istio.io';
