@@ -40,7 +40,7 @@ describe('Flux', () => {
   });
 
   it('HelmRelease: a chart built from a GitRepository must be versioned by revision, or a values commit is never applied', () => {
-    const chart = (spec: Record<string, unknown>) => ({ spec: { chart: { spec: { chart: './apps/reviews', ...spec } } } });
+    const chart = (spec: { sourceRef: { kind: string; name: string }; reconcileStrategy?: string }) => ({ spec: { chart: { spec: { chart: './apps/reviews', ...spec } } } });
 
     expect(helmReleaseChartProblems(chart({ sourceRef: { kind: 'GitRepository', name: 'config' }, reconcileStrategy: 'Revision' }))).toBeNull();
     expect(helmReleaseChartProblems(chart({ sourceRef: { kind: 'HelmRepository', name: 'charts' } }))).toBeNull();
