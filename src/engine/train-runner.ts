@@ -10,6 +10,7 @@ import type { Definition } from '../core/definition.js';
 import { matchesAll } from '../core/label-matchers.js';
 import type { Ports } from '../core/ports.js';
 import type { Actor, Release } from '../core/release.js';
+import { assemble, describeWaiting, type AssemblyEntry } from '../core/train/assembly.js';
 import { decideTrain } from '../core/train/decide-train.js';
 import type { TrainDefinition } from '../core/train/train-definition.js';
 import {
@@ -58,6 +59,16 @@ export interface TrainRunnerOptions {
 
 export type TrainStartResult = { ok: true; run: TrainRun } | { ok: false; message: string };
 
+/** What became of a member's pipeline: it started its train, or joined the train's assembly (with why it did not start). */
+export interface AssemblyAnswer {
+  train: string;
+  started: TrainRun | null;
+  message: string;
+}
+
+/** How long to wait for another process assembling the same train. */
+const ASSEMBLY_LOCK_MS = 5_000;
+
 /** The member as a release record, so the executor and the gate evaluator act on its target. */
 export function memberRelease(run: TrainRun, member: TrainMember, now: number): Release {
   const release = createRelease(
@@ -79,6 +90,8 @@ export class TrainRunner {
   private readonly owner = randomUUID();
   /** Live runs this process drives (holds the lease of). */
   private readonly owned = new Set<string>();
+  /** Assemblies when there is no store. */
+  private readonly assemblies = new Map<string, Record<string, AssemblyEntry>>();
   private recoverTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private sequence = 0;
@@ -219,6 +232,50 @@ export class TrainRunner {
     this.runs.set(id, run);
     void this.send(id, { type: 'start' });
     return { ok: true, run };
+  }
+
+  /**
+   * A member's successful pipeline: it joins its train's assembly, and the train starts once every
+   * member has an image from within the window. A train member is never released alone from a
+   * pipeline (null: `member` rides in no train, release it as usual).
+   */
+  async assemble(member: string, pipeline: Omit<AssemblyEntry, 'at'>): Promise<AssemblyAnswer | null> {
+    const train = this.options.trains.find((candidate) => candidate.members.includes(member));
+    if (!train) return null;
+    const store = this.options.store;
+    const lock = `assembly-${train.name}`;
+    if (store) {
+      const deadline = Date.now() + ASSEMBLY_LOCK_MS * 2;
+      while (!(await store.claim(lock, this.owner, ASSEMBLY_LOCK_MS))) {
+        if (Date.now() > deadline) throw new Error(`train ${train.name}: the assembly stayed locked by another process`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    try {
+      const now = this.options.ports.clock.now();
+      const entries = store ? await store.loadAssembly(train.name) : (this.assemblies.get(train.name) ?? {});
+      const entry: AssemblyEntry = { ...pipeline, at: now };
+      const outcome = assemble(train, entries, member, entry);
+      const save = async (kept: Record<string, AssemblyEntry>): Promise<void> => {
+        if (store) await store.saveAssembly(train.name, kept, train.assembleWindowMs);
+        else this.assemblies.set(train.name, kept);
+      };
+      if (outcome.kind === 'waiting') {
+        await save(outcome.entries);
+        return { train: train.name, started: null, message: describeWaiting(train, outcome, (at) => new Date(at).toISOString()) };
+      }
+      const started = await this.start(train.name, outcome.starts, null);
+      if (!started.ok) {
+        // Kept, so the train can still start from them (by a later pipeline or by hand) within the window.
+        await save({ ...entries, [member]: entry });
+        return { train: train.name, started: null, message: `every member of train ${train.name} has a new image, but it did not start: ${started.message}` };
+      }
+      await save({});
+      const images = started.run.members.map((m) => `${m.name} ${m.image}`).join(', ');
+      return { train: train.name, started: started.run, message: `train ${train.name} started as ${started.run.id} from the members' pipelines: ${images}` };
+    } finally {
+      if (store) await store.release(lock, this.owner).catch(() => undefined);
+    }
   }
 
   /** Queue an input for a run; inputs of one run are decided one at a time, in order. */

@@ -4,6 +4,7 @@
 // process restarted, or another replica) takes the run over and asks the core what is outstanding.
 
 import type { RedisClient } from '../redis/connect-redis.js';
+import type { AssemblyEntry } from '../core/train/assembly.js';
 import { isTrainLive, type TrainRun } from '../core/train/train-run.js';
 
 export interface TrainStore {
@@ -16,6 +17,10 @@ export interface TrainStore {
   claim(id: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Give the lease up (only if `owner` holds it). */
   release(id: string, owner: string): Promise<void>;
+  /** The members' pipelines a train is being assembled from (change it under `claim('assembly-<train>')`). */
+  loadAssembly(train: string): Promise<Record<string, AssemblyEntry>>;
+  /** Replace the assembly; it expires with the window (none left: removed). */
+  saveAssembly(train: string, entries: Record<string, AssemblyEntry>, ttlMs: number): Promise<void>;
 }
 
 // KEYS[1] lease; ARGV owner, ttl. Renews our own lease or takes a free one.
@@ -76,6 +81,14 @@ export function createRedisTrainStore(redis: RedisClient, prefix: string): Train
     },
     async release(id, owner) {
       await scripted.cbTrainRelease(key('lease', id), owner);
+    },
+    async loadAssembly(train) {
+      const text = await redis.get(key('assembly', train));
+      return text === null ? {} : (JSON.parse(text) as Record<string, AssemblyEntry>);
+    },
+    async saveAssembly(train, entries, ttlMs) {
+      if (Object.keys(entries).length === 0) await redis.del(key('assembly', train));
+      else await redis.set(key('assembly', train), JSON.stringify(entries), 'PX', Math.max(1, Math.round(ttlMs)));
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Definition } from '../core/definition.js';
 import type { MergeRequestRef } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
+import type { TrainRunner } from '../engine/train-runner.js';
 import type { FreezeCalendar } from './freeze-calendar.js';
 import type { GitLabApi, GitLabMergeRequest } from './gitlab-api.js';
 import type { PipelineIntake } from './intake-job.js';
@@ -17,6 +18,8 @@ export interface PipelineDeps {
   definitions: () => readonly Definition[];
   /** The app project's deploy freeze periods go on the release (windows.ts holds it during one). */
   freezes?: FreezeCalendar;
+  /** Release trains: a member's pipeline joins its train's assembly instead of a release of its own. */
+  trains?: Pick<TrainRunner, 'assemble'>;
   logger?: Logger;
 }
 
@@ -25,6 +28,8 @@ export interface PipelineOutcome {
   triggered: string[];
   /** Why a watching definition got no trigger (missing tag variable, same image already rolling out, …). */
   ignored: string[];
+  /** Train members: what became of the pipeline in its train's assembly. */
+  trains: string[];
   mr: MergeRequestRef | null;
 }
 
@@ -57,7 +62,7 @@ function pickOrNull(candidates: GitLabMergeRequest[], sha: string): MergeRequest
 
 export async function handlePipeline(pipeline: PipelineIntake, deps: PipelineDeps, lastAttempt = true): Promise<PipelineOutcome> {
   const definitions = definitionsForPipeline(deps.definitions(), pipeline);
-  const outcome: PipelineOutcome = { triggered: [], ignored: [], mr: null };
+  const outcome: PipelineOutcome = { triggered: [], ignored: [], trains: [], mr: null };
   if (definitions.length === 0) {
     outcome.ignored.push(`no definition watches ${pipeline.project.path} ${pipeline.ref} any more`);
     return outcome;
@@ -67,6 +72,11 @@ export async function handlePipeline(pipeline: PipelineIntake, deps: PipelineDep
     const mapped = mapPipeline(definition, pipeline, outcome.mr);
     if (!mapped.ok) {
       outcome.ignored.push(mapped.reason);
+      continue;
+    }
+    const joined = await deps.trains?.assemble(definition.name, { image: mapped.trigger.image, sha: mapped.trigger.sha, mr: mapped.trigger.mr, pipelineId: pipeline.pipeline.id });
+    if (joined) {
+      outcome.trains.push(`${definition.name}: ${joined.message}`);
       continue;
     }
     const idempotencyKey = `pipeline-${pipeline.project.id}-${pipeline.pipeline.id}-${definition.name}`;

@@ -9,7 +9,7 @@ import type { ReleaseEngine } from '../engine/api.js';
 import type { GitLabApi } from './gitlab-api.js';
 import { FreezeCalendar } from './freeze-calendar.js';
 import { handleNote, type NoteDeps, type NoteOutcome } from './handle-note.js';
-import { handlePipeline, type PipelineOutcome } from './handle-pipeline.js';
+import { handlePipeline, type PipelineDeps, type PipelineOutcome } from './handle-pipeline.js';
 import type { IntakeJob } from './intake-job.js';
 import { INTAKE_QUEUE_NAME, intakeBackoff } from './intake-queue.js';
 
@@ -26,6 +26,8 @@ export interface IntakeDeps {
   trains?: NoteDeps['trains'];
   /** Records the intake's own refusals for GET /api/audit. */
   audit?: NoteDeps['audit'];
+  /** Release trains assembled from their members' pipelines. */
+  assembler?: PipelineDeps['trains'];
 }
 
 export interface IntakeWorkerOptions extends IntakeDeps {
@@ -47,7 +49,11 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt:
     // GitLab's "Recent events" to this line.
     const logger = deps.logger?.child({ intake: job.kind, project: job.project.path, ...(jobId ? { job: jobId } : {}) });
     if (job.kind === 'pipeline') {
-      return handlePipeline(job, { engine: deps.engine, gitlab: deps.gitlab, definitions, freezes, ...(logger ? { logger } : {}) }, lastAttempt);
+      return handlePipeline(
+        job,
+        { engine: deps.engine, gitlab: deps.gitlab, definitions, freezes, ...(deps.assembler ? { trains: deps.assembler } : {}), ...(logger ? { logger } : {}) },
+        lastAttempt,
+      );
     }
     const outcome = await handleNote(job, {
       engine: deps.engine,

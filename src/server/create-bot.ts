@@ -488,6 +488,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         definitions,
         trains,
         audit: intakeAudit,
+        assembler: trainRunner,
         publicUrl: config.publicUrl,
         logger: logger.child({ component: 'gitlab-intake' }),
       });

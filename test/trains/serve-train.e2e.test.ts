@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { TRAIN_DEFINITION, TRAIN_NAME, TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
@@ -80,9 +81,18 @@ beforeAll(async () => {
   });
   bot = await createBot(config, { metricProvider: healthy, alertGate: quietAlertmanager, writebackPollMs: 50 });
   await bot.start();
+  reader = new Redis(redis.url);
 }, 60_000);
 
+let reader: Redis;
+const redisKeys = (pattern: string): Promise<string[]> => reader.keys(pattern);
+async function assemblyMembers(): Promise<string[]> {
+  const [key] = await redisKeys('*:train:assembly:*');
+  return key ? Object.keys(JSON.parse((await reader.get(key)) ?? '{}') as object) : [];
+}
+
 afterAll(async () => {
+  reader?.disconnect();
   await bot?.close();
   await Promise.all([redis?.stop(), gitlab?.close(), kube?.close()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -99,6 +109,17 @@ async function comment(text: string, author: { id: number; username: string; nam
   hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, project_id: ENTRY.id, created_at: createdAt, updated_at: createdAt };
   hook.merge_request = { ...hook.merge_request, iid: 1, author_id: DEV.id, target_project_id: ENTRY.id, source_project_id: ENTRY.id };
   const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Note Hook'), payload: hook });
+  expect(response.statusCode).toBeLessThan(300);
+}
+
+/** A successful pipeline of a member's project on main, as GitLab's Pipeline Hook; the image tag is the short sha. */
+async function pipeline(service: keyof typeof PROJECTS, sha: string): Promise<void> {
+  const hook = fixture('pipeline-success');
+  hook.object_attributes = { ...hook.object_attributes, id: Number.parseInt(sha.slice(0, 7), 16), sha, before_sha: sha, ref: 'main' };
+  hook.commit = { ...hook.commit, id: sha };
+  hook.project = { ...hook.project, id: PROJECTS[service], path_with_namespace: `bookinfo/${service}` };
+  hook.merge_request = null;
+  const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Pipeline Hook'), payload: hook });
   expect(response.statusCode).toBeLessThan(300);
 }
 
@@ -147,4 +168,29 @@ describe('canarybot serve starts a release train', () => {
     );
     expect(lanes).toEqual([]);
   }, 60_000);
+
+  it('starts from the members pipelines that succeed within assembleWindow; meanwhile and while it runs, no member is released alone', async () => {
+    const before = (await bot.trains.history()).length;
+    const sha = { productpage: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', reviews: 'b2c3d4e5f60718293a4b5c6d7e8f9012345678a1', ratings: 'c3d4e5f60718293a4b5c6d7e8f9012345678a1b2' };
+
+    await pipeline('reviews', sha.reviews);
+    await pipeline('productpage', sha.productpage);
+    await waitUntil('both pipelines in the assembly', async () => (await redisKeys('*:train:assembly:*')).length === 1 && (await assemblyMembers()).length === 2, 30_000);
+    expect((await bot.trains.history()).length).toBe(before);
+
+    await pipeline('ratings', sha.ratings);
+    const run = await waitUntil('the train to start', async () => ((await bot.trains.history()).length > before ? (await bot.trains.history())[0] : null), 30_000);
+
+    expect(run.members.map((member) => member.image)).toEqual(TRAIN_SERVICES.map((service) => trainImage(service, sha[service].slice(0, 8))));
+    expect(run.triggeredBy).toBeNull();
+    expect(await assemblyMembers()).toEqual([]);
+    await waitUntil('the lane to open', () => ['progressing', 'awaiting-approval'].includes(bot.trains.get(run.id)!.state), 30_000);
+
+    // A member's next pipeline while the train runs joins the next assembly; it is not released alone.
+    await pipeline('reviews', 'd4e5f60718293a4b5c6d7e8f9012345678a1b2c3');
+    await waitUntil('the pipeline in the next assembly', async () => (await assemblyMembers()).includes('reviews'), 30_000);
+    expect(await bot.engine.list({ service: 'reviews' })).toEqual([]);
+    expect(await bot.engine.list({ service: 'productpage' })).toEqual([]);
+    expect(await bot.engine.list({ service: 'ratings' })).toEqual([]);
+  }, 90_000);
 });
