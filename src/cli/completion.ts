@@ -13,6 +13,7 @@ const OPTIONS: Record<string, string> = {
   pause: '--reason',
   resume: '--reason',
   retry: '--reason',
+  plan: '--dir --image --virtual-service --diff --diff-format --check',
   completion: 'bash zsh',
 };
 
@@ -29,6 +30,10 @@ _canarybot() {
   fi
   if [ "\${COMP_WORDS[COMP_CWORD-1]}" = "-o" ]; then
     COMPREPLY=( $(compgen -W "wide json yaml" -- "$cur") )
+    return
+  fi
+  if [ "\${COMP_WORDS[COMP_CWORD-1]}" = "--diff-format" ]; then
+    COMPREPLY=( $(compgen -W "unified json-patch" -- "$cur") )
     return
   fi
   case "\${COMP_WORDS[1]}" in

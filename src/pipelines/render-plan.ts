@@ -9,7 +9,9 @@ import { formatDuration } from '../core/duration.js';
 import { minimumReleaseMs, planSteps, type PlannedStep } from '../core/plan.js';
 import { ALL_STABLE, type TrafficState } from '../core/traffic.js';
 import { localTime, windowVerdict } from '../core/windows.js';
+import { jsonPatchDiff } from '../mesh/json-patch-diff.js';
 import { desiredVirtualService, type VirtualServiceObject } from '../mesh/virtual-service.js';
+import { unifiedDiff } from './unified-diff.js';
 
 export function describeStep(step: Step): string {
   switch (step.kind) {
@@ -159,21 +161,70 @@ export function renderPlan(definition: Definition, options: PlanOptions = {}): s
   return `${out.join('\n')}\n`;
 }
 
-/** Each step's VirtualService, each computed from the previous one, as the router would write them. */
-function renderVirtualServices(definition: Definition, plan: PlannedStep[], current: VirtualServiceObject): string {
+/** The VirtualService before the first step, then after each step and after promotion, each computed from the one before. */
+function virtualServiceSteps(definition: Definition, plan: PlannedStep[], current: VirtualServiceObject): Array<{ label: string; vs: VirtualServiceObject }> {
   const ref = { ...definition.target, service: definition.name };
-  const docs: string[] = [];
+  const out: Array<{ label: string; vs: VirtualServiceObject }> = [];
   let vs = current;
   for (const planned of plan) {
-    const before = stringify(vs);
     vs = desiredVirtualService(vs, ref, planned.traffic);
-    const text = stringify(vs);
-    const unchanged = text === before ? ' (unchanged, nothing written)' : '';
-    docs.push(`# step ${planned.index + 1}: ${describeStep(planned.step)}${unchanged}\n${text}`);
+    out.push({ label: `step ${planned.index + 1}: ${describeStep(planned.step)}`, vs });
   }
   vs = desiredVirtualService(vs, ref, ALL_STABLE);
-  docs.push(`# promoted: all traffic on ${definition.target.stable.deployment} (now running the new image)\n${stringify(vs)}`);
+  out.push({ label: `promoted: all traffic on ${definition.target.stable.deployment} (now running the new image)`, vs });
+  return out;
+}
+
+/** Each step's VirtualService, each computed from the previous one, as the router would write them. */
+function renderVirtualServices(definition: Definition, plan: PlannedStep[], current: VirtualServiceObject): string {
+  let before = stringify(current);
+  const docs = virtualServiceSteps(definition, plan, current).map(({ label, vs }) => {
+    const text = stringify(vs);
+    const unchanged = text === before && !label.startsWith('promoted') ? ' (unchanged, nothing written)' : '';
+    before = text;
+    return `# ${label}${unchanged}\n${text}`;
+  });
   return docs.map((doc) => `---\n${doc}`).join('');
+}
+
+export type DiffFormat = 'unified' | 'json-patch';
+export const DIFF_FORMATS: readonly DiffFormat[] = ['unified', 'json-patch'];
+
+/** The object without metadata.resourceVersion, which the API server sets on every write. */
+function withoutVersion(vs: VirtualServiceObject): VirtualServiceObject {
+  const { resourceVersion: _version, ...metadata } = vs.metadata;
+  return { ...vs, metadata };
+}
+
+/**
+ * `plan --diff`: what each step changes in the VirtualService against the one before it (the first
+ * step against `current`, from `source`), as a unified diff of the YAML or as the RFC 6902 JSON patch
+ * the router sends (without its resourceVersion test); steps that change nothing say so.
+ */
+export function renderVirtualServiceChanges(definition: Definition, current: VirtualServiceObject, format: DiffFormat, source: string): string {
+  const name = `VirtualService ${current.metadata.namespace ?? definition.target.namespace}/${current.metadata.name}`;
+  const out = [`${name}: what each step changes (${format === 'unified' ? 'unified diff of the YAML' : 'JSON patch, RFC 6902'}), starting from ${source}`];
+  let before = withoutVersion(current);
+  let beforeLabel = source;
+  for (const { label, vs } of virtualServiceSteps(definition, planSteps(definition), current)) {
+    const after = withoutVersion(vs);
+    const short = label.split(':')[0]!;
+    const change =
+      format === 'unified'
+        ? unifiedDiff(stringify(before), stringify(after), { from: `${name} (${beforeLabel})`, to: `${name} (${short})` })
+        : jsonPatchText(before, after);
+    out.push('', `# ${label}${change === '' ? ': unchanged, nothing written' : ''}`);
+    if (change !== '') out.push(change.trimEnd());
+    before = after;
+    beforeLabel = short;
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** One operation per line, so the array can be read and given to `kubectl patch --type json` as is. */
+function jsonPatchText(before: VirtualServiceObject, after: VirtualServiceObject): string {
+  const ops = jsonPatchDiff(before, after);
+  return ops.length === 0 ? '' : `[\n${ops.map((op) => `  ${JSON.stringify(op)}`).join(',\n')}\n]`;
 }
 
 /** What a failure does to the clusters already promoted (spec.onFailure). */

@@ -195,6 +195,8 @@ describe('canarybot completion', () => {
     expect(run('canarybot appr')).toBe('approve');
     expect(run('canarybot get -o w')).toBe('wide');
     expect(run('canarybot abort --r')).toBe('--reason');
+    expect(run('canarybot plan reviews --dif')).toBe('--diff --diff-format');
+    expect(run('canarybot plan reviews --diff --diff-format j')).toBe('json-patch');
   });
 });
 

@@ -64,6 +64,33 @@ describe('canarybot plan --check', () => {
   });
 });
 
+describe('canarybot plan --diff against the live VirtualService', () => {
+  it('starts from the VirtualService in the cluster, reading only', async () => {
+    kube.seed(virtualService());
+    kube.clearRecord();
+
+    const { code, stdout, stderr } = await plan(['reviews', '--dir', dir, '--diff']);
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('VirtualService bookinfo/reviews: what each step changes (unified diff of the YAML), starting from the live VirtualService on cluster default\n');
+    expect(stdout).toMatch(/# step 1: set weight \d+%\n--- VirtualService bookinfo\/reviews \(the live VirtualService on cluster default\)\n\+\+\+ VirtualService bookinfo\/reviews \(step 1\)\n@@ /);
+    expect(kube.requests.some((request) => request.method === 'GET' && request.path.endsWith('/virtualservices/reviews'))).toBe(true);
+    expect(kube.writes()).toHaveLength(0);
+  });
+
+  it('says which object it could not read, and prints no plan', async () => {
+    const missing = join(dir, 'missing-vs.yaml');
+    writeFileSync(missing, REVIEWS_YAML.replace(/virtualService: \S+/, 'virtualService: nowhere'));
+
+    const { code, stdout, stderr } = await plan([missing, '--diff']);
+
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^canarybot plan: --diff needs the VirtualService as it is now: .*nowhere.* \(or give one with --virtual-service <file>\)\n$/);
+  });
+});
+
 describe('canarybot plan: windows', () => {
   it('prints the windows and the next allowed start', async () => {
     const { renderPlan } = await import('../../src/pipelines/render-plan.js');

@@ -152,7 +152,7 @@ describe('canarybot plan', () => {
     const { code, stdout } = await plan(['--help']);
 
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: canarybot plan <name\|file>/);
+    expect(stdout).toMatch(/^usage: canarybot plan <name\|file\|->/);
     expect(stdout).toContain('--virtual-service');
   });
 });
