@@ -3,7 +3,9 @@
 // and GitLab API test servers. Every release must end promoted, each traffic step written at most
 // twice (TOLERANCE: one repeat when a kill falls between the write and the record of it), exactly
 // one progress note per release, commit statuses without a repeated state, and each webhook gate
-// called at most twice (same tolerance). CI runs 10 kills by default (CANARYBOT_SOAK_KILLS); set it to 100
+// called at most twice (same tolerance), and the test waits for each release's final commit status
+// (`success`). Each definition has an analysis step judged by the real Prometheus scraping an Istio
+// exporter, so kills land during checks too. CI runs 10 kills by default (CANARYBOT_SOAK_KILLS); set it to 100
 // for the issue's soak. The figures are printed.
 
 import { createServer, type Server } from 'node:http';
@@ -11,21 +13,19 @@ import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, destinationRule, namespace, NS, service, virtualService } from '../mesh/fixtures.js';
+import { NS } from '../mesh/fixtures.js';
+import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { canaryWeightOf, collapse, longestRun } from './traffic-writes.js';
-import { PROJECT, PROJECT_PATH, IMAGE, pipelineHook, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
+import { PROJECT, PROJECT_PATH, IMAGE, pipelineHook, seedNamespace, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
 
 const KILLS = Number(process.env.CANARYBOT_SOAK_KILLS ?? 10);
 const TOLERANCE = 2;
 const NAMESPACES = [NS, 'bookinfo-b', 'bookinfo-c'];
 const SECRET = 'kills-webhook-secret';
 const SHA = 'd4e5f60718293a4b5c6d7e8f9012345678a1b2c3';
-
-function inNamespace<T extends { metadata: { name: string; namespace?: string } }>(object: T, ns: string): T {
-  return { ...object, metadata: { ...object.metadata, namespace: ns } };
-}
 
 function definitionYaml(ns: string, webhookUrl: string): string {
   return `apiVersion: canarybot/v1
@@ -54,19 +54,38 @@ spec:
         - pause: { duration: 8s }
         - webhook: { name: smoke, url: ${webhookUrl}/${ns}, timeout: 5s }
         - setWeight: 60
-        - pause: { duration: 8s }
+        - analysis: {}
+        - pause: { duration: 4s }
         - setWeight: 100
+  analysis:
+    interval: 1s
+    window: 5s
+    count: 3
+    failureLimit: 0
+    inconclusiveLimit: 20
+    consecutiveErrorLimit: 20
+    minRequests: 5
+    metrics:
+      - name: request-success-rate
+        min: 95
 `;
 }
 
 let redis: RedisServer;
+let exporter: IstioExporter;
+let prometheus: PrometheusServer;
 let world: World;
 let serve: ServeHarness;
 let hooks: Server;
 const hookCalls: string[] = [];
 
 beforeAll(async () => {
-  [redis, world] = await Promise.all([startRedisServer(), startWorld()]);
+  [redis, world, exporter] = await Promise.all([startRedisServer(), startWorld(), startIstioExporter()]);
+  for (const ns of NAMESPACES) {
+    exporter.setTraffic('reviews-primary', { namespace: ns, rps: 40 });
+    exporter.setTraffic('reviews-canary', { namespace: ns, rps: 40, errorRatio: 0 });
+  }
+  prometheus = await startPrometheus([exporter.target]);
   hooks = createServer((request, response) => {
     hookCalls.push(request.url ?? '');
     request.resume();
@@ -74,18 +93,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/smoke`;
-  for (const ns of NAMESPACES.slice(1)) {
-    world.kube.seed(inNamespace(namespace(), ns) as never);
-    world.kube.seed({ ...namespace(), metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } } as never);
-    world.kube.seed(inNamespace(virtualService(), ns));
-    world.kube.seed(inNamespace(destinationRule(), ns));
-    world.kube.seed(inNamespace(service(), ns));
-    world.kube.seed(inNamespace(deployment('reviews-primary', 'stable', 2), ns));
-    world.kube.seed(inNamespace(deployment('reviews-canary', 'canary', 0), ns));
-  }
+  for (const ns of NAMESPACES.slice(1)) seedNamespace(world, ns);
   world.kube.clearRecord();
   for (const ns of NAMESPACES) writeFileSync(join(world.pipelinesDir, `reviews-${ns}.yaml`), definitionYaml(ns, hookUrl));
-  // The world's own reviews.yaml needs Prometheus; this proof releases only the three above.
+  // The world's own reviews.yaml polls Alertmanager; this proof releases only the three above.
   rmSync(join(world.pipelinesDir, 'reviews.yaml'));
   serve = await startServeHarness({
     env: {
@@ -95,6 +106,7 @@ beforeAll(async () => {
       GITLAB_WEBHOOK_SECRET: SECRET,
       KUBECONFIG: world.kubeconfig,
       PIPELINES_DIR: world.pipelinesDir,
+      PROMETHEUS_URL: prometheus.url,
       PUBLIC_URL: 'https://canarybot.example.com',
     },
   });
@@ -103,6 +115,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await serve?.stop();
   await new Promise((resolve) => hooks?.close(resolve));
+  await prometheus?.close();
+  await exporter?.close();
   await world?.close();
   await redis?.stop();
 });
@@ -138,17 +152,29 @@ describe('canarybot serve killed again and again', () => {
       throw new Error(`${error.message}; releases ${lastSeen}; log tail:\n${serve.logs.slice(-15).join('\n')}`);
     });
 
+    // The write-back catches up after the engine: the final commit status of each release is success.
+    const statusesOf = (service: string) =>
+      world.gitlab.statuses(PROJECT, SHA).filter((s) => s.name === service || s.name.endsWith(`/${service}`) || s.name.endsWith(`: ${service}`));
+    await waitUntil('every final commit status to be success', () => ended.every((release) => statusesOf(release.service).at(-1)?.status === 'success'), 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}; statuses ${JSON.stringify(ended.map((r) => statusesOf(r.service).map((s) => s.status)))}`);
+    });
+    const passes = async (id: string): Promise<number> => {
+      const response = await fetch(`${serve.url}/api/releases/${id}`, { headers: { authorization: `Bearer ${world.gitlab.token}` } });
+      const page = (await response.json()) as { gates: { verdict: string; measurements: { name: string }[] }[] };
+      return page.gates.filter((gate) => gate.verdict === 'pass' && gate.measurements.some((m) => m.name === 'request-success-rate')).length;
+    };
+
     const patches = world.kube.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/virtualservices/') && r.status < 300);
     const notes = world.gitlab.notes(PROJECT, 1).filter((note) => note.body.startsWith('<!-- canarybot:release:'));
-    const statuses = world.gitlab.statuses(PROJECT, SHA);
     const figures: string[] = [];
     for (const release of ended) {
       const ns = NAMESPACES.find((candidate) => release.service === `reviews-${candidate}`) ?? '';
       const weights = patches.filter((p) => p.path.includes(`/namespaces/${ns}/`)).map((p) => canaryWeightOf(p.body));
       const mine = notes.filter((note) => note.body.includes(release.id));
       const calls = hookCalls.filter((url) => url.endsWith(`/${ns}`)).length;
-      const states = statuses.filter((s) => s.name === release.service || s.name.endsWith(`/${release.service}`) || s.name.endsWith(`: ${release.service}`)).map((s) => `${s.status}:${s.description ?? ''}`);
-      figures.push(`${release.service}: ${release.state}, traffic writes ${JSON.stringify(weights)}, ${mine.length} progress note(s), webhook gate called ${calls}x, statuses ${JSON.stringify(states)}`);
+      const states = statusesOf(release.service).map((s) => `${s.status}:${s.description ?? ''}`);
+      const passed = await passes(release.id);
+      figures.push(`${release.service}: ${release.state}, traffic writes ${JSON.stringify(weights)}, ${mine.length} progress note(s), webhook gate called ${calls}x, ${passed} analysis checks passed, statuses ${JSON.stringify(states)}`);
       process.stdout.write(`${figures.at(-1)}\n`);
       expect({ service: release.service, state: release.state }).toEqual({ service: release.service, state: 'succeeded' });
       expect(collapse(weights)).toEqual([20, 60, 100, 0]);
@@ -158,6 +184,9 @@ describe('canarybot serve killed again and again', () => {
       expect(calls).toBeLessThanOrEqual(TOLERANCE);
       expect(states.length).toBeGreaterThanOrEqual(1);
       expect(longestRun(states)).toBeLessThanOrEqual(1);
+      expect(states.at(-1)).toMatch(/^success:/);
+      // The analysis needs 3 passed checks: a check counted twice after a kill would show as a 4th.
+      expect(passed).toBe(3);
     }
     process.stdout.write(`serve kills: ${kills} SIGKILLs, ${serve.starts} starts, ${ended.length} releases\n${figures.join('\n')}\n`);
   });
