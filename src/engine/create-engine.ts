@@ -11,6 +11,8 @@ import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 import { closeRedis, redisConnectionsForUrl, type RedisClient, type RedisConnections } from '../redis/connect-redis.js';
 import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from './api.js';
+import { AdmissionQueue, sentenceDigest, type AdmissionConfig } from './admission-queue.js';
+import { QUEUED_PHASE } from '../core/decide/queue-wait.js';
 import { createExecutor } from './executor.js';
 import { cappedBackoff, inputOf, jobOptions, QUEUE_NAME, safeId, type JobData } from './jobs.js';
 import { recordTransition } from './record-transition.js';
@@ -44,6 +46,8 @@ export interface EngineOptions {
   timing?: Partial<EngineTiming>;
   /** Due ticks a job may run itself instead of queueing them (default 16). */
   inlineTicks?: number;
+  /** Concurrency limits (maxConcurrentReleases per namespace and tenant); none: every release starts at once. */
+  admission?: AdmissionConfig | null;
 }
 
 export interface Engine extends ReleaseEngine {
@@ -109,18 +113,41 @@ export function createEngine(options: EngineOptions): Engine {
     await add({ kind: 'start', releaseId: release.id }, safeId(`${release.id}-${release.attempt}-start`));
   }
 
+  const admission = options.admission
+    ? new AdmissionQueue(redis, key, store, options.admission, {
+      start: enqueueStart,
+      queued: (releaseId, sentence, blockers) => add({ kind: 'queued', releaseId, sentence, blockers }, safeId(`${releaseId}-queued-${sentenceDigest(sentence)}`)),
+    }, logger)
+    : null;
+
+  /** A release under a concurrency limit is created waiting in line (phase queued), never started by a tick. */
+  function newRelease(releaseTrigger: ReleaseTrigger, id: string): Release {
+    const release = createRelease(releaseTrigger, id, clock.now());
+    return admission?.limits(release) ? { ...release, phase: QUEUED_PHASE } : release;
+  }
+
+  /** After the record is created: start it, or put it in line for a slot. */
+  async function startOrQueue(release: Release): Promise<void> {
+    if (release.phase === QUEUED_PHASE && admission) await admission.enqueue(release);
+    else await enqueueStart(release);
+  }
+
+  async function admissionPass(full: boolean): Promise<void> {
+    await admission?.pass({ full }).catch((error: Error) => logger?.warn({ err: error.message }, 'admission pass failed (the next recovery pass retries)'));
+  }
+
   /** Start the trigger queued behind a slot's live release, once the slot is free. */
   async function startPending(slot: string): Promise<void> {
     const pending = await store.getPending(slot);
     if (!pending) return;
-    const release = createRelease(pending.trigger, pending.id, clock.now());
+    const release = newRelease(pending.trigger, pending.id);
     const created = await store.create(release);
     if (!created.ok) {
       // Someone else took the slot first: queue behind that release instead.
       await queueBehind(created.holder, pending);
       return;
     }
-    await enqueueStart(release);
+    await startOrQueue(release);
     await store.clearPending(slot, pending.id);
   }
 
@@ -137,6 +164,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (isLive(before.state) && !isLive(after.state)) {
       logger?.info({ releaseId: after.id, state: after.state, reason: after.reason }, 'release ended');
       await startPending(slotOf(after));
+      await admissionPass(false);
     }
   }
 
@@ -237,6 +265,7 @@ export function createEngine(options: EngineOptions): Engine {
     for (const slot of await store.pendingSlots()) {
       if (!(await store.liveInSlot(slot))) await startPending(slot);
     }
+    await admissionPass(recoverOptions.full === true);
     if (metrics) {
       const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: QUEUE_NAME, state }, count);
@@ -263,14 +292,14 @@ export function createEngine(options: EngineOptions): Engine {
 
   async function admit(releaseTrigger: ReleaseTrigger): Promise<TriggerResult> {
     const id = newId(releaseTrigger);
-    const release = createRelease(releaseTrigger, id, clock.now());
+    const release = newRelease(releaseTrigger, id);
     const slot = slotOf(release);
     for (let round = 0; round < 5; round++) {
       const holderId = await store.liveInSlot(slot);
       if (!holderId) {
         const created = await store.create(release);
         if (created.ok) {
-          await enqueueStart(release);
+          await startOrQueue(release);
           return { enqueued: true };
         }
         continue;

@@ -23,7 +23,9 @@ export type JobData =
       replyTo?: ReplyTarget;
     }
   | { kind: 'alert'; releaseId: string; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
-  | { kind: 'supersede'; releaseId: string; byReleaseId: string; image: string };
+  | { kind: 'supersede'; releaseId: string; byReleaseId: string; image: string }
+  /** Concurrency limits: what a queued release waits for now. */
+  | { kind: 'queued'; releaseId: string; sentence: string; blockers: string[] };
 
 // BullMQ runs lower numbers first; jobs without a priority would run before every prioritized one,
 // so every job gets one and an abort can jump the line.
@@ -46,6 +48,7 @@ export function jobPriority(data: JobData): number {
     case 'command':
       return data.verb === 'abort' ? PRIORITY.urgent : PRIORITY.command;
     case 'start':
+    case 'queued':
       return PRIORITY.start;
     case 'tick':
       return PRIORITY.tick;
@@ -98,5 +101,7 @@ export function inputOf(data: JobData): Input {
       return { type: 'alert', name: data.name, labels: data.labels, startsAt: data.startsAt, fingerprint: data.fingerprint };
     case 'supersede':
       return { type: 'superseded', byReleaseId: data.byReleaseId, image: data.image };
+    case 'queued':
+      return { type: 'queued', sentence: data.sentence, blockers: data.blockers };
   }
 }

@@ -1,14 +1,21 @@
 import { z } from 'zod';
 
-/** TENANTS_FILE: which GitLab projects may release into which namespaces. */
-export const tenantsFileSchema = z.object({
+const maxConcurrentReleases = z.number().int().min(1, 'maxConcurrentReleases must be 1 or more');
+
+/**
+ * TENANTS_FILE: which GitLab projects may release into which namespaces (no `tenants`: any), and how
+ * many releases may run at once per tenant and per namespace (more queue in arrival order).
+ */
+export const tenantsFileSchema = z.strictObject({
   tenants: z.record(
     z.string(),
     z.object({
       namespaces: z.array(z.string().min(1)).min(1),
       projects: z.array(z.union([z.string().min(1), z.number().int().positive()])).min(1),
+      maxConcurrentReleases: maxConcurrentReleases.optional(),
     }),
-  ),
+  ).optional(),
+  namespaces: z.record(z.string().min(1), z.object({ maxConcurrentReleases })).optional(),
 });
 
 export type TenantsFile = z.infer<typeof tenantsFileSchema>;

@@ -54,3 +54,40 @@ describe('TenantPolicy', () => {
     expect(tenantsFileSchema.safeParse({ tenants: { a: { namespaces: [], projects: ['g/a'] } } }).success).toBe(false);
   });
 });
+
+describe('concurrency limits in the tenants file', () => {
+  const policy = TenantPolicy.fromObject({
+    tenants: {
+      bookinfo: { namespaces: ['bookinfo', 'bookinfo-staging'], projects: ['bookinfo/reviews'], maxConcurrentReleases: 3 },
+      payments: { namespaces: ['payments'], projects: [42] },
+    },
+    namespaces: { bookinfo: { maxConcurrentReleases: 2 } },
+  });
+
+  it('reads maxConcurrentReleases per tenant and per namespace', () => {
+    expect(policy.admissionLimits()).toEqual({ namespaces: { bookinfo: 2 }, tenants: { bookinfo: 3 } });
+  });
+
+  it.each([
+    [{ project: 'Bookinfo/Reviews', namespace: 'bookinfo-staging' }, 'bookinfo'],
+    [{ project: 42, namespace: 'payments' }, 'payments'],
+    [{ project: 42, namespace: 'bookinfo' }, null],
+  ])('tenantOf(%j) is %s', (scope, tenant) => {
+    expect(policy.tenantOf(scope)).toBe(tenant);
+  });
+
+  it('namespace limits alone restrict no project', () => {
+    const limitsOnly = TenantPolicy.fromObject({ namespaces: { shop: { maxConcurrentReleases: 1 } } });
+
+    expect(() => limitsOnly.check({ project: 'any/thing', namespace: 'shop' })).not.toThrow();
+    expect(limitsOnly.admissionLimits()).toEqual({ namespaces: { shop: 1 }, tenants: {} });
+    expect(TenantPolicy.fromObject({ tenants: { a: { namespaces: ['a'], projects: ['g/a'] } } }).admissionLimits()).toBeNull();
+  });
+
+  it.each([
+    [{ namespaces: { shop: { maxConcurrentReleases: 0 } } }, 'tenants: namespaces.shop.maxConcurrentReleases: maxConcurrentReleases must be 1 or more'],
+    [{ namespace: { shop: { maxConcurrentReleases: 1 } } }, 'tenants: <root>: Unrecognized key: "namespace"'],
+  ])('refuses %j with the field that is wrong', (file, message) => {
+    expect(() => TenantPolicy.fromObject(file)).toThrow(message);
+  });
+});

@@ -49,6 +49,8 @@ import { createIntakeQueue } from '../gitlab/intake-queue.js';
 import { createIntakeWorker } from '../gitlab/intake-worker.js';
 import type { IntakeJob } from '../gitlab/intake-job.js';
 import { createMesh } from '../mesh/create-mesh.js';
+import { TenantPolicy } from '../mesh/tenants.js';
+import type { AdmissionConfig } from '../engine/admission-queue.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { checkRedisServer, RedisRequirementError } from '../redis/check-redis-server.js';
 import { closeRedis, redisConnections } from '../redis/connect-redis.js';
@@ -120,7 +122,7 @@ export interface BotOverrides {
   /** Train runner tuning (lease of a live run, recovery interval). */
   trainTiming?: Partial<TrainRunnerTiming>;
   /** Engine tuning (timing, concurrency, inlineTicks). */
-  engine?: Partial<Pick<EngineOptions, 'timing' | 'concurrency' | 'inlineTicks'>>;
+  engine?: Partial<Pick<EngineOptions, 'timing' | 'concurrency' | 'inlineTicks' | 'admission'>>;
   /** Poll interval of the GitLab write-back outbox (default 500 ms). */
   writebackPollMs?: number;
   /** How long due jobs may wait with no worker active before canarybot_worker_idle_with_backlog (default 1 min). */
@@ -266,6 +268,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     logger: logger.child({ component: 'engine' }),
     metrics,
     concurrency: config.workerConcurrency,
+    admission: admissionFromTenants(config),
     ...overrides.engine,
   });
 
@@ -529,6 +532,14 @@ async function loadValidDefinitions(dir: string): Promise<{ definitions: Definit
   const { definitions, trains, errors } = await loadDefinitions(dir);
   if (errors.length > 0) throw new InvalidDefinitionsError(errors.map(formatDefinitionError));
   return { definitions, trains };
+}
+
+/** maxConcurrentReleases from TENANTS_FILE (per namespace, per tenant), or none. */
+function admissionFromTenants(config: Config): AdmissionConfig | null {
+  const tenants = TenantPolicy.fromEnvironment({ TENANTS_FILE: config.tenantsFile });
+  const limits = tenants.admissionLimits();
+  if (!limits) return null;
+  return { limits, tenantOf: (release) => tenants.tenantOf({ project: release.definition.trigger.project, namespace: release.namespace }) };
 }
 
 function meshFromConfig(config: Config): BotMesh {
