@@ -109,6 +109,8 @@ export interface PromotedCluster {
   cluster: string;
   /** The stable image before this release (null: unknown, nothing to restore). */
   stableImageBefore: string | null;
+  /** spec.gitops: this cluster's write-back (its files, its promotion commit), for its revert when it is rolled back later. */
+  gitops?: GitOpsState | null;
 }
 
 export interface Release {

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { OnFailure, Step } from '../../src/core/definition.js';
+import type { GitOpsSpec } from '../../src/core/gitops-spec.js';
 import type { EffectOutcome } from '../../src/core/input.js';
 import type { Release } from '../../src/core/release.js';
 import { Driver, passing } from './driver.js';
@@ -13,8 +14,8 @@ import { IMAGE, T0, check, definition, release } from './fixtures.js';
 const STEPS: Step[] = [{ kind: 'setWeight', weight: 20 }, { kind: 'analysis', count: 1 }, { kind: 'setWeight', weight: 100 }];
 const OLD: Record<string, string> = { eu: 'reviews:old-eu', us: 'reviews:old-us', ap: 'reviews:old-ap' };
 
-function multi(clusters: string[], onFailure?: OnFailure): Release {
-  const base = definition({ steps: STEPS });
+function multi(clusters: string[], onFailure?: OnFailure, gitops?: GitOpsSpec): Release {
+  const base = definition({ steps: STEPS }, gitops ? { gitops } : {});
   const def = { ...base, target: { ...base.target, clusters }, ...(onFailure ? { onFailure } : {}) };
   return release(def, { cluster: clusters[0], clusterIndex: 0 });
 }
@@ -25,7 +26,10 @@ function run(start: Release, failOn: string, options: { preflightFails?: boolean
   const rollout = (effect: 'preflight' | 'ensure-canary' | 'ensure-stable'): EffectOutcome => {
     const cluster = current.cluster();
     if (effect === 'preflight' && options.preflightFails && cluster === failOn) return { outcome: 'terminal', code: 'PREFLIGHT_FAILED', message: 'no route primary' };
-    return (effect === 'preflight' ? { outcome: 'ok', stableImage: OLD[cluster] } : { outcome: 'ok' }) as EffectOutcome;
+    if (effect !== 'preflight') return { outcome: 'ok' };
+    // spec.gitops: this cluster's own file (cluster: <name>) holds its stable tag.
+    const gitops = start.definition.gitops ? { gitops: { branch: 'main', warnings: [], pins: [{ path: `apps/${cluster}.yaml`, where: 'image.tag', before: OLD[cluster]!.split(':')[1]!, after: IMAGE.split(':')[1]! }] } } : {};
+    return { outcome: 'ok', stableImage: OLD[cluster], ...gitops } as unknown as EffectOutcome;
   };
   const driver = new Driver(start, T0, {
     rollout,
@@ -41,6 +45,7 @@ function run(start: Release, failOn: string, options: { preflightFails?: boolean
       if (e.type === 'set-traffic') log.push(`${where} traffic ${e.traffic.weights.canary}`);
       else if (e.type === 'ensure-stable') log.push(`${where} stable ${e.image}`);
       else if (e.type === 'scale-canary') log.push(`${where} scale ${e.replicas}`);
+      else if (e.type === 'gitops-commit' || e.type === 'gitops-revert') log.push(`${where} ${e.type} ${t.decision.next.gitops?.pins.map((pin) => pin.path).join(',') ?? ''}`);
     }
   }
   return { end, log };
@@ -98,5 +103,24 @@ describe('multi-cluster failure (spec.onFailure)', () => {
     const { end, log } = run(multi(['eu']), 'eu');
     expect(end.state).toBe('rolled-back');
     expect(log).toEqual(['eu traffic 20', 'eu traffic 0', 'eu scale 0']);
+  });
+
+  it('with spec.gitops: a promoted cluster is rolled back in Git first (one revert of its own file), then its previous image goes back on stable', () => {
+    const gitops: GitOpsSpec = {
+      repository: 'platform/k8s-config',
+      files: ['eu', 'us'].map((cluster) => ({ path: `apps/${cluster}.yaml`, pin: { kind: 'helmValues' as const, path: ['image', 'tag'] }, cluster })),
+      via: 'commit',
+      onDrift: 'refuse',
+      mergeTimeoutMs: 600_000,
+    };
+    const { end, log } = run(multi(['eu', 'us'], undefined, gitops), 'us');
+
+    expect(end.state).toBe('rolled-back');
+    expect(log).toEqual([
+      'eu traffic 20', 'eu traffic 100', 'eu gitops-commit apps/eu.yaml', `eu stable ${IMAGE}`, 'eu traffic 0', 'eu scale 0',
+      'us traffic 20', 'us traffic 0', 'us scale 0',
+      // Never an image on eu's stable that Git does not hold: the revert first.
+      'eu traffic 0', 'eu gitops-revert apps/eu.yaml', `eu stable ${OLD.eu}`, 'eu scale 0',
+    ]);
   });
 });

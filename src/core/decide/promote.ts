@@ -62,7 +62,7 @@ export function promotionDone(d: Draft, scaleError?: string): void {
     return;
   }
   audit(d, 'cluster-promoted', r.cluster);
-  r.promotedClusters = [...(r.promotedClusters ?? []), { index: r.clusterIndex, cluster: r.cluster, stableImageBefore: r.stableImageBefore ?? null }];
+  r.promotedClusters = [...(r.promotedClusters ?? []), { index: r.clusterIndex, cluster: r.cluster, stableImageBefore: r.stableImageBefore ?? null, ...(r.gitops ? { gitops: r.gitops } : {}) }];
   r.clusterIndex += 1;
   r.cluster = nextCluster;
   r.state = 'pending';

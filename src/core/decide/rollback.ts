@@ -127,6 +127,8 @@ export function unwindPromoted(d: Draft): boolean {
   r.phase = 'traffic';
   r.restoreStable = true;
   r.stableImageBefore = next.stableImageBefore;
+  // spec.gitops: that cluster's own commit is reverted first (restore-stable.ts), never its image before Git holds it.
+  if (next.gitops !== undefined) r.gitops = next.gitops;
   r.deadlineAt = null;
   r.wakeAt = null;
   r.wakeKey = null;
