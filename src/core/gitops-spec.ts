@@ -37,9 +37,13 @@ export interface GitOpsSpec {
 
 export const DEFAULT_GITOPS_TIMEOUT_MS = 600_000;
 
-/** The files that pin the image on `cluster`. */
-export function filesFor(spec: GitOpsSpec, cluster: string): GitOpsFile[] {
-  return spec.files.filter((file) => file.cluster === undefined || file.cluster === cluster);
+/**
+ * The files a cluster's promotion writes: its own (`cluster: <it>`) and, on the last cluster of the
+ * release, the files without `cluster:`. Those pin the image for every cluster at once, so they are
+ * written once, when every cluster has passed its canary, and never ahead of a cluster's canary.
+ */
+export function filesFor(spec: GitOpsSpec, cluster: string, lastCluster = true): GitOpsFile[] {
+  return spec.files.filter((file) => (file.cluster === undefined ? lastCluster : file.cluster === cluster));
 }
 
 /** `image.tag`, `kustomize image registry/x`, `Deployment reviews-primary container reviews`: for notes. */

@@ -50,6 +50,12 @@ function pinValue(pin: GitOpsSpec['files'][number]['pin'], image: string): strin
   return pin.kind === 'manifest' ? image : (imageTag(image) ?? image);
 }
 
+/** The files of the release's current cluster: its own, and the shared ones on the last cluster. */
+function releaseFiles(release: Release): GitOpsSpec['files'] {
+  const clusters = release.definition.target.clusters;
+  return filesFor(specOf(release), release.cluster, release.clusterIndex >= clusters.length - 1);
+}
+
 function tagOf(image: string): string {
   return imageTag(image) ?? image;
 }
@@ -104,9 +110,8 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
   }
 
   function editsFor(release: Release, value: (pin: GitOpsPinRecord) => string): PinEdit[] {
-    const spec = specOf(release);
     const pins = release.gitops?.pins ?? [];
-    return filesFor(spec, release.cluster).map((file, i) => ({ service: release.service, path: file.path, pin: file.pin, value: value(pins[i] ?? { path: file.path, where: '', before: '', after: pinValue(file.pin, release.image) }) }));
+    return releaseFiles(release).map((file, i) => ({ service: release.service, path: file.path, pin: file.pin, value: value(pins[i] ?? { path: file.path, where: '', before: '', after: pinValue(file.pin, release.image) }) }));
   }
 
   async function mergeRequestFlow(release: Release, branch: string): Promise<GitOpsAnswer> {
@@ -144,7 +149,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     async preflight(release, stableImage): Promise<GitOpsReport> {
       const spec = specOf(release);
       const branch = await branchOf(release);
-      const entries = filesFor(spec, release.cluster);
+      const entries = releaseFiles(release);
       const files = await readAll(spec.repository, entries.map((entry) => entry.path), branch);
       const pins: GitOpsPinRecord[] = [];
       const drift: string[] = [];

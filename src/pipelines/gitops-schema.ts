@@ -94,11 +94,21 @@ export const gitopsSchema = z
     return out;
   });
 
-/** Problems that need the rest of the spec: a file's cluster must be one the target releases to. */
+/**
+ * Problems that need the rest of the spec: a file's cluster must be one the target releases to; with
+ * several clusters, each needs a file of its own, since a file without `cluster:` is written only
+ * with the last cluster's promotion (before it, every cluster's controller would apply it at once).
+ */
 export function gitopsClusterProblems(gitops: GitOpsSpec, clusters: readonly string[]): { path: (string | number)[]; message: string }[] {
-  return gitops.files.flatMap((file, index) =>
+  const unknown = gitops.files.flatMap((file, index) =>
     file.cluster === undefined || clusters.includes(file.cluster)
       ? []
       : [{ path: ['files', index, 'cluster'], message: `must be one of target.cluster (${clusters.join(', ')}) (got ${shown(file.cluster)})` }],
   );
+  const shared = gitops.files.findIndex((file) => file.cluster === undefined);
+  if (clusters.length < 2 || shared < 0) return unknown;
+  const without = clusters.slice(0, -1).filter((cluster) => !gitops.files.some((file) => file.cluster === cluster));
+  if (without.length === 0) return unknown;
+  const message = `has no cluster: and target.cluster lists ${clusters.length} clusters: a file for every cluster is written once, with the last cluster's promotion (${clusters.at(-1)!}), so ${without.join(', ')} needs a file of its own (cluster: ${without[0]!}) for its stable Deployment to follow Git cluster by cluster`;
+  return [...unknown, { path: ['files', shared], message }];
 }

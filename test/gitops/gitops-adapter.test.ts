@@ -14,7 +14,7 @@ import { createGitOpsAdapter } from '../../src/gitops/gitops-adapter.js';
 import { inProcessRepositoryLock, redisRepositoryLock } from '../../src/gitops/repository-lock.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { releaseRecord, reviewsDefinition } from '../support/release-fixture.js';
+import { releaseRecord, reviewsDefinition, reviewsTarget } from '../support/release-fixture.js';
 
 const PROJECT = 'platform/k8s-config';
 const OLD = 'registry.example.com/bookinfo/reviews:v1';
@@ -149,6 +149,31 @@ describe('promotion', () => {
     expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual(['canarybot: promote reviews to 0a1b2c3d']);
     expect(file(path)).toContain(path === 'README.md' ? 'edited' : 'replicas: 4');
     expect(file('apps/reviews/values.yaml')).toContain('tag: "0a1b2c3d"');
+  });
+});
+
+describe('several clusters', () => {
+  it('each cluster\'s promotion commits its own files; the file for every cluster is written once, with the last cluster\'s', async () => {
+    // values.yaml has no cluster: (every cluster reads it); kustomization.yaml is eu's own.
+    const spec: GitOpsSpec = { ...SPEC, files: [SPEC.files[0]!, { ...SPEC.files[1]!, cluster: 'eu' }] };
+    const definition = reviewsDefinition({ target: reviewsTarget({ clusters: ['eu', 'us'] }), gitops: spec });
+    const onCluster = async (cluster: string, clusterIndex: number): Promise<Release> => {
+      const release = releaseRecord({ id: 'rel-9', definition, image: NEW, cluster, clusterIndex });
+      const report = await adapter().preflight(release, OLD);
+      return { ...release, gitops: { repository: PROJECT, branch: 'main', pins: report.pins!, warnings: [], commit: null, mergeRequest: null, revert: null, revertRefused: null, sync: null } };
+    };
+
+    const eu = await onCluster('eu', 0);
+    await adapter().promote(eu);
+    const afterEu = { values: file('apps/reviews/values.yaml'), kustomization: file('apps/reviews/kustomization.yaml') };
+    const us = await onCluster('us', 1);
+    await adapter().promote(us);
+
+    expect(eu.gitops!.pins.map((pin) => pin.path)).toEqual(['apps/reviews/kustomization.yaml']);
+    expect(afterEu).toEqual({ values: VALUES, kustomization: KUSTOMIZATION.replace('newTag: v1', 'newTag: 0a1b2c3d') });
+    expect(us.gitops!.pins.map((pin) => pin.path)).toEqual(['apps/reviews/values.yaml']);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES.replace('"v1"', '"0a1b2c3d"'));
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual(['canarybot: promote reviews to 0a1b2c3d', 'canarybot: promote reviews to 0a1b2c3d']);
   });
 });
 

@@ -85,6 +85,13 @@ describe('spec.gitops', () => {
     });
   });
 
+  it('accepts a file for every cluster when each cluster before the last has one of its own', () => {
+    const { definition: parsed, errors } = parseDefinition(definition('    repository: p/c\n    files: [{ path: base.yaml, helmValues: image.tag }, { path: staging.yaml, helmValues: image.tag, cluster: staging }]\n', '\n    cluster: [staging, prod]'), 'r.yaml');
+
+    expect(errors).toEqual([]);
+    expect(parsed?.gitops?.files.map((file) => file.cluster ?? 'every')).toEqual(['every', 'staging']);
+  });
+
   it('keeps a file\'s cluster when the target releases to it', () => {
     const { definition: parsed, errors } = parseDefinition(definition('    repository: p/c\n    files: [{ path: prod.yaml, helmValues: image.tag, cluster: prod }]\n', '\n    cluster: [staging, prod]'), 'r.yaml');
 
@@ -106,6 +113,7 @@ describe('spec.gitops', () => {
     ['a repository that is no project', '    repository: k8s-config\n    files: [{ path: v.yaml, helmValues: a }]\n', '', 21, 17, /must be a GitLab project path/],
     ['no files', '    repository: p/c\n    files: []\n', '', 22, 12, /needs at least one file/],
     ['an unknown cluster', '    repository: p/c\n    files: [{ path: v.yaml, helmValues: a, cluster: prod }]\n', '', 22, 53, /must be one of target.cluster \(default\) \(got "prod"\)/],
+    ['a file for every cluster while a cluster has none of its own', '    repository: p/c\n    files: [{ path: v.yaml, helmValues: a }, { path: p.yaml, helmValues: a, cluster: prod }]\n', '\n    cluster: [staging, prod]', 23, 13, /has no cluster: and target.cluster lists 2 clusters: a file for every cluster is written once, with the last cluster's promotion \(prod\), so staging needs a file of its own \(cluster: staging\)/],
     ['an unknown field', '    repository: p/c\n    files: [{ path: v.yaml, helmValues: a }]\n    push: true\n', '', 23, 5, /push/],
   ])('reports %s at its line and column', (_name, gitops, cluster, line, column, message) => {
     const { definition: parsed, errors } = parseDefinition(definition(gitops, cluster), 'reviews.yaml');
