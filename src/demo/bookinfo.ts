@@ -13,6 +13,45 @@ export const BASELINE = { deployment: 'reviews-baseline', subset: 'baseline' } a
 export const IMAGE = 'registry.example.com/bookinfo/reviews';
 
 export const PROJECT: SeedProject = { id: 42, path: 'bookinfo/reviews', defaultBranch: 'main' };
+/** The platform team's config repository: the Helm chart whose values.yaml pins the stable image (spec.gitops). */
+export const CONFIG_PROJECT = { id: 77, path: 'platform/k8s-config', chart: 'apps/reviews', values: 'apps/reviews/values.yaml' } as const;
+/** The Argo CD Application that applies the chart (the simulated Argo CD in demo-world.ts). */
+export const ARGO_APPLICATION = { namespace: 'argocd', name: SERVICE } as const;
+
+/** values.yaml as the platform team wrote it; canarybot edits only the tag. */
+export const CONFIG_VALUES = `# reviews — the stable release, applied by Argo CD
+image:
+  repository: ${IMAGE}
+  tag: v1   # promoted by canarybot
+replicas: 3
+`;
+
+/** The chart: the stable Deployment only (the canary, the baseline and the routes are canarybot's). */
+function configFiles(): Record<string, string> {
+  const dir = CONFIG_PROJECT.chart;
+  return {
+    [`${dir}/Chart.yaml`]: `apiVersion: v2\nname: ${SERVICE}\nversion: 1.0.0\n`,
+    [CONFIG_PROJECT.values]: CONFIG_VALUES,
+    [`${dir}/templates/deployment.yaml`]: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${STABLE.deployment}
+  namespace: {{ .Release.Namespace }}
+  labels: { app: ${SERVICE} }
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: { app: ${SERVICE}, track: stable }
+  template:
+    metadata:
+      labels: { app: ${SERVICE}, track: stable }
+    spec:
+      containers:
+        - name: ${SERVICE}
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+`,
+  };
+}
 export const BOT_USER: SeedUser = { id: 1, username: 'canarybot', name: 'canarybot' };
 /** Writes the code; may not approve her own release. */
 export const AUTHOR: SeedUser = { id: 2, username: 'alice', name: 'Alice Author' };
@@ -35,7 +74,7 @@ export const CHANGES: readonly DemoChange[] = [
 export function gitlabSeed(): { users: SeedUser[]; projects: SeedProject[]; mergeRequests: SeedMergeRequest[]; members: SeedMember[] } {
   return {
     users: [AUTHOR, RELEASE_MANAGER],
-    projects: [PROJECT],
+    projects: [PROJECT, { id: CONFIG_PROJECT.id, path: CONFIG_PROJECT.path, defaultBranch: 'main', files: configFiles() }],
     mergeRequests: CHANGES.map((change) => ({
       projectId: PROJECT.id,
       iid: change.iid,
@@ -112,6 +151,22 @@ export function kubeSeed(): KubeSeedObject[] {
         http: [{ name: 'primary', route: [{ destination: { host: SERVICE, subset: STABLE.subset }, weight: 100 }] }],
       },
     },
+    {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: ARGO_APPLICATION.name, namespace: ARGO_APPLICATION.namespace },
+      spec: {
+        project: 'default',
+        source: { repoURL: `http://gitlab.demo/${CONFIG_PROJECT.path}.git`, path: CONFIG_PROJECT.chart, targetRevision: 'main', helm: { releaseName: SERVICE } },
+        destination: { namespace: NAMESPACE },
+        // What the README's GitOps section asks for: canarybot's fields are its own.
+        ignoreDifferences: [
+          { group: 'networking.istio.io', kind: 'VirtualService', name: SERVICE, managedFieldsManagers: ['canarybot'] },
+          { group: 'apps', kind: 'Deployment', name: CANARY.deployment, managedFieldsManagers: ['canarybot'] },
+        ],
+        syncPolicy: { automated: { selfHeal: true }, syncOptions: ['RespectIgnoreDifferences=true'] },
+      },
+    },
   ];
 }
 
@@ -185,4 +240,13 @@ spec:
   approvals:
     minAccessLevel: maintainer
     allowAuthor: false
+  gitops:
+    repository: ${CONFIG_PROJECT.path}
+    branch: main
+    files:
+      - path: ${CONFIG_PROJECT.values}
+        helmValues: image.tag
+    sync:
+      argocd: { application: ${ARGO_APPLICATION.name}, namespace: ${ARGO_APPLICATION.namespace} }
+      timeout: 30s
 `;

@@ -1,14 +1,16 @@
 // Everything the demo bot talks to, started in this process: Redis (REDIS_URL, else a throwaway
 // redis-server), the Kubernetes API simulator seeded with Bookinfo's `reviews`, the GitLab API
-// simulator with the project, its merge requests and people, and the simulated Istio traffic.
+// simulator with the project, its merge requests and people, the config repository
+// platform/k8s-config applied by a simulated Argo CD, and the simulated Istio traffic.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitLabApiServer, type GitLabApiServer } from '../sim/gitlab-api-server.js';
+import { SimulatedArgoCd } from '../sim/gitops-controller.js';
 import { KubeApiServer } from '../sim/kube-api-server.js';
-import { BASELINE, BOT_USER, CANARY, DEMO_DEFINITION, gitlabSeed, kubeSeed, NAMESPACE, routeShare, SERVICE, STABLE } from './bookinfo.js';
+import { ARGO_APPLICATION, BASELINE, BOT_USER, CANARY, CONFIG_PROJECT, DEMO_DEFINITION, gitlabSeed, kubeSeed, NAMESPACE, routeShare, SERVICE, STABLE } from './bookinfo.js';
 import { SimulatedTraffic } from './simulated-traffic.js';
 import { startLocalRedis, type LocalRedis } from './start-redis.js';
 
@@ -20,6 +22,8 @@ export interface DemoWorld {
   kubeconfig: string;
   gitlab: GitLabApiServer;
   traffic: SimulatedTraffic;
+  /** Argo CD applying platform/k8s-config's chart to the stable Deployment, self-healing every second. */
+  argo: SimulatedArgoCd;
   pipelinesDir: string;
   webhookSecret: string;
   close(): Promise<void>;
@@ -49,6 +53,10 @@ export async function startDemoWorld(env: Record<string, string | undefined>): P
     cleanups.push(() => gitlab.close());
     gitlab.seed(gitlabSeed());
 
+    const argo = new SimulatedArgoCd({ kube, gitlab, application: ARGO_APPLICATION, repository: { projectId: CONFIG_PROJECT.id, branch: 'main', path: CONFIG_PROJECT.chart }, intervalMs: 1000, pollMs: 50 });
+    argo.start();
+    cleanups.push(() => argo.stop());
+
     const traffic = new SimulatedTraffic({
       namespace: NAMESPACE,
       stable: STABLE.deployment,
@@ -69,6 +77,7 @@ export async function startDemoWorld(env: Record<string, string | undefined>): P
       kubeconfig,
       gitlab,
       traffic,
+      argo,
       pipelinesDir,
       webhookSecret: randomBytes(16).toString('hex'),
       close,

@@ -17,7 +17,7 @@ import { isLive } from '../core/release.js';
 import type { ReleaseDetail, ReleaseSummary } from '../engine/release-view.js';
 import { createLogger } from '../server/create-logger.js';
 import { createBot, type Bot } from '../server/create-bot.js';
-import { AUTHOR, CHANGES, PROJECT, RELEASE_MANAGER, SERVICE, type DemoChange } from './bookinfo.js';
+import { AUTHOR, CHANGES, CONFIG_PROJECT, PROJECT, RELEASE_MANAGER, SERVICE, STABLE, NAMESPACE, type DemoChange } from './bookinfo.js';
 import { startDemoWorld, type DemoWorld } from './demo-world.js';
 import { noteHook, pipelineHook } from './hooks.js';
 import { progressLine, ProgressBoard, type BoardOutput } from './progress-board.js';
@@ -88,6 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`  redis       ${world.ownRedis ? `${world.redisUrl} (redis-server started for the demo)` : `${world.redisUrl} (REDIS_URL)`}`);
     say(`  kubernetes  ${world.kube.url} (simulated API server: Deployments, VirtualServices, DestinationRules)`);
     say(`  gitlab      ${world.gitlab.url} (simulated API: project ${PROJECT.path}, MRs !1 and !2)`);
+    say(`  gitops      ${CONFIG_PROJECT.path} (Helm chart ${CONFIG_PROJECT.chart}) applied by a simulated Argo CD, self-healing every second`);
     const config = loadConfig({
       HOST: '127.0.0.1',
       PORT: '0',
@@ -147,6 +148,7 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
   const board = new ProgressBoard(options.out);
   const { change } = scenario;
   const started = Date.now();
+  const configHead = configRepository(world).resolve('main')!.id;
   world.traffic.setCanaryHealth(scenario.canary);
   board.note(`▶ release ${n}: MR !${change.iid} "${change.title}" merged — ${scenario.story}`);
   board.note(`  GitLab CI passed on main (${change.sha.slice(0, 8)}) → Pipeline Hook → POST ${address}/webhooks/gitlab`);
@@ -177,6 +179,7 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
     await sleep(150);
   }
   board.finish(key);
+  for (const line of gitopsLines(world, configHead)) options.out.write(`${line}\n`);
 
   const outcome = OUTCOME[detail.state] ?? detail.state;
   const file = join(options.outputDir, `${n}-${SERVICE}-${outcome}.md`);
@@ -186,6 +189,28 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
   options.out.write(`  ${outcome === 'promoted' ? '✅' : '⏪'} ${outcome} in ${(durationMs / 1000).toFixed(1)} s${why}\n`);
   options.out.write(`  MR notes → ${shown(file)}\n\n`);
   return { n, id: detail.id, image: detail.image, state: detail.state, outcome, reason: detail.reason, durationMs, file };
+}
+
+function configRepository(world: DemoWorld) {
+  return world.gitlab.repositories.repository(CONFIG_PROJECT.id);
+}
+
+/** What this release did to the config repository and what Argo CD made of it (nothing before promotion). */
+function gitopsLines(world: DemoWorld, before: string): string[] {
+  const repository = configRepository(world);
+  const head = repository.resolve('main')!;
+  if (head.id === before) return [`  📁 ${CONFIG_PROJECT.path} untouched: nothing is written to Git before promotion`];
+  const old = (repository.commits.get(head.parentIds[0] ?? '')?.files.get(CONFIG_PROJECT.values) ?? '').split('\n');
+  const now = (head.files.get(CONFIG_PROJECT.values) ?? '').split('\n');
+  const changed = now.findIndex((line, i) => line !== old[i]);
+  const stable = world.kube.object('Deployment', NAMESPACE, STABLE.deployment)?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined;
+  const synced = world.argo.applied.includes(head.id);
+  return [
+    `  📝 ${CONFIG_PROJECT.path} ${head.id.slice(0, 8)} "${head.message.split('\n')[0]}"`,
+    `     ${CONFIG_PROJECT.values}:${changed + 1}  -${old[changed] ?? ''}`,
+    `     ${CONFIG_PROJECT.values}:${changed + 1}  +${now[changed] ?? ''}`,
+    synced ? `  🔄 Argo CD synced ${head.id.slice(0, 8)}: ${STABLE.deployment} runs ${stable?.template.spec.containers[0]?.image ?? '?'}` : `  ⏳ Argo CD has not synced ${head.id.slice(0, 8)} yet`,
+  ];
 }
 
 /** The MR's notes once the write-back has caught up: the progress note last edited, the commit status final. */

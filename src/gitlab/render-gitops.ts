@@ -2,7 +2,7 @@
 // merge request, every pinned file with its old → new value, the revert when there was one, the
 // controller's state while it is awaited, and any drift warning or refused revert.
 
-import type { Release } from '../core/release.js';
+import { isLive, type Release } from '../core/release.js';
 
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
@@ -20,8 +20,10 @@ export function renderGitOpsSection(release: Release): string | null {
   const lines: string[] = [];
   if (g.commit) lines.push(`**GitOps:** ${where} · commit ${commitLink(g.commit)}${g.mergeRequest ? ` via [!${g.mergeRequest.iid}](${g.mergeRequest.url})` : ''}`);
   else if (g.mergeRequest) lines.push(`**GitOps:** ${where} · merge request [!${g.mergeRequest.iid}](${g.mergeRequest.url}) (not merged yet)`);
-  else lines.push(`**GitOps:** ${where} · nothing written yet`);
-  for (const pin of g.pins) lines.push(`- ${code(pin.path)} ${pin.where}: ${code(pin.before)} → ${code(pin.after)}`);
+  else if (isLive(release.state)) lines.push(`**GitOps:** ${where} · nothing written yet`);
+  else lines.push(`**GitOps:** ${where} · nothing written: the release ended before promotion`);
+  const untouched = !g.commit && !g.mergeRequest && !isLive(release.state);
+  for (const pin of g.pins) lines.push(untouched ? `- ${code(pin.path)} ${pin.where}: stays ${code(pin.before)}` : `- ${code(pin.path)} ${pin.where}: ${code(pin.before)} → ${code(pin.after)}`);
   if (g.revert) lines.push(`- rolled back in Git by ${commitLink(g.revert)}`);
   if (spec.sync && g.commit) {
     const name = spec.sync.controller === 'argocd' ? `Argo CD ${spec.sync.namespace}/${spec.sync.application}` : `Flux ${spec.sync.kind} ${spec.sync.namespace}/${spec.sync.name}`;

@@ -59,6 +59,13 @@ describe('canarybot demo', () => {
     expect(run.stdout).toMatch(/#1 +registry\.example\.com\/bookinfo\/reviews:3f1c9a7b +promoted/);
     expect(run.stdout).toMatch(/#2 +registry\.example\.com\/bookinfo\/reviews:b7e4d2c1 +rolled-back .*request-success-rate \d+(\.\d+)? % < 99 %/);
     expect(run.stdout).toMatch(/#3 +registry\.example\.com\/bookinfo\/reviews:c8f5e3d2 +rolled-back .*judge score \d+(\.\d+)? against reviews-baseline .*request-duration-p99 high/);
+    // The GitOps scene: the promotion is a commit to the config repository that Argo CD applies;
+    // the rolled-back releases write nothing to Git.
+    expect(run.stdout).toContain('gitops      platform/k8s-config (Helm chart apps/reviews) applied by a simulated Argo CD');
+    const commit = /📝 platform\/k8s-config ([0-9a-f]{8}) "canarybot: promote reviews to 3f1c9a7b"\n {5}apps\/reviews\/values\.yaml:4 {2}- {2}tag: v1 {3}# promoted by canarybot\n {5}apps\/reviews\/values\.yaml:4 {2}\+ {2}tag: 3f1c9a7b {3}# promoted by canarybot\n/.exec(run.stdout)?.[1];
+    expect(commit).toBeDefined();
+    expect(run.stdout).toContain(`🔄 Argo CD synced ${commit}: reviews-primary runs registry.example.com/bookinfo/reviews:3f1c9a7b`);
+    expect(run.stdout.match(/📁 platform\/k8s-config untouched: nothing is written to Git before promotion/g)).toHaveLength(2);
     expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual([
       '1-reviews-promoted.md',
       '2-reviews-rolled-back.md',
@@ -78,6 +85,9 @@ describe('canarybot demo', () => {
     expect(promoted).toContain('<!-- canarybot:release:');
     expect(promoted).toContain('✅ promoted');
     expect(promoted).toContain('`rm-demo`');
+    expect(promoted).toContain(`**GitOps:** \`platform/k8s-config\` @ \`main\` · commit [\`${commit}\`]`);
+    expect(promoted).toContain('- `apps/reviews/values.yaml` image.tag: `v1` → `3f1c9a7b`\n- sync: Argo CD argocd/reviews — Synced');
+    expect(rolledBack).toContain('**GitOps:** `platform/k8s-config` @ `main` · nothing written: the release ended before promotion\n- `apps/reviews/values.yaml` image.tag: stays `3f1c9a7b`');
     expect(rolledBack).toContain('⏪ rolled back');
     expect(rolledBack).toMatch(/request-success-rate 7\d(\.\d+)? \(>= 99%\) ❌/);
     const judged = readFileSync(join(output, '3-reviews-rolled-back.md'), 'utf8');

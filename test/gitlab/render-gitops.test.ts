@@ -45,6 +45,12 @@ describe('renderGitOpsSection', () => {
     expect(renderGitOpsSection(releaseRecord({ definition, gitops: { ...base, ...state } }))).toBe(expected);
   });
 
+  it('says nothing was written, and what stays, when the release ended before promotion', () => {
+    expect(renderGitOpsSection(releaseRecord({ definition, state: 'rolled-back', gitops: base }))).toBe(
+      '**GitOps:** `platform/k8s-config` @ `main` · nothing written: the release ended before promotion\n- `apps/reviews/values.yaml` image.tag: stays `v1`',
+    );
+  });
+
   it('is in the progress note, and absent without spec.gitops', () => {
     expect(renderProgressNote(releaseRecord({ definition, gitops: { ...base, commit: COMMIT } }))).toContain('commit [`3f9c2a1b`]');
     expect(renderProgressNote(releaseRecord())).not.toContain('GitOps');
