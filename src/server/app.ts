@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -53,9 +54,44 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) table.push({ method, url: route.url });
   });
   keepRawBody(app);
+  lingerAfterEarlyAnswers(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   for (const register of options.routes) await register(app);
   return app;
+}
+
+/** How long a connection answered before its body was read keeps reading (and dropping) the rest (nginx's lingering_time). */
+const LINGER_MS = 30_000;
+/** …and how long it waits for the next bytes of it (nginx's lingering_timeout). */
+const LINGER_IDLE_MS = 5_000;
+
+/**
+ * Lingering close, as nginx does: a 413 is answered before the body is read, with `Connection:
+ * close`. Closing the socket while the client is still sending resets the connection, and a client
+ * that sends its whole body before reading (most do) never sees the answer. So after the answer the
+ * socket sends its FIN and keeps reading and dropping the body until the client closes, for at most
+ * LINGER_MS (LINGER_IDLE_MS without a byte).
+ */
+function lingerAfterEarlyAnswers(app: FastifyInstance): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 413) linger(request.raw.socket);
+    done(null, payload);
+  });
+}
+
+function linger(socket: Socket): void {
+  socket.destroySoon = function lingeringClose(this: Socket): void {
+    if (this.writable) this.end();
+    const stop = (): void => {
+      clearTimeout(cap);
+      this.destroy();
+    };
+    const cap = setTimeout(stop, LINGER_MS);
+    this.setTimeout(LINGER_IDLE_MS, stop);
+    this.once('end', stop);
+    this.once('close', () => clearTimeout(cap));
+    this.resume();
+  };
 }
 
 declare module 'fastify' {
