@@ -19,8 +19,9 @@ export interface DesiredWriteback {
   status: { state: CommitStatusState; name: string; targetUrl?: string; description: string };
   deployment: { environment: string; status: Exclude<DeploymentStatus, 'created'> };
   /**
-   * Editing the progress note notifies nobody, so an approval wait also gets one short new note
-   * (DESIGN §9 allows it), posted once per `key` (attempt and step).
+   * Editing the progress note notifies nobody, so an approval wait, a hold and a rollback each also
+   * get one short new note (DESIGN §9 allows it), posted once per `key` (attempt and step; a rollback
+   * once per attempt, @-mentioning the MR author).
    */
   approvalRequest: { key: string; body: string } | null;
 }
@@ -39,8 +40,23 @@ function holdRequest(release: Release): DesiredWriteback['approvalRequest'] {
   return { key: `held-${release.attempt}-${release.stepIndex}-${release.wait?.since ?? 0}`, body };
 }
 
+/** A rollback (not an abort or a supersede) tells the MR author at once, with the reason: their change is off the canary. */
+function rollbackMention(release: Release): DesiredWriteback['approvalRequest'] {
+  const author = release.mr?.authorUsername;
+  const rollingBack = release.state === 'rolling-back' && release.rollbackOutcome === 'rolled-back';
+  if (!author || !(rollingBack || release.state === 'rolled-back')) return null;
+  const body = [
+    `⏪ @${author} \`${release.service}\` ${rollingBack ? 'is being rolled back' : 'was rolled back'}: all traffic goes back to stable.`,
+    `${(release.reason ?? 'The release failed').replace(/\r?\n/g, ' ').replace(/[.\s]+$/, '')}.`,
+    'The progress note above has the figures; `/canary retry` starts the release again once fixed.',
+  ].join(' ');
+  return { key: `rollback-${release.attempt}`, body };
+}
+
 function approvalRequest(release: Release): DesiredWriteback['approvalRequest'] {
   if (isHeld(release)) return holdRequest(release);
+  const rollback = rollbackMention(release);
+  if (rollback) return rollback;
   if (release.state !== 'awaiting-approval' || !release.mr) return null;
   const users = release.definition.approvals.users.map((u) => `@${u}`);
   const body = [

@@ -120,6 +120,21 @@ describe('GitLab write-back', () => {
     expect(deployments.map((d) => [d.environment, d.status])).toEqual([['default/bookinfo/reviews', 'success']]);
   });
 
+  it('tells the MR author about a rollback in one new note, however often the rollback is reported', async () => {
+    const wb = writeback();
+    const base = lifecycle()[4] as Release;
+    const rollingBack: Release = { ...base, state: 'rolling-back', rollbackOutcome: 'rolled-back', reason: 'Alert HighErrorRate fired', version: 20, updatedAt: T0 + 20 * 60_000 };
+    const rolledBack: Release = { ...rollingBack, state: 'rolled-back', version: 21, updatedAt: T0 + 21 * 60_000, endedAt: T0 + 21 * 60_000 };
+
+    await wb.reporter.report(rollingBack, 'rolling-back');
+    await vi.waitFor(() => expect(server.callsTo(NOTES_POST).some((c) => String((c.body as { body: string }).body).startsWith('⏪'))).toBe(true));
+    await wb.reporter.report(rolledBack, 'rolled-back');
+    await vi.waitFor(() => expect(markerNotes(base.id)[0]?.body).toBe(renderProgressNote(rolledBack, links)));
+
+    const mentions = server.callsTo(NOTES_POST).map((c) => String((c.body as { body: string }).body)).filter((body) => body.startsWith('⏪'));
+    expect(mentions).toEqual(['⏪ @bob `reviews` is being rolled back: all traffic goes back to stable. Alert HighErrorRate fired. The progress note above has the figures; `/canary retry` starts the release again once fixed.']);
+  });
+
   it('coalesces a burst of reports into few writes of the newest text and ignores an older record', async () => {
     const wb = writeback();
     const stages = lifecycle();

@@ -61,4 +61,26 @@ describe('desiredWriteback', () => {
     expect(retried.approvalRequest?.key).toBe('2-3');
     expect(first.approvalRequest?.body).toContain('`/canary approve`');
   });
+
+  it.each<[string, Parameters<typeof release>[0], string | null]>([
+    ['rolling back after a failed gate', { state: 'rolling-back', rollbackOutcome: 'rolled-back', stepIndex: 2, reason: 'Analysis failed at step 3: request-success-rate was 97.2 against >= 99' }, 'is being rolled back'],
+    ['rolled back', { state: 'rolled-back', rollbackOutcome: 'rolled-back', stepIndex: 2, reason: 'Alert HighErrorRate fired' }, 'was rolled back'],
+    ['rolling back for an abort', { state: 'rolling-back', rollbackOutcome: 'aborted', stepIndex: 2 }, null],
+    ['aborted', { state: 'aborted', rollbackOutcome: 'aborted', stepIndex: 2 }, null],
+    ['superseded', { state: 'superseded', rollbackOutcome: 'superseded', stepIndex: 2 }, null],
+    ['promoted', { state: 'succeeded', stepIndex: 5 }, null],
+  ])('@-mentions the MR author once per attempt when %s', (_, fields, says) => {
+    const desired = desiredWriteback(release(fields), {});
+
+    if (says === null) return expect(desired.approvalRequest).toBeNull();
+    expect(desired.approvalRequest?.key).toBe('rollback-1');
+    expect(desired.approvalRequest?.body).toMatch(new RegExp(`^⏪ @bob \`reviews\` ${says}: all traffic goes back to stable\. `));
+    expect(desired.approvalRequest?.body).toContain(fields?.reason ?? '');
+  });
+
+  it('mentions nobody for a rollback when the MR author is unknown', () => {
+    const desired = desiredWriteback(release({ state: 'rolled-back', rollbackOutcome: 'rolled-back', mr: { projectId: 42, iid: 7 } }), {});
+
+    expect(desired.approvalRequest).toBeNull();
+  });
 });
