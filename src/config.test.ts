@@ -31,6 +31,7 @@ describe('loadConfig defaults', () => {
       webhookBodyLimit: 1048576,
       gitlabWritesPerMinute: 60,
       workerConcurrency: 16,
+      freezeRefreshMs: 300_000,
       apiReadAnonymous: false,
       apiTokenCacheMs: 60_000,
     });

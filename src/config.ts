@@ -72,6 +72,8 @@ export interface Config {
   /** Budget of GitLab write calls (notes, statuses) per minute. */
   gitlabWritesPerMinute: number;
   workerConcurrency: number;
+  /** How long GitLab deploy freeze periods are cached before they are read again (FREEZE_REFRESH). */
+  freezeRefreshMs: number;
   /** Reads of /api/* without a token (read-only dashboards on trusted networks). */
   apiReadAnonymous: boolean;
   /** How long GitLab's answer to "whose token is this" is kept. */
@@ -214,6 +216,7 @@ const VARIABLES: Array<[string, z.ZodType, keyof Config, string?]> = [
   ['WEBHOOK_BODY_LIMIT', integer(1, 1024 * 1024 * 1024), 'webhookBodyLimit', '1048576'],
   ['GITLAB_WRITES_PER_MINUTE', integer(1, 100_000), 'gitlabWritesPerMinute', '60'],
   ['WORKER_CONCURRENCY', integer(1, 1024), 'workerConcurrency', '16'],
+  ['FREEZE_REFRESH', duration, 'freezeRefreshMs', '5m'],
   ['API_READ_ANONYMOUS', boolean, 'apiReadAnonymous', 'false'],
   ['API_TOKEN_CACHE', duration, 'apiTokenCacheMs', '60s'],
   ['METRICS_TOKEN', nonEmpty, 'metricsToken'],

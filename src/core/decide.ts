@@ -33,6 +33,7 @@ import { onEffectResult } from './decide/effect-result.js';
 import { onGateResult } from './decide/gate-result.js';
 import { onAlert, onSuperseded } from './decide/interrupts.js';
 import { onTick } from './decide/tick.js';
+import { onFreezes } from './decide/window-gate.js';
 import { QUEUED_PHASE, leaveQueue, onQueued } from './decide/queue-wait.js';
 
 export type { Decision, Reply } from './decide/draft.js';
@@ -63,5 +64,7 @@ export function decide(release: Release, input: Input, now: number): Decision {
       return onSuperseded(release, input, now);
     case 'queued':
       return onQueued(release, input, now);
+    case 'freezes':
+      return onFreezes(release, input, now);
   }
 }

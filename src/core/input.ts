@@ -2,6 +2,7 @@ import type { ActingVerb } from './command.js';
 import type { CheckResult } from './gate.js';
 import type { GitOpsPinRecord } from './gitops-state.js';
 import type { Actor } from './release.js';
+import type { FreezePeriod } from './windows.js';
 
 /** Outcome of an effect that reports back (readiness, rollout, preflight). */
 export type EffectOutcome =
@@ -51,6 +52,8 @@ export type Input =
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
   | { type: 'superseded'; byReleaseId: string; image: string }
+  /** The app project's GitLab deploy freeze periods as re-read now (a freeze added or lifted mid-release). */
+  | { type: 'freezes'; freezes: FreezePeriod[] }
   /** Concurrency limits: the release waits in the queue (phase `queued`) for what the sentence names. */
   | { type: 'queued'; sentence: string; blockers: string[] };
 

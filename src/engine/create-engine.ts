@@ -7,6 +7,7 @@ import type { Definition } from '../core/definition.js';
 import { matchesAll } from '../core/label-matchers.js';
 import type { Input } from '../core/input.js';
 import type { Ports } from '../core/ports.js';
+import type { FreezePeriod } from '../core/windows.js';
 import { isLive, type Release, type ReleaseTrigger } from '../core/release.js';
 import type { Metrics } from '../metrics.js';
 import { closeRedis, redisConnectionsForUrl, type RedisClient, type RedisConnections } from '../redis/connect-redis.js';
@@ -46,6 +47,11 @@ export interface EngineOptions {
   timing?: Partial<EngineTiming>;
   /** Due ticks a job may run itself instead of queueing them (default 16). */
   inlineTicks?: number;
+  /**
+   * The app projects' GitLab deploy freeze periods, cached (FreezeCalendar): read before each job on a
+   * live release, so a freeze added or lifted in GitLab mid-release reaches the core (`freezes` input).
+   */
+  freezes?: { periods(project: string | number): Promise<FreezePeriod[]> };
   /** Concurrency limits (maxConcurrentReleases per namespace and tenant); none: every release starts at once. */
   admission?: AdmissionConfig | null;
 }
@@ -212,6 +218,7 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await run.drain();
       if (job.id && run.hasConsumed(job.id)) return;
+      await refreshFreezes(run);
       let outcome: { ok: boolean; message: string } | undefined;
       try {
         outcome = await run.apply(inputOf(data), { jobId: job.id, tickKeys: data.kind === 'tick' ? [data.key] : [] });
@@ -233,6 +240,20 @@ export function createEngine(options: EngineOptions): Engine {
         logger?.warn({ releaseId: data.releaseId, err: error.message }, 'could not release the release lock');
       });
     }
+  }
+
+  /** A freeze added or lifted in GitLab reaches the release (the calendar caches; a failed read changes nothing). */
+  async function refreshFreezes(run: ReleaseRun): Promise<void> {
+    const release = run.release;
+    if (!options.freezes || !isLive(release.state) || release.freezeOverride != null) return;
+    let periods: FreezePeriod[];
+    try {
+      periods = await options.freezes.periods(release.definition.trigger.project);
+    } catch (error) {
+      logger?.warn({ releaseId: release.id, err: (error as Error).message }, 'freeze periods could not be re-read; the last known ones stand');
+      return;
+    }
+    if (JSON.stringify(periods) !== JSON.stringify(release.freezes ?? [])) await run.apply({ type: 'freezes', freezes: periods });
   }
 
   async function reply(data: Extract<JobData, { kind: 'command' }>, outcome: { ok: boolean; message: string }): Promise<void> {

@@ -28,6 +28,8 @@ export interface IntakeDeps {
   audit?: NoteDeps['audit'];
   /** Release trains assembled from their members' pipelines. */
   assembler?: PipelineDeps['trains'];
+  /** The bot's freeze-period cache (shared with the engine); default: one of its own. */
+  freezes?: FreezeCalendar;
 }
 
 export interface IntakeWorkerOptions extends IntakeDeps {
@@ -43,7 +45,7 @@ export type IntakeOutcome = PipelineOutcome | NoteOutcome;
 /** Processes one intake job; `lastAttempt` lets a pipeline go ahead without its MR when GitLab stays down. */
 export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean, jobId?: string) => Promise<IntakeOutcome> {
   const definitions = typeof deps.definitions === 'function' ? deps.definitions : () => deps.definitions as readonly Definition[];
-  const freezes = new FreezeCalendar(deps.gitlab);
+  const freezes = deps.freezes ?? new FreezeCalendar(deps.gitlab);
   return async (job, lastAttempt, jobId) => {
     // The job id is the one the webhook route answered with, so a delivery can be followed from
     // GitLab's "Recent events" to this line.

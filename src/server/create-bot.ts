@@ -41,6 +41,7 @@ import { createCallerIdentity } from '../api/caller-identity.js';
 import { commandsRoute } from '../api/commands-route.js';
 import { meRoute } from '../api/me-route.js';
 import { createGitLabClient, gitlabUserOfToken } from '../gitlab/client.js';
+import { FreezeCalendar } from '../gitlab/freeze-calendar.js';
 import type { GitLabApi, GitLabUser } from '../gitlab/gitlab-api.js';
 import { createGitLabWriteback, type GitLabWriteback } from '../gitlab/gitlab-writeback.js';
 import { createIntakeForwarder, type IntakeForwarder } from '../gitlab/intake-forwarder.js';
@@ -183,6 +184,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
 
   const gitlab =
     overrides.gitlab ?? createGitLabClient({ url: required(config.gitlabUrl, 'GITLAB_URL'), token: required(config.gitlabToken, 'GITLAB_TOKEN') });
+  // One cache of the app projects' deploy freezes: read at intake, re-read for live releases.
+  const freezeCalendar = new FreezeCalendar(gitlab, config.freezeRefreshMs);
   // Asked in the background: a GitLab outage at start-up must not stop alert intake and rollbacks.
   const identity = createBotIdentity({
     gitlab,
@@ -269,6 +272,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     metrics,
     concurrency: config.workerConcurrency,
     admission: admissionFromTenants(config),
+    freezes: freezeCalendar,
     ...overrides.engine,
   });
 
@@ -492,6 +496,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
         trains,
         audit: intakeAudit,
         assembler: trainRunner,
+        freezes: freezeCalendar,
         publicUrl: config.publicUrl,
         logger: logger.child({ component: 'gitlab-intake' }),
       });

@@ -196,7 +196,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   route('GET', '/projects/:id/freeze_periods', (req) => ({
     status: 200,
     body: (store.project(req.params.id ?? '').freezePeriods ?? []).map((period, i) => ({
-      id: i + 1,
+      id: period.id ?? i + 1,
       freeze_start: period.freezeStart,
       freeze_end: period.freezeEnd,
       cron_timezone: period.cronTimezone ?? 'UTC',
@@ -204,6 +204,27 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
       updated_at: '2026-01-01T00:00:00.000Z',
     })),
   }));
+  // Maintainers add and delete freezes (Settings → CI/CD → Deploy freezes) while releases run.
+  route('POST', '/projects/:id/freeze_periods', (req) => {
+    const project = store.project(req.params.id ?? '');
+    const freezeStart = str(req.body.freeze_start);
+    const freezeEnd = str(req.body.freeze_end);
+    if (!freezeStart || !freezeEnd) return { status: 400, body: { message: { freeze_start: freezeStart ? [] : ["can't be blank"], freeze_end: freezeEnd ? [] : ["can't be blank"] } } };
+    const periods = (project.freezePeriods ??= []);
+    const id = Math.max(0, ...periods.map((period, i) => period.id ?? i + 1)) + 1;
+    const cronTimezone = str(req.body.cron_timezone) ?? 'UTC';
+    periods.push({ id, freezeStart, freezeEnd, cronTimezone });
+    return { status: 201, body: { id, freeze_start: freezeStart, freeze_end: freezeEnd, cron_timezone: cronTimezone, created_at: new Date().toISOString(), updated_at: new Date().toISOString() } };
+  });
+  route('DELETE', '/projects/:id/freeze_periods/:freeze_period_id', (req) => {
+    const project = store.project(req.params.id ?? '');
+    const periods = project.freezePeriods ?? [];
+    const index = periods.findIndex((period, i) => (period.id ?? i + 1) === int(req.params.freeze_period_id));
+    if (index < 0) return { status: 404, body: { message: '404 Not found' } };
+    // Later periods keep their ids.
+    project.freezePeriods = periods.map((period, i) => ({ ...period, id: period.id ?? i + 1 })).filter((_, i) => i !== index);
+    return { status: 204, body: null };
+  });
   route('GET', '/projects/:id/merge_requests/:iid', (req) => ({
     status: 200,
     body: store.mergeRequestJson(store.mergeRequest(projectId(req), int(req.params.iid))),

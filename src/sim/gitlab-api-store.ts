@@ -22,7 +22,7 @@ export interface SeedProject {
   /** The project runs a pipeline for every merge request (merge when pipeline succeeds waits for it). */
   pipelines?: boolean;
   /** Deploy freeze periods (Settings → CI/CD → Deploy freezes): crons in cron_timezone. */
-  freezePeriods?: { freezeStart: string; freezeEnd: string; cronTimezone?: string }[];
+  freezePeriods?: { id?: number; freezeStart: string; freezeEnd: string; cronTimezone?: string }[];
 }
 
 export interface SeedMergeRequest {

@@ -154,3 +154,32 @@ describe('while a freeze holds the weight, the analysis goes on', () => {
     expect(gatedAnalysis({ ...designed, stepIndex: 0, definition: { ...designed.definition, alerts: [], analysis: { ...designed.definition.analysis, metrics: [] } }, weights: { stable: 95, canary: 5 } })).toBeNull();
   });
 });
+
+describe('freeze periods re-read mid-release (the engine sends them when GitLab changed)', () => {
+  const frozenNow: FreezePeriod = { freezeStart: '0 12 * * *', freezeEnd: '0 13 * * *', timezone: 'UTC' };
+
+  it('a freeze added after the start holds the next increase; lifting it lets the release go on at once', () => {
+    const driver = new Driver(release(steps), Date.UTC(2026, 10, 25, 12, 0));
+    driver.send({ type: 'start' });
+    driver.run(10_000, (r) => r.weights.canary === 5 && r.phase === 'pause');
+
+    driver.send({ type: 'freezes', freezes: [frozenNow] });
+    const held = driver.run(10_000, (r) => r.phase === 'gated');
+    const lifted = driver.send({ type: 'freezes', freezes: [] });
+
+    expect(held.weights.canary).toBe(5);
+    expect(held.wait).toMatchObject({ kind: 'freeze', until: Date.UTC(2026, 10, 25, 13, 0) });
+    expect(held.audit.find((a) => a.action === 'freezes-changed')?.detail).toBe('GitLab deploy freeze periods now: "0 12 * * *" to "0 13 * * *" (UTC)');
+    expect(lifted.next.wait ?? null).toBeNull();
+    expect(lifted.effects).toContainEqual({ type: 'set-traffic', traffic: expect.objectContaining({ weights: { stable: 75, canary: 25 } }) });
+    expect(driver.run().state).toBe('succeeded');
+  });
+
+  it('the same periods again change nothing; an ended release is left alone', () => {
+    const same = release(steps, { freezes: [frozenNow] });
+    const ended = { ...release(steps), state: 'succeeded' as const };
+
+    expect(decide(same, { type: 'freezes', freezes: [frozenNow] }, Date.UTC(2026, 10, 25, 12, 0)).next).toBe(same);
+    expect(decide(ended, { type: 'freezes', freezes: [frozenNow] }, Date.UTC(2026, 10, 25, 12, 0)).next).toBe(ended);
+  });
+});

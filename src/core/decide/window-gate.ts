@@ -5,10 +5,12 @@
 // `wait` (kind `window` or `freeze`, until the first instant it opens), re-checked at that instant and
 // at least every 15 minutes (freeze periods are re-read and may change).
 
-import type { Release } from '../release.js';
-import { localTime, windowVerdict, type WindowVerdict } from '../windows.js';
-import type { Draft } from './draft.js';
-import { announce, audit, wakeAt } from './draft.js';
+import type { Input } from '../input.js';
+import { isLive, type Release } from '../release.js';
+import { localTime, windowVerdict, type FreezePeriod, type WindowVerdict } from '../windows.js';
+import { continuePhase } from './continue.js';
+import type { Decision, Draft } from './draft.js';
+import { announce, audit, draft, finish, unchanged, wakeAt } from './draft.js';
 
 export const WINDOW_WAIT_KINDS: ReadonlySet<string> = new Set(['window', 'freeze']);
 const RECHECK_MS = 15 * 60_000;
@@ -52,4 +54,24 @@ export function windowClosed(d: Draft, what: 'start' | 'increase', wakeNoLaterTh
   const recheck = Math.min(verdict.opensAt ?? Number.POSITIVE_INFINITY, d.now + RECHECK_MS, wakeNoLaterThan ?? Number.POSITIVE_INFINITY);
   wakeAt(d, recheck, `window-${recheck}`);
   return true;
+}
+
+type Freezes = Extract<Input, { type: 'freezes' }>;
+
+function describePeriods(freezes: readonly FreezePeriod[]): string {
+  return freezes.length === 0 ? 'none' : freezes.map((period) => `"${period.freezeStart}" to "${period.freezeEnd}" (${period.timezone})`).join('; ');
+}
+
+/**
+ * The engine re-read the app project's freeze periods (cached, on a schedule) and they changed: the
+ * next step boundary honours them; a release waiting on a window or freeze re-checks at once.
+ */
+export function onFreezes(release: Release, input: Freezes, now: number): Decision {
+  if (!isLive(release.state) || JSON.stringify(release.freezes ?? []) === JSON.stringify(input.freezes)) return unchanged(release);
+  const d = draft(release, now);
+  d.next.freezes = input.freezes;
+  audit(d, 'freezes-changed', `GitLab deploy freeze periods now: ${describePeriods(input.freezes)}`);
+  const waiting = release.wait != null && WINDOW_WAIT_KINDS.has(release.wait.kind);
+  if (waiting && (release.phase === 'window' || release.phase === 'gated')) continuePhase(d);
+  return finish(d);
 }
