@@ -242,6 +242,17 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  /**
+   * A release waiting on a window or a freeze has no job until its next re-check (up to 15 min): on
+   * each recovery pass, when its project's freeze periods changed, a tick job brings them to it.
+   */
+  async function nudgeIfFreezesChanged(release: Release): Promise<void> {
+    if (!options.freezes || release.freezeOverride != null || (release.wait?.kind !== 'freeze' && release.wait?.kind !== 'window')) return;
+    const periods = await options.freezes.periods(release.definition.trigger.project).catch(() => null);
+    if (periods === null || JSON.stringify(periods) === JSON.stringify(release.freezes ?? [])) return;
+    await add({ kind: 'tick', releaseId: release.id, key: `freezes-${release.version}` }, safeId(`${release.id}-freezes-${release.version}`));
+  }
+
   /** A freeze added or lifted in GitLab reaches the release (the calendar caches; a failed read changes nothing). */
   async function refreshFreezes(run: ReleaseRun): Promise<void> {
     const release = run.release;
@@ -277,6 +288,7 @@ export function createEngine(options: EngineOptions): Engine {
       for (const [tickKey, tick] of ticks) {
         if (!(await queue.getJob(tick.jobId))) await enqueueTick(stored.release, { type: 'schedule-tick', at: tick.at, key: tickKey }, tick.jobId);
       }
+      await nudgeIfFreezesChanged(stored.release);
       const idle = recoverOptions.full && !busy.has(id) && ticks.length === 0;
       if (idle || stored.outbox.length > 0) {
         logger?.info({ releaseId: id, state: stored.release.state }, 'recovering release');

@@ -80,4 +80,25 @@ describe('a freeze added in GitLab mid-release', () => {
     ]);
     expect(ports.router.writes.map((w) => w.traffic.weights.canary)).toEqual(expect.arrayContaining([10, 50, 100]));
   }, 90_000);
+
+  it('a release waiting to start on a freeze starts once the freeze is deleted in GitLab (the recovery pass brings the change)', async () => {
+    const added = await gitlabApi('POST', '/projects/42/freeze_periods', { freeze_start: '* * * * *', freeze_end: '0 0 1 1 *' });
+    const frozen = [{ freezeStart: '* * * * *', freezeEnd: '0 0 1 1 *', timezone: 'UTC' }];
+    await engine.trigger({ ...triggerFor(definition, 'f0000002'), freezes: frozen });
+    const waiting = await waitFor(async () => (await engine.list({ service: 'reviews' })).find((r) => r.image.endsWith('f0000002') && r.wait?.kind === 'freeze'), 20_000, 'the release waiting to start');
+
+    expect([waiting.state, waiting.phase]).toEqual(['pending', 'window']);
+    expect(waiting.wait?.sentence).toMatch(/^Waiting to start: a GitLab deploy freeze \(from "\* \* \* \* \*" to "0 0 1 1 \*", UTC\) is in force\. It can start at /);
+
+    await gitlabApi('DELETE', `/projects/42/freeze_periods/${(added.json as { id: number }).id}`);
+    const started = await waitFor(async () => {
+      const release = await engine.get(waiting.id);
+      return release?.state === 'awaiting-approval' ? release : null;
+    }, 30_000, 'the release to start after the freeze was deleted');
+
+    expect(started.wait ?? null).toBeNull();
+    expect(started.audit.map((a) => a.action)).toEqual(expect.arrayContaining(['frozen', 'freezes-changed', 'window-open']));
+    await engine.command({ verb: 'abort', actor: { username: 'rm', channel: 'gitlab' }, releaseId: started.id, stepIndex: started.stepIndex });
+    expect((await waitForEnd(engine, started.id, 30_000)).state).toBe('aborted');
+  }, 90_000);
 });
