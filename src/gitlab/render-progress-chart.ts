@@ -1,4 +1,4 @@
-// The Mermaid `xychart-beta` of canary weight and success rate over time. GitLab only draws a
+// The Mermaid `xychart-beta` of the new version's share of traffic and success rate over time. GitLab only draws a
 // Mermaid block of limited size, so the timeline is downsampled until the block (fences included)
 // is under MAX_CHART_CHARS.
 
@@ -30,9 +30,19 @@ function round(value: number): string {
   return String(Math.round(value * 10) / 10);
 }
 
-function block(points: readonly TimelinePoint[]): string {
+/**
+ * The new version's share: the canary's weight until promotion began, 100 % from then on (promotion
+ * puts the new image on stable and takes the canary's weight back, which as the canary's weight
+ * would look like a rollback).
+ */
+export function newVersionShare(point: TimelinePoint, promotedAt: number | null): number {
+  if (promotedAt !== null && point.at >= promotedAt) return 100;
+  return Math.min(100, Math.max(0, point.canaryWeight));
+}
+
+function block(points: readonly TimelinePoint[], promotedAt: number | null): string {
   const start = points[0]?.at ?? 0;
-  const weights = points.map((p) => round(Math.min(100, Math.max(0, p.canaryWeight))));
+  const weights = points.map((p) => round(newVersionShare(p, promotedAt)));
   // Mermaid lines cannot have gaps: a sample without data repeats the last known rate.
   let last: number | null = null;
   const rates = points.map((p) => {
@@ -43,7 +53,7 @@ function block(points: readonly TimelinePoint[]): string {
   const lines = [
     '```mermaid',
     'xychart-beta',
-    '  title "Canary weight % (first line) and success rate % (second line)"',
+    '  title "Traffic on the new version % (first line) and success rate % (second line)"',
     `  x-axis "elapsed (m:ss)" [${points.map((p) => label(p.at - start)).join(', ')}]`,
     '  y-axis "%" 0 --> 100',
     `  line [${weights.join(', ')}]`,
@@ -53,15 +63,18 @@ function block(points: readonly TimelinePoint[]): string {
   return lines.join('\n');
 }
 
-/** The chart block, or null when there is nothing to draw yet. */
-export function renderProgressChart(timeline: readonly TimelinePoint[]): string | null {
+/**
+ * The chart block, or null when there is nothing to draw yet. `promotedAt`: when promotion began, for
+ * a release promoting or promoted (null otherwise).
+ */
+export function renderProgressChart(timeline: readonly TimelinePoint[], promotedAt: number | null = null): string | null {
   const points = [...timeline].sort((a, b) => a.at - b.at);
   if (points.length < 2) return null;
   let max = MAX_POINTS;
-  let text = block(downsample(points, max));
+  let text = block(downsample(points, max), promotedAt);
   while (text.length >= MAX_CHART_CHARS && max > 2) {
     max = Math.max(2, Math.floor(max * 0.8));
-    text = block(downsample(points, max));
+    text = block(downsample(points, max), promotedAt);
   }
   return text;
 }

@@ -170,6 +170,12 @@ function approvalRequest(release: Release): string {
   ].join('\n');
 }
 
+/** When promotion began, while the release promotes or once it is promoted (a rollback during promotion is no promotion). */
+function promotionStart(release: Release): number | null {
+  if (release.state !== 'promoting' && release.state !== 'succeeded') return null;
+  return release.audit.findLast((entry) => entry.action === 'promoting')?.at ?? null;
+}
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
@@ -272,7 +278,7 @@ export function renderProgressNote(release: Release, links: ProgressNoteLinks = 
   const gitops = renderGitOpsSection(release);
   if (gitops) parts.push(gitops);
 
-  const chart = renderProgressChart(release.timeline);
+  const chart = renderProgressChart(release.timeline, promotionStart(release));
   if (chart) parts.push(chart);
 
   const linkLine = linkLines(release, links);

@@ -52,6 +52,7 @@ function promoted(): Release {
       { at: T0 + 3.5 * MIN, actor: null, action: 'step', stepIndex: 3 },
       { at: T0 + 10 * MIN, actor: { username: 'alice', channel: 'gitlab' }, action: 'approve', stepIndex: 3 },
       { at: T0 + 10.5 * MIN, actor: null, action: 'step', stepIndex: 4 },
+      { at: T0 + 18 * MIN, actor: null, action: 'promoting', stepIndex: 5 },
     ],
     timeline: timeline(
       end,
@@ -110,6 +111,19 @@ describe('renderProgressNote', () => {
 
     expect(note.startsWith('<!-- canarybot:release:rel-reviews-0002 -->\n')).toBe(true);
     expect(note).toContain('(https://canarybot.example.com/releases/rel-reviews-0002)');
+  });
+
+  it("plots the new version's share: a promotion stays at 100 %, a rollback falls to 0", () => {
+    const share = (note: string): number[] => JSON.parse(/^ {2}line (\[.*\])$/m.exec(mermaidBlock(note))![1]!) as number[];
+    const rolledBack = { ...promoted(), state: 'rolled-back' as const, audit: promoted().audit.filter((entry) => entry.action !== 'promoting') };
+
+    const promotedShare = share(renderProgressNote(promoted(), links));
+    const rolledBackShare = share(renderProgressNote(rolledBack, links));
+
+    expect(mermaidBlock(renderProgressNote(promoted(), links))).toContain('title "Traffic on the new version % (first line)');
+    expect(promotedShare.slice(-6)).toEqual([100, 100, 100, 100, 100, 100]);
+    expect(rolledBackShare.slice(-5)).toEqual([0, 0, 0, 0, 0]);
+    expect(promotedShare.slice(0, 30)).toEqual(rolledBackShare.slice(0, 30));
   });
 
   it('keeps the Mermaid block under 2,000 characters for a long release', () => {
