@@ -9,6 +9,8 @@ export interface IntakeQueueOptions {
   connection: ConnectionOptions;
   /** BullMQ key prefix (default `bull`). */
   prefix?: string;
+  /** Tries per job (default INTAKE_RETRY.attempts); tests shorten it. */
+  attempts?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export function createIntakeQueue(options: IntakeQueueOptions): IntakeQueue {
     ...(options.prefix ? { prefix: options.prefix } : {}),
     defaultJobOptions: {
       // A GitLab or engine outage is retried; the delivery itself was already answered with 202.
-      attempts: INTAKE_RETRY.attempts,
+      attempts: options.attempts ?? INTAKE_RETRY.attempts,
       backoff: { type: INTAKE_BACKOFF_TYPE },
       // Completed jobs are kept a day: the intake forwarder adds at least once, and a second add of a
       // kept job id is a no-op, so a replayed inbox item never becomes a second job.

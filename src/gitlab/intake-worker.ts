@@ -12,6 +12,7 @@ import { handleNote, type NoteDeps, type NoteOutcome } from './handle-note.js';
 import { handlePipeline, type PipelineDeps, type PipelineOutcome } from './handle-pipeline.js';
 import type { IntakeJob } from './intake-job.js';
 import { INTAKE_QUEUE_NAME, intakeBackoff } from './intake-queue.js';
+import { answerUnhandledNote, type UnhandledNote } from './unhandled-note.js';
 
 export interface IntakeDeps {
   engine: ReleaseEngine;
@@ -38,15 +39,30 @@ export interface IntakeWorkerOptions extends IntakeDeps {
   prefix?: string;
   /** Jobs processed at once (default 4). */
   concurrency?: number;
+  /** Delay before a retry (default the intake's capped full jitter); tests shorten it. */
+  backoff?: (attemptsMade: number) => number;
 }
 
-export type IntakeOutcome = PipelineOutcome | NoteOutcome;
+export type IntakeOutcome = PipelineOutcome | NoteOutcome | UnhandledNote;
 
-/** Processes one intake job; `lastAttempt` lets a pipeline go ahead without its MR when GitLab stays down. */
-export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt: boolean, jobId?: string) => Promise<IntakeOutcome> {
+/** Where a job stands in its retries, for the last try's give-up. */
+export interface IntakeTry {
+  last: boolean;
+  /** Tries so far, this one included. */
+  tries: number;
+  /** When the job was first queued (epoch ms). */
+  queuedAt: number;
+}
+
+/**
+ * Processes one intake job; on the last try a pipeline goes ahead without its MR when GitLab stays
+ * down, and a comment that still fails is answered as not handled (never dropped in silence).
+ */
+export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, attempt: boolean | IntakeTry, jobId?: string) => Promise<IntakeOutcome> {
   const definitions = typeof deps.definitions === 'function' ? deps.definitions : () => deps.definitions as readonly Definition[];
   const freezes = deps.freezes ?? new FreezeCalendar(deps.gitlab);
-  return async (job, lastAttempt, jobId) => {
+  return async (job, attempt, jobId) => {
+    const lastAttempt = typeof attempt === 'boolean' ? attempt : attempt.last;
     // The job id is the one the webhook route answered with, so a delivery can be followed from
     // GitLab's "Recent events" to this line.
     const logger = deps.logger?.child({ intake: job.kind, project: job.project.path, ...(jobId ? { job: jobId } : {}) });
@@ -57,7 +73,7 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt:
         lastAttempt,
       );
     }
-    const outcome = await handleNote(job, {
+    const handled = handleNote(job, {
       engine: deps.engine,
       gitlab: deps.gitlab,
       replier: deps.replier,
@@ -66,6 +82,14 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, lastAttempt:
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       ...(logger ? { logger } : {}),
     });
+    const outcome = lastAttempt && typeof attempt !== 'boolean'
+      ? await handled.catch((error: unknown) =>
+          answerUnhandledNote(job, error, attempt.tries, Date.now() - attempt.queuedAt, {
+            replier: deps.replier,
+            ...(deps.audit ? { audit: deps.audit } : {}),
+            ...(logger ? { logger } : {}),
+          }))
+      : await handled;
     logger?.info({ note: job.note.id, mrIid: job.mr.iid, outcome: outcome.kind }, 'note intake done');
     return outcome;
   };
@@ -77,13 +101,14 @@ export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJ
     INTAKE_QUEUE_NAME,
     async (job: Job<IntakeJob, IntakeOutcome>) => {
       const attempts = job.opts.attempts ?? 1;
-      return process(job.data, job.attemptsMade + 1 >= attempts, job.id);
+      const tries = job.attemptsMade + 1;
+      return process(job.data, { last: tries >= attempts, tries, queuedAt: job.timestamp }, job.id);
     },
     {
       connection: options.connection,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency ?? 4,
-      settings: { backoffStrategy: (attemptsMade: number) => intakeBackoff(attemptsMade) },
+      settings: { backoffStrategy: options.backoff ?? ((attemptsMade: number) => intakeBackoff(attemptsMade)) },
     },
   );
   worker.on('failed', (job, error) => {

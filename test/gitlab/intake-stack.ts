@@ -22,6 +22,8 @@ export interface IntakeStackOptions extends Omit<IntakeWorkerOptions, 'connectio
   redis: Redis;
   /** GITLAB_WEBHOOK_SECRET of the route. */
   secret: string;
+  /** Tries per job (default the intake's own). */
+  attempts?: number;
 }
 
 export interface IntakeStack {
@@ -32,8 +34,8 @@ export interface IntakeStack {
 }
 
 export async function startIntakeStack(options: IntakeStackOptions): Promise<IntakeStack> {
-  const { redisUrl, prefix, redis, secret, ...deps } = options;
-  const queue = createIntakeQueue({ connection: { url: redisUrl }, prefix });
+  const { redisUrl, prefix, redis, secret, attempts, ...deps } = options;
+  const queue = createIntakeQueue({ connection: { url: redisUrl }, prefix, ...(attempts ? { attempts } : {}) });
   const forwarder: IntakeForwarder = createIntakeForwarder({ redis, queue, prefix, blockSeconds: 0.2 });
   await forwarder.start();
   const worker: Worker<IntakeJob> = createIntakeWorker({ ...deps, connection: { url: redisUrl }, prefix });
