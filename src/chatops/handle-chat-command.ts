@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ActingVerb, ParsedCommand } from '../core/command.js';
 import { CanarybotError } from '../core/errors.js';
 import { HELP_TEXT, parseCommand, parseTrainCommand } from '../core/parse-command.js';
-import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
+import { actOnTrainCommand, startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
 import type { CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Actor, Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -57,6 +57,23 @@ export function createChatCommandHandler(options: ChatCommandHandlerOptions): Ch
           { ...options.trains, gitlab: options.gitlab },
           { command: train.command, actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) } },
         );
+        return await say(answer.ok, answer.message);
+      }
+      if (train.kind === 'train-act') {
+        const runner = options.trains?.runner;
+        if (!runner?.findLive || !runner.find || !runner.command) return await refuse({ verb: 'train', sentence: 'No release trains are defined, so there is no train to act on.' });
+        const trainDeps = { runner: { findLive: runner.findLive.bind(runner), find: runner.find.bind(runner), command: runner.command.bind(runner) }, gitlab: options.gitlab };
+        // Reading a train is open to every chat user, as /canary status is.
+        if (train.command.verb === 'status') {
+          const answer = await actOnTrainCommand(trainDeps, { command: train.command, actor: { username: request.userName ?? request.userId, userId: 0, channel: request.channel } });
+          return await say(answer.ok, answer.message);
+        }
+        const identity = await options.identity.resolve(request);
+        if (identity.kind === 'unmapped') return await refuse({ verb: 'train', sentence: `Refused: ${identity.message}` });
+        const answer = await actOnTrainCommand(trainDeps, {
+          command: train.command,
+          actor: { username: identity.user.username, userId: identity.user.id, channel: request.channel, chatUser: chatUserLabel(request) },
+        });
         return await say(answer.ok, answer.message);
       }
       const parsed = parseCommand(request.text, { requireService: true });

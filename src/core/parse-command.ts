@@ -103,12 +103,26 @@ export interface TrainStartCommand {
   tags: Record<string, string>;
 }
 
-export type TrainParseResult = { kind: 'none' } | { kind: 'train-start'; command: TrainStartCommand } | { kind: 'invalid'; message: string };
+export const TRAIN_ACT_VERBS = ['approve', 'abort', 'promote', 'status'] as const;
+export type TrainActVerb = (typeof TRAIN_ACT_VERBS)[number];
+
+/** `/canary train approve|abort|promote|status <train> [reason…]`: the train's live run, as one unit. */
+export interface TrainActCommand {
+  verb: TrainActVerb;
+  train: string;
+  reason?: string;
+}
+
+export type TrainParseResult =
+  | { kind: 'none' }
+  | { kind: 'train-start'; command: TrainStartCommand }
+  | { kind: 'train-act'; command: TrainActCommand }
+  | { kind: 'invalid'; message: string };
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A Docker image tag (the distribution spec's grammar). */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const TRAIN_USAGE = 'Usage: `/canary train start <train> [member=tag …]`';
+const TRAIN_USAGE = 'Usage: `/canary train start <train> [member=tag …]` or `/canary train approve|abort|promote|status <train>`';
 
 /**
  * `/canary train start <train> [member=tag …]` on the first line (the `/canary` optional in chat).
@@ -122,7 +136,9 @@ export function parseTrainCommand(text: string, options: ParseOptions): TrainPar
   else return { kind: 'none' };
   const words = body.split(/\s+/).filter((word) => word !== '');
   if (words[0]?.toLowerCase() !== 'train') return { kind: 'none' };
-  if (words[1]?.toLowerCase() !== 'start') return { kind: 'invalid', message: `Unknown train command. ${TRAIN_USAGE}.` };
+  const verb = words[1]?.toLowerCase();
+  if ((TRAIN_ACT_VERBS as readonly string[]).includes(verb ?? '')) return parseTrainAct(verb as TrainActVerb, words.slice(2));
+  if (verb !== 'start') return { kind: 'invalid', message: `Unknown train command. ${TRAIN_USAGE}.` };
   const train = words[2];
   if (!train) return { kind: 'invalid', message: `\`/canary train start\` needs a train name. ${TRAIN_USAGE}.` };
   if (!NAME.test(train)) return { kind: 'invalid', message: `That is not a train name. ${TRAIN_USAGE}.` };
@@ -136,4 +152,13 @@ export function parseTrainCommand(text: string, options: ParseOptions): TrainPar
     tags[member] = tag;
   }
   return { kind: 'train-start', command: { train, tags } };
+}
+
+function parseTrainAct(verb: TrainActVerb, words: string[]): TrainParseResult {
+  const train = words[0];
+  if (!train) return { kind: 'invalid', message: `\`/canary train ${verb}\` needs a train name. ${TRAIN_USAGE}.` };
+  if (!NAME.test(train)) return { kind: 'invalid', message: `That is not a train name. ${TRAIN_USAGE}.` };
+  const reason = words.slice(1).join(' ');
+  if (reason !== '' && verb !== 'abort') return { kind: 'invalid', message: `\`/canary train ${verb}\` takes only the train's name. ${TRAIN_USAGE}.` };
+  return { kind: 'train-act', command: reason === '' ? { verb, train } : { verb, train, reason: reason.slice(0, 500) } };
 }

@@ -4,7 +4,8 @@
 
 import type { Logger } from 'pino';
 import type { Actor, MergeRequestRef } from '../core/release.js';
-import type { TrainStartCommand } from '../core/parse-command.js';
+import type { TrainActCommand, TrainStartCommand } from '../core/parse-command.js';
+import { trainStatus } from '../chatops/format-train.js';
 import type { TrainMemberStart } from '../core/train/train-run.js';
 import { authorizeActor } from '../gitlab/authorize-actor.js';
 import type { GitLabApi } from '../gitlab/gitlab-api.js';
@@ -13,7 +14,8 @@ import { watchesProject } from '../gitlab/watches-project.js';
 import type { TrainRunner } from './train-runner.js';
 
 export interface TrainStartDeps {
-  runner: Pick<TrainRunner, 'start' | 'trains' | 'definitions'>;
+  /** `findLive`/`find`/`command` serve the train-level commands (approve, abort, promote, status). */
+  runner: Pick<TrainRunner, 'start' | 'trains' | 'definitions'> & Partial<Pick<TrainRunner, 'findLive' | 'find' | 'command'>>;
   gitlab: Pick<GitLabApi, 'memberAccessLevel' | 'groupMemberAccessLevel'>;
   logger?: Pick<Logger, 'info'>;
 }
@@ -68,4 +70,57 @@ async function decideStart(deps: TrainStartDeps, request: TrainStartRequest): Pr
   if (!started.ok) return { ok: false, message: `Train ${train.name} not started: ${started.message}.` };
   const bringing = started.run.members.map((member) => `${member.name} ${member.image ?? '(rides on stable)'}`).join(', ');
   return { ok: true, message: `Train ${train.name} started as ${started.run.id}: ${bringing}.`, runId: started.run.id };
+}
+
+export interface TrainActDeps {
+  runner: Pick<TrainRunner, 'findLive' | 'find' | 'command'>;
+  gitlab: Pick<GitLabApi, 'memberAccessLevel' | 'groupMemberAccessLevel'>;
+  logger?: Pick<Logger, 'info'>;
+}
+
+export interface TrainActRequest {
+  command: TrainActCommand;
+  actor: Actor & { userId: number };
+}
+
+export type TrainActAnswer = { ok: boolean; message: string; runId?: string };
+
+/**
+ * `/canary train approve|abort|promote|status <train>` (MR, chat or API): the train's live run as
+ * one unit. Acting needs the actor to pass the approvals policy of every member bringing a new
+ * image, as each member's own command would; a refusal is written into the run's audit.
+ */
+export async function actOnTrainCommand(deps: TrainActDeps, request: TrainActRequest): Promise<TrainActAnswer> {
+  const { command, actor } = request;
+  const run = (await deps.runner.findLive(command.train)) ?? (await deps.runner.find(command.train));
+  if (!run) return { ok: false, message: `Train ${command.train} has no live run.` };
+  if (command.verb === 'status') return { ok: true, message: trainStatus(run), runId: run.id };
+  const verb = command.verb;
+  let refusal: string | undefined;
+  for (const member of run.members.filter((candidate) => candidate.image !== null)) {
+    const verdict = await authorizeActor(deps.gitlab, {
+      verb,
+      policy: member.definition.approvals,
+      project: member.definition.trigger.project,
+      actor: { username: actor.username, userId: actor.userId },
+      ...(member.mr?.authorUsername ? { mrAuthor: member.mr.authorUsername } : {}),
+    });
+    if (!verdict.allowed) {
+      refusal = `Refused for ${member.name}: ${verdict.message}`;
+      break;
+    }
+  }
+  const answer = await deps.runner.command(run.id, {
+    type: 'command',
+    verb,
+    actor,
+    ...(command.reason ? { reason: command.reason } : {}),
+    ...(refusal !== undefined ? { refusal } : {}),
+  });
+  deps.logger?.info({ trainRun: run.id, verb, actor: actor.username, channel: actor.channel, ok: answer.ok }, 'train command');
+  return { ok: answer.ok, message: capitalize(answer.message), runId: run.id };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1) + (text.endsWith('.') ? '' : '.');
 }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ActingVerb } from '../core/command.js';
 import { HELP_TEXT, parseCommand, parseTrainCommand } from '../core/parse-command.js';
-import { startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
+import { actOnTrainCommand, startTrainCommand, type TrainStartDeps } from '../engine/train-commands.js';
 import type { CommandOutcome, CommandReplier, ReplyTarget } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import type { ReleaseEngine } from '../engine/api.js';
@@ -77,6 +77,15 @@ export async function handleNote(job: NoteIntake, deps: NoteDeps): Promise<NoteO
           project: job.project,
         },
       },
+    );
+    return reply({ ok: answer.ok, message: answer.message });
+  }
+  if (train.kind === 'train-act') {
+    const runner = deps.trains?.runner;
+    if (!runner?.findLive || !runner.find || !runner.command) return refuse('train', 'No release trains are defined, so there is no train to act on.');
+    const answer = await actOnTrainCommand(
+      { runner: { findLive: runner.findLive.bind(runner), find: runner.find.bind(runner), command: runner.command.bind(runner) }, gitlab: deps.gitlab, ...(deps.trains?.logger ? { logger: deps.trains.logger } : {}) },
+      { command: train.command, actor },
     );
     return reply({ ok: answer.ok, message: answer.message });
   }

@@ -74,6 +74,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { readinessRoute, type ReadinessCheck } from './routes/readiness.js';
 import { auditRoute } from './routes/audit.js';
 import { releasesRoutes } from './routes/releases.js';
+import { trainsRoutes } from './routes/trains.js';
 
 /** The Kubernetes/Istio side: the two ports plus the readiness probe of a cluster. */
 export interface BotMesh {
@@ -280,6 +281,8 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
   const trainRunner = new TrainRunner({
     store: createRedisTrainStore(redis, prefix),
     ...(overrides.trainTiming ? { timing: overrides.trainTiming } : {}),
+    // Each member MR's progress note follows the run; the write-back outbox coalesces the edits.
+    onEvent: (run) => writeback.trainNotes.report(run),
     ports,
     definitions,
     trains: loaded.trains,
@@ -369,6 +372,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
       ...(config.metricsToken ? { token: config.metricsToken } : {}),
     }),
     releasesRoutes({ reader: engine, history: engine.store, links, available: () => probe.status === 'ready' }),
+    trainsRoutes({ runner: trainRunner, gitlab, logger: logger.child({ component: 'api' }) }),
     auditRoute({ reader: engine, intake: intakeAudit }),
     eventsRoute({ reader: engine, changes: releaseChanges, links }),
     dashboardRoutes(),

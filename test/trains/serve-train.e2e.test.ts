@@ -25,6 +25,7 @@ const ROOT = { id: 1, username: 'root', name: 'Administrator' };
 const DEV = { id: 8, username: 'dev', name: 'Dev' };
 const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
 const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
+const TOKENS = { root: 'glpat-root-train', dev: 'glpat-dev-train' };
 
 const healthy: MetricProvider = {
   async query(promql) {
@@ -61,6 +62,10 @@ beforeAll(async () => {
     users: [ROOT, DEV],
     projects: TRAIN_SERVICES.map((service) => ({ id: PROJECTS[service], path: `bookinfo/${service}`, defaultBranch: 'main' })),
     mergeRequests: [{ projectId: ENTRY.id, iid: 1, authorId: DEV.id, title: 'productpage v2', targetBranch: 'main' }],
+    tokens: [
+      { token: TOKENS.root, userId: ROOT.id },
+      { token: TOKENS.dev, userId: DEV.id },
+    ],
     members: TRAIN_SERVICES.flatMap((service) => [
       { projectId: PROJECTS[service], userId: ROOT.id, accessLevel: 40 },
       { projectId: PROJECTS[service], userId: DEV.id, accessLevel: 30 },
@@ -77,6 +82,7 @@ beforeAll(async () => {
     ALERT_WEBHOOK_SECRET: ALERT_SECRET,
     KUBECONFIG: kube.writeKubeconfig([kube.cluster('default')]),
     PIPELINES_DIR: dir,
+    PUBLIC_URL: 'https://canarybot.example.com',
     LOG_LEVEL: 'silent',
   });
   bot = await createBot(config, { metricProvider: healthy, alertGate: quietAlertmanager, writebackPollMs: 50 });
@@ -193,4 +199,50 @@ describe('canarybot serve starts a release train', () => {
     expect(await bot.engine.list({ service: 'productpage' })).toEqual([]);
     expect(await bot.engine.list({ service: 'ratings' })).toEqual([]);
   }, 90_000);
+
+  it('reports and acts on the train as one unit: a progress note on the member MR linked to the summary, /api/trains, train status, approve refused by policy and audited, approved over the API', async () => {
+    const rolledBack = (await bot.trains.history()).find((run) => run.state === 'rolled-back' && run.members[0]?.mr)!;
+    const note = await waitUntil('the member note to show the rollback', () =>
+      gitlab.notes(ENTRY.id, 1).find((candidate) => candidate.body.startsWith(`<!-- canarybot:train-member:${rolledBack.id}:productpage -->`) && candidate.body.includes('rolled back')),
+    30_000);
+    expect(note.body).toContain(`[${rolledBack.id}](https://canarybot.example.com/api/trains/${rolledBack.id}?format=markdown)`);
+    expect(note.body).toContain('| 3 | ratings | rides on stable |');
+    expect(gitlab.notes(ENTRY.id, 1).filter((candidate) => candidate.body.includes(`canarybot:train-member:${rolledBack.id}:`))).toHaveLength(1);
+
+    const running = (await bot.trains.history()).find((run) => ['progressing', 'awaiting-approval'].includes(run.state))!;
+    await waitUntil('the assembled train to wait for its approval', () => bot.trains.get(running.id)?.state === 'awaiting-approval', 30_000);
+
+    await comment(`/canary train approve ${TRAIN_NAME}`, DEV);
+    const refused = await botReply('Refused for productpage: approvals.minAccessLevel');
+    await comment(`/canary train status ${TRAIN_NAME}`, DEV);
+    const status = await botReply(`🚂 train \`${TRAIN_NAME}\` awaiting-approval`);
+
+    expect(refused.body).toMatch(/^⛔ Refused for productpage: approvals.minAccessLevel/);
+    expect(status.body).toContain('• ratings `ratings:c3d4e5f6` · canary ready, stable before · last check pass');
+    expect(bot.trains.get(running.id)?.state).toBe('awaiting-approval');
+
+    const api = (method: 'GET' | 'POST', url: string, token?: string, payload?: object) =>
+      bot.app.inject({ method, url, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}), ...(payload ? { payload } : {}) });
+    expect((await api('GET', '/api/trains')).statusCode).toBe(401);
+    const list = (await api('GET', '/api/trains', TOKENS.dev)).json() as { trains: Array<{ id: string; state: string; members: Array<{ name: string; image: string | null }> }> };
+    expect(list.trains.map((run) => run.id)).toContain(running.id);
+    expect(list.trains.find((run) => run.id === running.id)?.members.map((m) => m.name)).toEqual(['productpage', 'reviews', 'ratings']);
+    const markdown = await api('GET', `/api/trains/${running.id}?format=markdown`, TOKENS.dev);
+    expect(markdown.body).toContain(`<!-- canarybot:train:${running.id} -->`);
+    expect((await api('GET', '/api/trains/nope', TOKENS.dev)).statusCode).toBe(404);
+    expect((await api('POST', `/api/trains/${running.id}/commands`, TOKENS.dev, { command: 'approve' })).statusCode).toBe(403);
+    expect((await api('POST', `/api/trains/${running.id}/commands`, TOKENS.root, { command: 'launch' })).statusCode).toBe(400);
+
+    const approved = await api('POST', `/api/trains/${running.id}/commands`, TOKENS.root, { command: 'approve' });
+
+    expect(approved.json()).toEqual({ ok: true, message: `Train ${TRAIN_NAME} approved by @root.`, trainRunId: running.id });
+    const ended = await bot.trains.whenEnded(running.id);
+    expect(ended.state).toBe('succeeded');
+    const audit = ended.audit.filter((entry) => entry.action === 'refused' || entry.action === 'approved');
+    expect(audit.map((entry) => [entry.action, entry.actor?.username, entry.actor?.channel])).toEqual([
+      ['refused', 'dev', 'gitlab'],
+      ['refused', 'dev', 'api'],
+      ['approved', 'root', 'api'],
+    ]);
+  }, 120_000);
 });

@@ -293,6 +293,17 @@ describe('decideTrain: failure rolls the whole train back', () => {
     expect(aborted.next.audit.at(-1)).toMatchObject({ action: 'rolling-back', actor: RM, detail: 'aborted by @rm: wrong build' });
   });
 
+  it('a refused command is audited with the actor and its sentence, and changes nothing else', () => {
+    const start = drive(bookinfo, IMAGES, { person: () => null }, 60).run;
+
+    const refused = decideTrain(start, { type: 'command', verb: 'approve', actor: RM, refusal: 'Refused for reviews: approvals.minAccessLevel needs Maintainer' }, 3_000_000);
+
+    expect(refused.reply).toEqual({ ok: false, message: 'Refused for reviews: approvals.minAccessLevel needs Maintainer' });
+    expect(refused.effects).toEqual([]);
+    expect({ ...refused.next, audit: start.audit, updatedAt: start.updatedAt }).toEqual(start);
+    expect(refused.next.audit.at(-1)).toMatchObject({ action: 'refused', actor: RM, detail: 'approve: Refused for reviews: approvals.minAccessLevel needs Maintainer' });
+  });
+
   it('keeps retrying the entry close until it lands: a rollback never stops while traffic may be on a canary', () => {
     let failures = 0;
     const { run, log } = drive(bookinfo, IMAGES, {

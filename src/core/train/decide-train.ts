@@ -248,6 +248,11 @@ function onCommand(run: TrainRun, input: Extract<TrainInput, { type: 'command' }
   const who = `@${input.actor.username}`;
   const name = run.train.name;
   if (!isTrainLive(run.state)) return unchangedTrain(run, { ok: false, message: `train ${name} has ended (${run.state})` });
+  if (input.refusal !== undefined) {
+    const refusal = input.refusal;
+    const decision = step(run, now, (d) => trainAudit(d, 'refused', `${input.verb}: ${refusal}`, input.actor));
+    return { ...decision, reply: { ok: false, message: refusal } };
+  }
   switch (input.verb) {
     case 'approve':
       if (run.state !== 'awaiting-approval') return unchangedTrain(run, { ok: false, message: `train ${name} is not waiting for an approval (it is ${run.state})` });

@@ -113,7 +113,8 @@ export type TrainInput =
   | { type: 'tick'; key?: string }
   | { type: 'member-result'; member: string; result: MemberEffectResult }
   | { type: 'lane-check'; stepIndex: number; check: number; members: Array<{ member: string; check: CheckResult; laneRequests: number | null }> }
-  | { type: 'command'; verb: 'approve' | 'abort' | 'promote'; actor: Actor; reason?: string }
+  /** `refusal`: the actor failed a member's approvals policy; audited, nothing else changes. */
+  | { type: 'command'; verb: 'approve' | 'abort' | 'promote'; actor: Actor; reason?: string; refusal?: string }
   | { type: 'alert'; member: string; name: string };
 
 export interface TrainDecision {
