@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError, TemplateSet } from '../support/helm/go-template.js';
+import { TemplateError, TemplateSet } from '../../src/sim/gitops/go-template.js';
 
 // Expected outputs follow Go's text/template documentation and Sprig's function reference.
 function render(source: string, data: unknown = {}): string {

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
-import { TemplateSet } from './go-template.js';
+import { TemplateSet } from '../../../src/sim/gitops/go-template.js';
+import { coalesceValues } from '../../../src/sim/gitops/render-source.js';
 
 export interface RenderOptions {
   chartDir: string;
@@ -22,16 +23,6 @@ export interface RenderedObject {
 }
 
 export class ChartRenderError extends Error {}
-
-export function coalesceValues(base: unknown, override: unknown): unknown {
-  if (!isMap(base) || !isMap(override)) return override === undefined ? base : override;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    if (value === null) delete out[key];
-    else out[key] = coalesceValues(base[key], value);
-  }
-  return out;
-}
 
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,58 +1,15 @@
-// The simulated Helm's template subset and chart rendering (src/sim/gitops): what it renders, and
-// that anything outside the subset is refused with file and line rather than rendered wrong.
+// What the simulated GitOps controllers render from a config repository directory (src/sim/gitops):
+// a Helm chart with its values layered as Helm does (templates by go-template.ts, whose own cases
+// are in test/chart/go-template.test.ts), or manifests with kustomize image overrides.
 
 import { describe, expect, it } from 'vitest';
-import { HelmTemplateError, mergeValues, renderTemplate, type TemplateContext } from '../../src/sim/gitops/helm-template.js';
-import { renderChart, renderManifests, renderSource } from '../../src/sim/gitops/render-source.js';
+import { TemplateError } from '../../src/sim/gitops/go-template.js';
+import { coalesceValues, renderChart, renderManifests, renderSource } from '../../src/sim/gitops/render-source.js';
 import { reviewsChart } from '../gitops/reviews-chart.js';
 
-const context: TemplateContext = {
-  Values: { image: { repository: 'registry.example.com/bookinfo/reviews', tag: 'v1' }, replicas: 3, empty: '', zero: 0, off: false, list: [1] },
-  Release: { Name: 'reviews', Namespace: 'bookinfo' },
-  Chart: { Name: 'reviews', Version: '1.4.0' },
-};
-
-describe('renderTemplate', () => {
-  it.each([
-    ['a value', 'image: {{ .Values.image.tag }}', 'image: v1'],
-    ['a number', 'replicas: {{ .Values.replicas }}', 'replicas: 3'],
-    ['two values on a line', '{{ .Values.image.repository }}:{{ .Values.image.tag }}', 'registry.example.com/bookinfo/reviews:v1'],
-    ['release and chart', '{{ .Release.Name }}/{{ .Release.Namespace }} {{ .Chart.Name }}-{{ .Chart.Version }}', 'reviews/bookinfo reviews-1.4.0'],
-    ['quote as a function', 'tag: {{ quote .Values.image.tag }}', 'tag: "v1"'],
-    ['quote in a pipeline', 'tag: {{ .Values.image.tag | quote }}', 'tag: "v1"'],
-    ['quote escapes', '{{ "say \\"hi\\"" | quote }}', '"say \\"hi\\""'],
-    ['default keeps a set value', '{{ .Values.image.tag | default "latest" }}', 'v1'],
-    ['default replaces a missing value', '{{ .Values.image.digest | default "latest" }}', 'latest'],
-    ['default replaces an empty string', '{{ default "x" .Values.empty }}', 'x'],
-    ['default replaces 0 and false (Go empty)', '{{ .Values.zero | default 5 }} {{ .Values.off | default true }}', '5 true'],
-    ['default then quote', '{{ .Values.missing | default "latest" | quote }}', '"latest"'],
-    ['a missing value renders as nothing', 'tag: {{ .Values.nothing }}.', 'tag: .'],
-    ['left trim', 'a:\n  {{- .Values.image.tag }}', 'a:v1'],
-    ['right trim', '{{ .Values.image.tag -}}\n  b', 'v1b'],
-    ['a comment', 'a{{/* a comment */}}b', 'ab'],
-    ['text without actions', 'kind: Service\n', 'kind: Service\n'],
-  ])('%s', (_name, source, expected) => {
-    expect(renderTemplate(source, context)).toBe(expected);
-  });
-
-  it.each([
-    ['if', '{{ if .Values.x }}a{{ end }}', 'values.yaml:1: `if` is not supported'],
-    ['range', 'a\n{{ range .Values.list }}', 'values.yaml:2: `range` is not supported'],
-    ['include', '{{ include "x" . }}', '`include` is not supported'],
-    ['toYaml', '{{ .Values.image | toYaml }}', '`toYaml` is not a function the simulated Helm knows'],
-    ['a path through a missing map', '{{ .Values.nope.tag }}', 'nil pointer evaluating interface {}.tag'],
-    ['a map rendered', '{{ .Values.image }}', 'renders a map'],
-    ['an unclosed action', 'a {{ .Values.x', 'unclosed action'],
-    ['default with one argument', '{{ default .Values.x }}', 'default takes 2 arguments, got 1'],
-  ])('refuses %s', (_name, source, message) => {
-    expect(() => renderTemplate(source, context, 'values.yaml')).toThrow(HelmTemplateError);
-    expect(() => renderTemplate(source, context, 'values.yaml')).toThrow(message);
-  });
-});
-
-describe('mergeValues', () => {
-  it('merges maps key by key and replaces scalars and lists', () => {
-    expect(mergeValues({ image: { repository: 'r', tag: 'v1' }, list: [1, 2], n: 1 }, { image: { tag: 'v2' }, list: [3] })).toEqual({ image: { repository: 'r', tag: 'v2' }, list: [3], n: 1 });
+describe('coalesceValues', () => {
+  it('merges maps key by key, replaces scalars and lists, and null deletes a key', () => {
+    expect(coalesceValues({ image: { repository: 'r', tag: 'v1' }, list: [1, 2], n: 1, gone: 'x' }, { image: { tag: 'v2' }, list: [3], gone: null })).toEqual({ image: { repository: 'r', tag: 'v2' }, list: [3], n: 1 });
   });
 });
 
@@ -74,6 +31,17 @@ describe('renderChart', () => {
     const stable = objects[1] as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } };
     expect(stable.spec.replicas).toBe(5);
     expect(stable.spec.template.spec.containers[0]!.image).toBe('registry.example.com/bookinfo/reviews:v9');
+  });
+
+  it('uses the defines of _ files through include, and refuses what the template subset does not know', () => {
+    const chart = new Map([
+      ['c/Chart.yaml', 'name: c\nversion: 1.0.0\n'],
+      ['c/templates/_helpers.tpl', '{{- define "c.name" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}\n'],
+      ['c/templates/cm.yaml', 'kind: ConfigMap\nmetadata:\n  name: {{ include "c.name" . }}\n'],
+    ]);
+    expect(renderChart(chart, 'c', { releaseName: 'r', namespace: 'n' }).objects).toEqual([{ kind: 'ConfigMap', metadata: { name: 'r-c', namespace: 'n' } }]);
+    chart.set('c/templates/cm.yaml', 'kind: ConfigMap\nmetadata:\n  name: {{ .Values.name | frobnicate }}\n');
+    expect(() => renderChart(chart, 'c', { releaseName: 'r', namespace: 'n' })).toThrow(TemplateError);
   });
 
   it('refuses a chart without a version and a missing values file', () => {

@@ -1,5 +1,6 @@
 // A subset of Go's text/template with the Sprig/Helm functions our chart uses, so tests can render
-// charts/canarybot without a Helm binary (none is installable here). It follows text/template's
+// charts/canarybot, and the simulated Argo CD and Flux the config repository's charts, without a
+// Helm binary (none is installable here). It follows text/template's
 // documented semantics: `{{-`/`-}}` trim whitespace, pipelines pass the previous result as the last
 // argument, range over a map walks its keys in sorted order, if/with treat false, 0, nil and empty
 // values as false, variables are scoped to their block. Anything outside the subset is an error,
