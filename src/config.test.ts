@@ -157,6 +157,24 @@ describe('secretValues', () => {
   });
 });
 
+describe('chat incoming-webhook URLs (they carry their token)', () => {
+  it.each(['SLACK_WEBHOOK_URL', 'MATTERMOST_WEBHOOK_URL'])('%s is a secret: masked in logs, never echoed in an error, readable from its _FILE', (name) => {
+    const url = 'https://chat.example.com/services/T0/B0/tok3n-in-the-path';
+    const path = file(name, `${url}\n`);
+    let message = '';
+    try {
+      loadConfig({ [name]: 'chat.example.com/services/T0/B0/tok3n-in-the-path' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(secretValues(loadConfig({ [name]: url }))).toContain(url);
+    expect(message).toMatch(new RegExp(`^${name}: `));
+    expect(message).not.toContain('tok3n');
+    expect(secretValues(loadConfig({ [`${name}_FILE`]: path }))).toContain(url);
+  });
+});
+
 describe('exitOnConfigError', () => {
   it('prints one line and exits 2 for a ConfigError', () => {
     const written: string[] = [];

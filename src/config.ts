@@ -97,6 +97,9 @@ export const SECRET_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',
   'MATTERMOST_TOKEN',
+  // An incoming-webhook URL carries its token in the path: whoever has it posts to the channel.
+  'SLACK_WEBHOOK_URL',
+  'MATTERMOST_WEBHOOK_URL',
   'PROMETHEUS_BEARER_TOKEN',
   'PROMETHEUS_BASIC_AUTH',
   'ALERTMANAGER_BEARER_TOKEN',
