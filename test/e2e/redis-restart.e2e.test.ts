@@ -2,11 +2,13 @@
 // (the real process, a redis-server with an fsynced append-only file as production runs it, the
 // Kubernetes and GitLab API test servers). While Redis is down every webhook is answered 503 — never
 // a 2xx for a delivery that could be lost — and `/readyz` is 503; after the restart `/readyz` is 200
-// again, the redelivered comment is answered once, and the release finishes promoted with each
+// again, the redelivered comment is answered once, a Slack `/canary abort` refused during the outage
+// ("nothing was changed") never runs later, and the release finishes promoted with each
 // traffic step written once, one progress note, no repeated commit status and a final `success`.
 // The figures are printed.
 
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { slackSignature } from '../../src/chatops/verify-slack-signature.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -16,6 +18,7 @@ import { commentHook, IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes,
 import { NS } from '../mesh/fixtures.js';
 
 const SECRET = 'redis-restart-webhook-secret';
+const SLACK_SECRET = 'redis-restart-slack-signing-secret';
 const SHA = 'f60718293a4b5c6d7e8f9012345678a1b2c3d4e5';
 const OUTAGE_MS = Number(process.env.CANARYBOT_REDIS_OUTAGE_MS ?? 6_000);
 
@@ -51,10 +54,13 @@ spec:
 let redis: RedisServer;
 let world: World;
 let serve: ServeHarness;
+let chatUsers = '';
 
 beforeAll(async () => {
   [redis, world] = await Promise.all([startRedisServer({ persistent: true }), startWorld()]);
   writeFileSync(join(world.pipelinesDir, 'reviews.yaml'), DEFINITION);
+  chatUsers = join(world.pipelinesDir, '..', `canarybot-chat-users-${process.pid}.yaml`);
+  writeFileSync(chatUsers, 'slack: { U1: root }\n');
   serve = await startServeHarness({
     env: {
       REDIS_URL: redis.url,
@@ -63,6 +69,8 @@ beforeAll(async () => {
       GITLAB_WEBHOOK_SECRET: SECRET,
       KUBECONFIG: world.kubeconfig,
       PIPELINES_DIR: world.pipelinesDir,
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      CHAT_USERS_FILE: chatUsers,
       PUBLIC_URL: 'https://canarybot.example.com',
     },
   });
@@ -73,6 +81,7 @@ afterAll(async () => {
   await serve?.stop();
   await world?.close();
   await redis?.stop();
+  if (chatUsers) rmSync(chatUsers, { force: true });
 });
 
 const post = (hook: unknown, event: 'Pipeline Hook' | 'Note Hook', uuid?: string): Promise<Response> =>
@@ -82,6 +91,19 @@ const post = (hook: unknown, event: 'Pipeline Hook' | 'Note Hook', uuid?: string
     body: JSON.stringify(hook),
     signal: AbortSignal.timeout(20_000),
   });
+
+/** A Slack slash command from U1 (mapped to root, a Maintainer), signed as Slack signs it. */
+async function slack(text: string): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams({ token: 'deprecated', team_id: 'T1', channel_id: 'C1', command: '/canary', user_id: 'U1', user_name: 'root', text, response_url: 'https://hooks.slack.com/commands/T1/1/x' }).toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const response = await fetch(`${serve.url}/chatops/slack`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SLACK_SECRET, timestamp, body) },
+    body,
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: response.status, text: await response.text() };
+}
 
 describe('Redis restarted under a running serve', () => {
   it('answers 503 while Redis is down, is unready then ready, and the release finishes once', { timeout: 180_000 }, async () => {
@@ -104,6 +126,8 @@ describe('Redis restarted under a running serve', () => {
       readiness.push(ready);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
+    // A chat command during the outage is refused at once; it must never run later.
+    const abort = await slack('abort reviews');
     await redis.start();
     const restartedAt = Date.now();
     await waitUntil('/readyz 200 again', async () => (await serve.get('/readyz')).status === 200, 60_000);
@@ -133,9 +157,11 @@ describe('Redis restarted under a running serve', () => {
     process.stdout.write(
       `Redis restarted mid-release: down ${((restartedAt - haltedAt) / 1000).toFixed(1)} s, ${answers.length} webhooks during the outage answered ${JSON.stringify(count(answers))}, ` +
         `/readyz ${JSON.stringify(count(readiness))} during, 200 again ${readyAfterMs} ms after the restart; traffic writes ${JSON.stringify(weights)}, ` +
-        `${notes.length} progress note(s), statuses ${JSON.stringify(states)}, ${replies.length} answer(s) to the redelivered comment\n`,
+        `${notes.length} progress note(s), statuses ${JSON.stringify(states)}, ${replies.length} answer(s) to the redelivered comment; ` +
+        `Slack abort during the outage: HTTP ${abort.status} "${abort.text.slice(0, 80)}…", ran later: ${notes[0]?.body.match(/aborted|rolled back/i) ? 'yes' : 'no'}\n`,
     );
 
+    expect(abort.text).toMatch(/nothing was changed/);
     expect(twoXxDuringOutage).toBe(0);
     expect(answers.every((status) => status === 503)).toBe(true);
     expect(readiness.every((status) => status === 503)).toBe(true);
