@@ -56,6 +56,8 @@ export function createQueuedChatIntake(options: QueuedChatIntakeOptions): ChatIn
         connection: options.connection,
         ...prefix,
         concurrency: options.concurrency ?? 8,
+        // An accepted chat command survives its worker dying (BullMQ's default fails it the second time).
+        maxStalledCount: 1_000,
       })
     : null;
   worker?.on('error', (error) => options.logger?.warn({ err: error }, 'chat intake worker error'));

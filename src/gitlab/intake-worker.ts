@@ -41,6 +41,8 @@ export interface IntakeWorkerOptions extends IntakeDeps {
   concurrency?: number;
   /** Delay before a retry (default the intake's capped full jitter); tests shorten it. */
   backoff?: (attemptsMade: number) => number;
+  /** Job lock and stalled-check interval (BullMQ's defaults, 30 s each); shorter in tests. */
+  timing?: { lockMs?: number; stalledIntervalMs?: number };
 }
 
 export type IntakeOutcome = PipelineOutcome | NoteOutcome | UnhandledNote;
@@ -95,6 +97,9 @@ export function intakeProcessor(deps: IntakeDeps): (job: IntakeJob, attempt: boo
   };
 }
 
+/** How often an intake job may lose its worker (SIGKILL, OOM, node drain) and still run. */
+const STALLS_SURVIVED = 1_000;
+
 export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJob, IntakeOutcome> {
   const process = intakeProcessor(options);
   const worker = new Worker<IntakeJob, IntakeOutcome>(
@@ -108,6 +113,11 @@ export function createIntakeWorker(options: IntakeWorkerOptions): Worker<IntakeJ
       connection: options.connection,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency ?? 4,
+      // A delivery answered 202 must survive its worker dying any number of times (BullMQ's default
+      // of 1 fails a job the second time, losing the webhook). Jobs are idempotent: triggers dedupe.
+      maxStalledCount: STALLS_SURVIVED,
+      ...(options.timing?.lockMs ? { lockDuration: options.timing.lockMs } : {}),
+      ...(options.timing?.stalledIntervalMs ? { stalledInterval: options.timing.stalledIntervalMs } : {}),
       settings: { backoffStrategy: options.backoff ?? ((attemptsMade: number) => intakeBackoff(attemptsMade)) },
     },
   );
