@@ -1,6 +1,6 @@
 // The HA soak (issue 16): several `canarybot serve` processes (test/support/serve-harness.ts) share
 // one real redis-server, many releases run at once, and random processes are SIGKILLed and started
-// again throughout. Each release has its own namespace, branch, MR and webhook gate; every
+// again throughout (never the last one ready: the others carry on). Each release has its own namespace, branch, MR and webhook gate; every
 // `failEvery`-th gate answers 400, so that release must be rolled back, the others promoted.
 // Pipeline webhooks go to a random running process; a refused connection or a 5xx is sent again to
 // another one, as a load balancer and GitLab's retries would. What is measured (`HaSoakResult`):
@@ -250,11 +250,9 @@ export async function runHaSoak(options: HaSoakOptions): Promise<HaSoakResult> {
     let kills = 0;
     for (let k = 0; k < options.kills; k++) {
       await sleep((killSpanMs / options.kills) * (0.5 + Math.random()));
-      let victim = pick();
-      while (!victim) {
-        await sleep(200);
-        victim = pick();
-      }
+      // Never the last process ready: HA means the others carry on (killing every replica at once is an outage, not a failover).
+      while (running.size < 2) await sleep(200);
+      const victim = pick()!;
       running.delete(victim);
       readyCount.push({ at: performance.now(), ready: running.size });
       await victim.kill();
