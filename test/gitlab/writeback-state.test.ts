@@ -74,7 +74,7 @@ describe('desiredWriteback', () => {
 
     if (says === null) return expect(desired.approvalRequest).toBeNull();
     expect(desired.approvalRequest?.key).toBe('rollback-1');
-    expect(desired.approvalRequest?.body).toMatch(new RegExp(`^⏪ @bob \`reviews\` ${says}: all traffic goes back to stable\. `));
+    expect(desired.approvalRequest?.body).toMatch(new RegExp(`^⏪ @bob \`reviews\` ${says}: all traffic goes back to stable. `));
     expect(desired.approvalRequest?.body).toContain(fields?.reason ?? '');
   });
 
