@@ -69,6 +69,7 @@ export const CHANGES: readonly DemoChange[] = [
   { iid: 1, sha: '3f1c9a7be2d4405d8a6c2e1f0b9d8c7a6e5f4d3c', title: 'Show star ratings in colour' },
   { iid: 2, sha: 'b7e4d2c19f8a4e6b9c3d2a1f0e9d8c7b6a5f4e3d', title: 'Cache reviews per product' },
   { iid: 3, sha: 'c8f5e3d20a9b4f7c8d4e3b2a1f0e9d8c7b6a5f4e', title: 'Render reviews with the new template engine' },
+  { iid: 4, sha: 'd9a6f4e31b0c4a8d9e5f4c3b2a1f0e9d8c7b6a5f', title: 'Fix the review count in the footer' },
 ];
 
 export function gitlabSeed(): { users: SeedUser[]; projects: SeedProject[]; mergeRequests: SeedMergeRequest[]; members: SeedMember[] } {

@@ -3,7 +3,8 @@
 // baseline at its weight. A healthy build goes 10 → 30 → 50 %, is approved by the demo release
 // manager when asked, and is promoted; a broken build (about 30 % 5xx) fails its first analysis on a
 // fixed threshold and is rolled back; a build 20 % slower than its baseline, under every fixed
-// threshold, is judged high on latency and rolled back. Each release's MR notes end up in
+// threshold, is judged high on latency and rolled back; a fourth, merged during a GitLab deploy
+// freeze, waits until the release manager deletes the freeze, then goes on. Each release's MR notes end up in
 // <output>/<n>-reviews-<outcome>.md. Then the release-train scene (train-scene.ts): Bookinfo's productpage →
 // reviews → ratings released together, promoted leaf first, then a run where the lane header is
 // lost before ratings, rolled back; each run's train summary in <output>/train-<n>-bookinfo-lane-<state>.md.
@@ -48,7 +49,7 @@ export interface DemoResult {
   releases: DemoRelease[];
   /** The release-train scene: promoted, then rolled back for not propagating the lane header. */
   trains: TrainSceneRun[];
-  /** One promoted, then two rolled back (a fixed threshold, then the judge): what the demo is meant to show. */
+  /** One promoted, two rolled back (a fixed threshold, then the judge), one promoted after a freeze: what the demo is meant to show. */
   ok: boolean;
 }
 
@@ -57,6 +58,8 @@ interface Scenario {
   canary: WorkloadHealth;
   expected: string;
   story: string;
+  /** Merged during a GitLab deploy freeze, which the release manager lifts a few seconds later. */
+  frozen?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -68,6 +71,7 @@ const SCENARIOS: Scenario[] = [
     expected: 'rolled-back',
     story: 'a judged canary: p99 ~144 ms, 20 % above its baseline yet under every fixed threshold',
   },
+  { change: CHANGES[3] as DemoChange, canary: HEALTHY, expected: 'succeeded', story: 'a healthy build merged during a GitLab deploy freeze', frozen: true },
 ];
 
 const NOTE_FILE = new RegExp(`^(\\d+-${SERVICE}|train-\\d+-[a-z-]+)-[a-z-]+\\.md$`);
@@ -102,6 +106,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // The dashboard can be watched during the demo without a GitLab token (reads only).
       API_READ_ANONYMOUS: 'true',
       WORKER_CONCURRENCY: '4',
+      // Deploy freezes are re-read every second, so the freeze scene's lift shows at once.
+      FREEZE_REFRESH: '1s',
       GITLAB_WRITES_PER_MINUTE: '6000',
     });
     const logger = createLogger({ level: config.logLevel, secrets: [world.gitlab.token, world.webhookSecret], destination: logFile });
@@ -111,6 +117,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // A fresh prefix, so a shared REDIS_URL never mixes this run with another.
       prefix: `{canarybot-demo-${randomBytes(4).toString('hex')}}`,
       writebackPollMs: 100,
+      engine: { timing: { recoverIntervalMs: 1_000 } },
     });
     await bot.start();
     const address = await bot.listen();
@@ -151,6 +158,7 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
   const configHead = configRepository(world).resolve('main')!.id;
   world.traffic.setCanaryHealth(scenario.canary);
   board.note(`▶ release ${n}: MR !${change.iid} "${change.title}" merged — ${scenario.story}`);
+  const freeze = scenario.frozen ? await addFreeze(world) : null;
   board.note(`  GitLab CI passed on main (${change.sha.slice(0, 8)}) → Pipeline Hook → POST ${address}/webhooks/gitlab`);
   await deliver(address, world.webhookSecret, 'Pipeline Hook', pipelineHook({ project: PROJECT, pipelineId: 500 + n, sha: change.sha, mr: change, user: AUTHOR }));
 
@@ -164,6 +172,7 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
     detail = await getJson<ReleaseDetail>(`${address}/api/releases/${encodeURIComponent(summary.id)}`, world.gitlab.token);
     board.update(key, progressLine(detail, label));
     if (!isLive(detail.state)) break;
+    if (freeze && !freeze.lifted && await liftFreeze(world, freeze, detail, (text) => board.note(text))) freeze.lifted = true;
     if (detail.state === 'awaiting-approval' && !approved.has(detail.step)) {
       approved.add(detail.step);
       board.note(`  🙋 approval requested on MR !${change.iid} → @${RELEASE_MANAGER.username} (Maintainer) comments "/canary approve"`);
@@ -189,6 +198,38 @@ async function runRelease(n: number, scenario: Scenario, context: ReleaseContext
   options.out.write(`  ${outcome === 'promoted' ? '✅' : '⏪'} ${outcome} in ${(durationMs / 1000).toFixed(1)} s${why}\n`);
   options.out.write(`  MR notes → ${shown(file)}\n\n`);
   return { n, id: detail.id, image: detail.image, state: detail.state, outcome, reason: detail.reason, durationMs, file };
+}
+
+interface DemoFreeze {
+  id: number;
+  seenAt: number | null;
+  lifted: boolean;
+}
+
+/** Settings → CI/CD → Deploy freezes on the app project, through the GitLab API: frozen from now on. */
+async function addFreeze(world: DemoWorld): Promise<DemoFreeze> {
+  const response = await fetch(`${world.gitlab.url}/api/v4/projects/${PROJECT.id}/freeze_periods`, {
+    method: 'POST',
+    headers: { 'private-token': world.gitlab.token, 'content-type': 'application/json' },
+    body: JSON.stringify({ freeze_start: '* * * * *', freeze_end: '0 0 1 1 *', cron_timezone: 'Europe/Berlin' }),
+  });
+  if (response.status !== 201) throw new Error(`adding the demo's deploy freeze: ${response.status}`);
+  return { id: ((await response.json()) as { id: number }).id, seenAt: null, lifted: false };
+}
+
+/** Once the release has been seen waiting on the freeze for 3 s, the release manager deletes the freeze. */
+async function liftFreeze(world: DemoWorld, freeze: DemoFreeze, detail: ReleaseDetail, note: (text: string) => void): Promise<boolean> {
+  const wait = (detail as ReleaseDetail & { wait?: { kind: string; sentence: string } | null }).wait;
+  if (wait?.kind !== 'freeze') return false;
+  if (freeze.seenAt === null) {
+    freeze.seenAt = Date.now();
+    note(`  🧊 ${wait.sentence}`);
+    return false;
+  }
+  if (Date.now() - freeze.seenAt < 3_000) return false;
+  note(`  🔓 @${RELEASE_MANAGER.username} deletes the deploy freeze in GitLab (Settings → CI/CD → Deploy freezes); the release starts on its own`);
+  await fetch(`${world.gitlab.url}/api/v4/projects/${PROJECT.id}/freeze_periods/${freeze.id}`, { method: 'DELETE', headers: { 'private-token': world.gitlab.token } });
+  return true;
 }
 
 function configRepository(world: DemoWorld) {

@@ -1,6 +1,7 @@
 // `canarybot demo` as a child process, from the TypeScript sources (so a stale dist/ cannot fool
-// it): it starts its own redis-server, releases three times and must end with one promoted release
-// and two rolled back (a fixed threshold, then the judge), in its output and in the MR notes it writes.
+// it): it starts its own redis-server, releases four times and must end with one promoted release,
+// two rolled back (a fixed threshold, then the judge) and one promoted after a GitLab deploy freeze
+// was lifted, in its output and in the MR notes it writes.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -48,7 +49,7 @@ afterAll(() => {
 
 describe('canarybot demo', () => {
   it('promotes a healthy release, rolls back a failing one and a judged slower one, and writes the MR notes', async () => {
-    const run = await demo(['demo', '--output', output], cleanEnv(), 150_000);
+    const run = await demo(['demo', '--output', output], cleanEnv(), 210_000);
 
     expect(run.stderr).not.toMatch(/canarybot demo:/);
     expect(run.code).toBe(0);
@@ -66,10 +67,16 @@ describe('canarybot demo', () => {
     expect(commit).toBeDefined();
     expect(run.stdout).toContain(`🔄 Argo CD synced ${commit}: reviews-primary runs registry.example.com/bookinfo/reviews:3f1c9a7b`);
     expect(run.stdout.match(/📁 platform\/k8s-config untouched: nothing is written to Git before promotion/g)).toHaveLength(2);
+    // The freeze scene: merged during a GitLab deploy freeze, waits with the time it can start, goes
+    // on when the release manager deletes the freeze.
+    expect(run.stdout).toMatch(/🧊 Waiting to start: a GitLab deploy freeze \(from "\* \* \* \* \*" to "0 0 1 1 \*", Europe\/Berlin\) is in force\. It can start at \d{4}-\d\d-\d\d \d\d:\d\d Europe\/Berlin/);
+    expect(run.stdout).toContain('🔓 @rm-demo deletes the deploy freeze in GitLab');
+    expect(run.stdout).toMatch(/#4 +registry\.example\.com\/bookinfo\/reviews:d9a6f4e3 +promoted/);
     expect(readdirSync(output).filter((name) => name.endsWith('.md')).sort()).toEqual([
       '1-reviews-promoted.md',
       '2-reviews-rolled-back.md',
       '3-reviews-rolled-back.md',
+      '4-reviews-promoted.md',
       'train-1-bookinfo-lane-succeeded.md',
       'train-2-bookinfo-lane-rolled-back.md',
     ]);
@@ -94,7 +101,7 @@ describe('canarybot demo', () => {
     expect(judged).toContain('**🧮 Judge** (step 3): score **50** of 100, ❌ fails');
     expect(judged).toMatch(/\| `request-duration-p99` \| default \| ❌ high \| \+\d+(\.\d+)? \| \[\d+(\.\d+)?, \d+(\.\d+)?\] \| meanRatio 1\.2 \|/);
     expect(judged).toMatch(/request-duration-p99 1\d\d(\.\d+)? \(<= 500 ms\) ✅/);
-  }, 180_000);
+  }, 240_000);
 
   it('says in one line what to install when there is no redis-server and no REDIS_URL', async () => {
     const run = await demo(['demo', '--output', output], cleanEnv({ PATH: join(output, 'no-such-bin') }), 30_000);
