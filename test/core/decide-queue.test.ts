@@ -3,7 +3,10 @@
 // does, and it can be aborted while it waits without anything being touched.
 
 import { describe, expect, it } from 'vitest';
+import { notificationText } from '../../src/chatops/notification-text.js';
 import { decide } from '../../src/core/decide.js';
+import { boardRelease } from '../../src/engine/board-view.js';
+import { renderProgressNote } from '../../src/gitlab/render-progress-note.js';
 import { MIA, T0, release } from './fixtures.js';
 
 const queued = () => release(undefined, { phase: 'queued' });
@@ -53,5 +56,13 @@ describe('a queued release', () => {
     const started = decide(queued(), { type: 'start' }, T0).next;
 
     expect(decide(started, { type: 'queued', sentence: SENTENCE, blockers: [] }, T0 + 1).next).toBe(started);
+  });
+
+  it('the MR note, chat and the API (board view) all name what it waits for', () => {
+    const waiting = decide(queued(), { type: 'queued', sentence: SENTENCE, blockers: ['ratings-1'] }, T0).next;
+
+    expect(renderProgressNote(waiting)).toContain(SENTENCE);
+    expect(notificationText(waiting, 'waiting', { flavor: 'slack' })).toContain(SENTENCE);
+    expect(boardRelease(waiting).wait).toMatchObject({ kind: 'concurrency', sentence: SENTENCE, until: null });
   });
 });
