@@ -2,7 +2,7 @@
 // check, and why it ended.
 
 import { describeLane } from '../core/train/lane.js';
-import type { TrainRun } from '../core/train/train-run.js';
+import type { TrainEventKind, TrainRun } from '../core/train/train-run.js';
 import { describeTrainStep } from '../core/train/train-phases.js';
 
 export function trainLine(run: TrainRun): string {
@@ -25,4 +25,30 @@ export function trainStatus(run: TrainRun): string {
   if (run.reason) lines.push(`Reason: ${run.reason}`);
   if (run.state === 'awaiting-approval') lines.push(`Waiting for \`/canary train approve ${run.train.name}\` (or promote/abort).`);
   return lines.join('\n');
+}
+
+const ANNOUNCED: Partial<Record<TrainEventKind, string>> = {
+  started: 'started',
+  'approval-needed': 'is waiting for approval',
+  'rolling-back': 'is rolling back',
+  succeeded: 'promoted',
+  'rolled-back': 'rolled back',
+  aborted: 'aborted',
+  failed: 'FAILED',
+};
+
+/** The chat notification of a train event (the events worth a message), or null. */
+export function trainNotification(run: TrainRun, event: TrainEventKind): { slack: string; mattermost: string } | null {
+  const what = ANNOUNCED[event];
+  if (!what) return null;
+  const members = run.members.map((member) => `${member.name} ${member.image ? member.image.split('/').pop() : '(stable)'}`).join(', ');
+  const tail = [
+    `Members: ${members}`,
+    ...(run.reason && event !== 'started' && event !== 'approval-needed' ? [`Reason: ${run.reason}`] : []),
+    ...(event === 'approval-needed' ? [`\`/canary train approve ${run.train.name}\` (or promote/abort)`] : []),
+  ].join('\n');
+  return {
+    slack: `:steam_locomotive: Release train *${run.train.name}* ${what} (run ${run.id})\n${tail}`,
+    mattermost: `:steam_locomotive: Release train **${run.train.name}** ${what} (run ${run.id})\n${tail}`,
+  };
 }

@@ -2,6 +2,7 @@ import type { RedisClient } from '../redis/connect-redis.js';
 import type { Logger } from 'pino';
 import type { ReleaseEventKind } from '../core/effect.js';
 import type { Notifier } from '../core/ports.js';
+import type { Definition } from '../core/definition.js';
 import type { Release } from '../core/release.js';
 import { announcedEvent, notificationText } from './notification-text.js';
 import { hostOf, postWithRetries, sleep, type FetchLike } from './post-json.js';
@@ -31,6 +32,11 @@ export interface ChatNotifierOptions {
 }
 
 export interface ChatNotifier extends Notifier {
+  /**
+   * A message that is not about one release (a release train's progress), to the channels of
+   * `notify`; announced once per `key` across replicas, in order per `chain`.
+   */
+  announce(key: string, chain: string, notify: Definition['notify'], text: { slack: string; mattermost: string }): void;
   /** Resolves when every message handed over so far was sent or given up on (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -58,12 +64,17 @@ export function createChatNotifier(options: ChatNotifierOptions): ChatNotifier {
 
   /** Renders now (the engine may reuse the release object), sends later. */
   const prepare = (release: Release, event: ReleaseEventKind, flavor: Flavor, channel: string): (() => Promise<void>) | null => {
-    const url = urls[flavor];
     const text = notificationText(release, event, { flavor, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
-    if (!url || !text) return null;
+    if (!text) return null;
     const key = `${options.prefix}:chat-notify:${release.id}:${release.attempt}:${release.stepIndex}:${event}:${flavor}`;
+    return sender(key, flavor, channel, text, { releaseId: release.id, event, flavor });
+  };
+
+  /** Claims `key` once across replicas, waits for the rate limit, posts with retries. */
+  const sender = (key: string, flavor: Flavor, channel: string, text: string, fields: Record<string, string>): (() => Promise<void>) | null => {
+    const url = urls[flavor];
+    if (!url) return null;
     const body = flavor === 'slack' ? { channel, text } : { channel: channel.replace(/^[#~]/, ''), text, username: 'canarybot' };
-    const fields = { releaseId: release.id, event, flavor };
     return async () => {
       const claimed = await options.redis.set(key, String(now()), 'EX', ttl, 'NX');
       if (claimed !== 'OK') return;
@@ -96,6 +107,17 @@ export function createChatNotifier(options: ChatNotifierOptions): ChatNotifier {
   };
 
   return {
+    announce(key, chain, notify, text) {
+      try {
+        const tasks = [
+          notify?.slack && sender(`${options.prefix}:chat-notify:${key}:slack`, 'slack', notify.slack.channel, text.slack, { key, flavor: 'slack' }),
+          notify?.mattermost && sender(`${options.prefix}:chat-notify:${key}:mattermost`, 'mattermost', notify.mattermost.channel, text.mattermost, { key, flavor: 'mattermost' }),
+        ];
+        for (const task of tasks) if (task) enqueue(chain, task);
+      } catch (error) {
+        options.logger?.warn({ key, err: error }, 'chat notification failed');
+      }
+    },
     async notify(release, event) {
       try {
         const announced = announcedEvent(release, event);

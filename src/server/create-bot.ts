@@ -24,6 +24,7 @@ import { CHAT_SUBMIT_REDIS_OPTIONS } from '../chatops/chat-intake.js';
 import { createChatCommands, type ChatCommands } from '../chatops/create-chat-commands.js';
 import { createChatReplier } from '../chatops/chat-replier.js';
 import { createChatNotifier, type ChatNotifier } from '../chatops/notifier.js';
+import { trainNotification } from '../chatops/format-train.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/create-engine.js';
 import { createIntakeAudit } from '../engine/intake-audit.js';
 import { QUEUE_NAME } from '../engine/jobs.js';
@@ -282,7 +283,12 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     store: createRedisTrainStore(redis, prefix),
     ...(overrides.trainTiming ? { timing: overrides.trainTiming } : {}),
     // Each member MR's progress note follows the run; the write-back outbox coalesces the edits.
-    onEvent: (run) => writeback.trainNotes.report(run),
+    onEvent: async (run, event) => {
+      await writeback.trainNotes.report(run);
+      const text = trainNotification(run, event);
+      const entry = run.members.find((member) => member.name === run.train.entry.member);
+      if (text && entry) chatNotifier?.announce(`train:${run.id}:${run.stepIndex}:${event}`, run.id, entry.definition.notify, text);
+    },
     ports,
     definitions,
     trains: loaded.trains,
