@@ -152,6 +152,43 @@ describe('promotion', () => {
   });
 });
 
+describe('a tag a human writes while the bot is between its read and its write', () => {
+  it('promotion: a tag changed since pre-flight is left as it is, nothing is written, and the promotion is refused', async () => {
+    const release = await preflighted();
+    human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"hotfix1"')); // during the canary
+
+    const failure = (await adapter().promote(release).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(failure.code).toBe('GITOPS_REFUSED');
+    expect(failure.message).toBe('apps/reviews/values.yaml image.tag is now hotfix1 in platform/k8s-config@main, not v1 as read at pre-flight: changed during the release, left as it is (nothing was promoted)');
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual([]);
+    expect(file('apps/reviews/values.yaml')).toContain('"hotfix1"');
+  });
+
+  it('promotion: a tag a human writes inside the bot\'s lost race is seen on the re-read, not overwritten', async () => {
+    const release = await preflighted();
+    gitlab.repositories.repository(42).interleave('before-check', () => human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"hotfix1"')));
+
+    const failure = (await adapter().promote(release).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(failure.code).toBe('GITOPS_REFUSED');
+    expect(file('apps/reviews/values.yaml')).toContain('"hotfix1"');
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual([]);
+  });
+
+  it('revert: a tag a human writes inside the bot\'s lost race is seen on the re-read, not overwritten', async () => {
+    const release = await preflighted();
+    const promoted = await adapter().promote(release);
+    gitlab.repositories.repository(42).interleave('before-check', () => human('apps/reviews/values.yaml', file('apps/reviews/values.yaml')!.replace('"0a1b2c3d"', '"hotfix1"')));
+
+    const report = await adapter().revert({ ...release, gitops: { ...release.gitops!, commit: promoted.report.commit! } });
+
+    expect(report.refused).toBe("apps/reviews/values.yaml image.tag is now hotfix1, not canarybot's 0a1b2c3d: changed after canarybot's commit, left as it is");
+    expect(file('apps/reviews/values.yaml')).toContain('"hotfix1"');
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot:'))).toEqual(['canarybot: promote reviews to 0a1b2c3d']);
+  });
+});
+
 describe('several clusters', () => {
   it('each cluster\'s promotion commits its own files; the file for every cluster is written once, with the last cluster\'s', async () => {
     // values.yaml has no cluster: (every cluster reads it); kustomization.yaml is eu's own.
