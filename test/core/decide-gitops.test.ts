@@ -78,6 +78,17 @@ describe('promotion with spec.gitops', () => {
     expect(driver.log.filter((entry) => entry.startsWith('ensure-stable:') && entry !== `ensure-stable:${end.stableImageBefore}`)).toEqual([]);
   });
 
+  it.each([['without sync', gitops()], ['with sync', gitops({ sync: SYNC })]])('%s: a refused Git write puts no image on stable — canarybot never touched it (Git may hold a human\'s tag)', (_name, spec) => {
+    const driver = driverFor(spec, { gitops: (effect) => (effect === 'gitops-commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'values.yaml image.tag is now hotfix1, not v1 as read at pre-flight' } : { outcome: 'ok' }) });
+
+    driver.send({ type: 'start' });
+    const end = driver.run();
+
+    expect(end.state).toBe('rolled-back');
+    expect(driver.log.filter((entry) => entry.startsWith('ensure-stable'))).toEqual([]);
+    expect(driver.log.slice(driver.log.indexOf('gitops-commit'))).toEqual(['gitops-commit', 'set-traffic:0', 'scale-canary']);
+  });
+
   it('a transient Git outage is retried, never a verdict', () => {
     const driver = driverFor(gitops(), { gitops: (effect, n) => (effect === 'gitops-commit' && n < 2 ? { outcome: 'transient', code: 'GITLAB_UNAVAILABLE', message: '502' } : committed(effect, n)) });
 
