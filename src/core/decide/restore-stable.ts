@@ -48,6 +48,12 @@ export function restoreStableOrSettle(d: Draft): void {
     rollbackSettle(d);
     return;
   }
+  // spec.gitops before the commit: canarybot never touched the stable image (it follows the commit),
+  // and Git may hold someone else's tag by now — restoring the pre-flight image could contradict it.
+  if (r.definition.gitops !== undefined && r.gitops?.commit == null) {
+    rollbackTrafficDone(d);
+    return;
+  }
   if (r.restoreStable !== true) {
     rollbackTrafficDone(d);
     return;
