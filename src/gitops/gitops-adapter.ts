@@ -45,6 +45,9 @@ function specOf(release: Release): GitOpsSpec {
   return spec;
 }
 
+/** A pin holds a value the release neither read nor wrote: someone else's, never overwritten. */
+class HumanChange extends Error {}
+
 /** The value a pin holds for an image: the tag, or the whole reference for a manifest. */
 function pinValue(pin: GitOpsSpec['files'][number]['pin'], image: string): string {
   return pin.kind === 'manifest' ? image : (imageTag(image) ?? image);
@@ -82,12 +85,22 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     return files;
   }
 
-  /** Read, plan, commit; a lost race starts again from the read, with full jitter, a bounded number of times. Call with the lock held. */
-  async function commitLoop(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
+  /**
+   * Read, check, plan, commit; a lost race starts again from the read, with full jitter, a bounded
+   * number of times. Call with the lock held. Every read (the first and each after a lost race) is
+   * checked by `owned`: a pin holding a value the release did not read or write was changed by
+   * someone else, and is left as it is (HumanChange, naming it).
+   */
+  async function commitLoop(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }, owned: (edit: PinEdit, i: number, now: string) => string | null): Promise<{ sha: string; url: string }> {
     const spec = specOf(release);
     for (let attempt = 1; ; attempt += 1) {
       const ref = target.startBranch !== undefined && (await repo.branchHead(spec.repository, target.branch)) === null ? target.startBranch : target.branch;
       const files = await readAll(spec.repository, edits.map((edit) => edit.path), ref);
+      const changed = edits.flatMap((edit, i) => {
+        const problem = owned(edit, i, readPin(files.get(edit.path)!.content, edit.pin, edit.path));
+        return problem === null ? [] : [problem];
+      });
+      if (changed.length > 0) throw new HumanChange(changed.join('; '));
       const plan = planCommit(files, edits);
       if (plan.changes.length === 0) {
         // Already in place (a re-run after a crash, or a second cluster of the same release).
@@ -105,8 +118,21 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     }
   }
 
-  function commitEdits(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
-    return lock.withLock(specOf(release).repository, target.branch, () => commitLoop(release, edits, title, target));
+  /** The promotion's commit: each pin must still hold what pre-flight read (or, on a re-run, the release's own value). */
+  async function commitPromotion(release: Release, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
+    const spec = specOf(release);
+    const pins = release.gitops?.pins ?? [];
+    const where = `${String(spec.repository)}@${target.branch}`;
+    const owned = (edit: PinEdit, i: number, now: string): string | null => {
+      const before = pins[i]?.before;
+      return before === undefined || now === before || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now} in ${where}, not ${before} as read at pre-flight: changed during the release, left as it is`;
+    };
+    try {
+      return await lock.withLock(spec.repository, target.branch, () => commitLoop(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, target, owned));
+    } catch (error) {
+      if (error instanceof HumanChange) throw new CanarybotError('GITOPS_REFUSED', `${error.message} (nothing was promoted)`);
+      throw error;
+    }
   }
 
   function editsFor(release: Release, value: (pin: GitOpsPinRecord) => string): PinEdit[] {
@@ -130,7 +156,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       return waiting(mr, mr.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
     }
     const source = `canarybot/${release.service}-${tagOf(release.image)}`;
-    await commitEdits(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, { branch: source, startBranch: branch });
+    await commitPromotion(release, { branch: source, startBranch: branch });
     const pinsText = (release.gitops?.pins ?? []).map((pin) => `- \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``).join('\n');
     const created = await repo.createMergeRequest(spec.repository, {
       sourceBranch: source,
@@ -180,7 +206,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       const spec = specOf(release);
       const branch = await branchOf(release);
       if (spec.via === 'merge-request') return mergeRequestFlow(release, branch);
-      const commit = await commitEdits(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, { branch });
+      const commit = await commitPromotion(release, { branch });
       return { done: true, report: { commit } };
     },
 
@@ -190,16 +216,16 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       const edits = editsFor(release, (pin) => pin.before);
       const pins = release.gitops?.pins ?? [];
       const old = pins[0]?.before ?? '';
-      return lock.withLock(spec.repository, branch, async () => {
-        const files = await readAll(spec.repository, edits.map((edit) => edit.path), branch);
-        const changed = edits.flatMap((edit, i) => {
-          const now = readPin(files.get(edit.path)!.content, edit.pin, edit.path);
-          const ours = pins[i]?.after;
-          return now === ours || now === edit.value ? [] : [`${edit.path} ${describePin(edit.pin)} is now ${now}, not canarybot's ${ours ?? '?'}: changed after canarybot's commit, left as it is`];
-        });
-        if (changed.length > 0) return { refused: changed.join('; ') };
-        return { commit: await commitLoop(release, edits, `canarybot: roll back ${release.service} to ${tagOf(old)}`, { branch }) };
-      });
+      const owned = (edit: PinEdit, i: number, now: string): string | null => {
+        const ours = pins[i]?.after;
+        return now === ours || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now}, not canarybot's ${ours ?? '?'}: changed after canarybot's commit, left as it is`;
+      };
+      try {
+        return { commit: await lock.withLock(spec.repository, branch, () => commitLoop(release, edits, `canarybot: roll back ${release.service} to ${tagOf(old)}`, { branch }, owned)) };
+      } catch (error) {
+        if (error instanceof HumanChange) return { refused: error.message };
+        throw error;
+      }
     },
 
     async sync(release, revision, image): Promise<GitOpsAnswer> {
