@@ -4,7 +4,8 @@
 //              warn → a warning); the controller's object must exist and ignore canarybot's fields.
 //   promote:   one commit of every pinned file (via: commit), or a branch, a merge request and its
 //              merge (via: merge-request); a lost race is re-read, re-applied and retried with full
-//              jitter, under a lock per repository and branch shared by all replicas.
+//              jitter, under a lock per repository and branch shared by all replicas; a pin that no
+//              longer holds what pre-flight read (someone else's tag) refuses it, writing nothing.
 //   revert:    one commit back to the pre-flight values, written only when every file still holds
 //              canarybot's value: a human's later change is never overwritten.
 // Every step is idempotent: a re-run after a crash finds the value in place and reports that commit.
