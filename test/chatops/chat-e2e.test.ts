@@ -175,8 +175,11 @@ describe('chat-ops end to end (engine on real Redis)', () => {
     expect(maintainerOutcome.response_type).toBe('in_channel');
     expect(release.state).toBe('succeeded');
     expect(release.approvals).toEqual([expect.objectContaining({ stepIndex: 1, actor: { username: 'alice', userId: 11, channel: 'slack', chatUser: 'u1.chat (U1)' } })]);
+    // The Developer's refusal is in the release's audit (the unmapped user has no GitLab identity:
+    // the intake audit holds that one); the Maintainer's approval follows it.
     expect(release.audit.filter((entry) => entry.actor?.channel === 'slack')).toEqual([
-      expect.objectContaining({ actor: expect.objectContaining({ username: 'alice', chatUser: 'u1.chat (U1)' }) }),
+      expect.objectContaining({ action: 'refused', actor: expect.objectContaining({ username: 'dave', chatUser: 'u2.chat (U2)' }) }),
+      expect.objectContaining({ action: 'approved', actor: expect.objectContaining({ username: 'alice', chatUser: 'u1.chat (U1)' }) }),
     ]);
   });
 

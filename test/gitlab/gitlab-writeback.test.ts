@@ -98,9 +98,9 @@ describe('GitLab write-back', () => {
 
     for (const stage of stages) {
       await wb.reporter.report(stage, 'progress');
-      await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(stage, links)));
+      await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(stage, links)), { timeout: 10_000 });
     }
-    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'));
+    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'), { timeout: 10_000 });
 
     expect(markerNotes(id)).toHaveLength(1);
     expect(server.callsTo(NOTES_PUT)).toHaveLength(stages.length - 1);
@@ -127,9 +127,9 @@ describe('GitLab write-back', () => {
     const rolledBack: Release = { ...rollingBack, state: 'rolled-back', version: 21, updatedAt: T0 + 21 * 60_000, endedAt: T0 + 21 * 60_000 };
 
     await wb.reporter.report(rollingBack, 'rolling-back');
-    await vi.waitFor(() => expect(server.callsTo(NOTES_POST).some((c) => String((c.body as { body: string }).body).startsWith('⏪'))).toBe(true));
+    await vi.waitFor(() => expect(server.callsTo(NOTES_POST).some((c) => String((c.body as { body: string }).body).startsWith('⏪'))).toBe(true), { timeout: 10_000 });
     await wb.reporter.report(rolledBack, 'rolled-back');
-    await vi.waitFor(() => expect(markerNotes(base.id)[0]?.body).toBe(renderProgressNote(rolledBack, links)));
+    await vi.waitFor(() => expect(markerNotes(base.id)[0]?.body).toBe(renderProgressNote(rolledBack, links)), { timeout: 10_000 });
 
     const mentions = server.callsTo(NOTES_POST).map((c) => String((c.body as { body: string }).body)).filter((body) => body.startsWith('⏪'));
     expect(mentions).toEqual(['⏪ @bob `reviews` is being rolled back: all traffic goes back to stable. Alert HighErrorRate fired. The progress note above has the figures; `/canary retry` starts the release again once fixed.']);
@@ -144,8 +144,8 @@ describe('GitLab write-back', () => {
 
     for (const stage of stages) await wb.reporter.report(stage, 'progress');
     await wb.reporter.report(stages[2] as Release, 'progress');
-    await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(last, links)));
-    await vi.waitFor(() => expect(server.deployments(42).find((d) => d.sha === sha && d.status === 'success')).toBeDefined());
+    await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(last, links)), { timeout: 10_000 });
+    await vi.waitFor(() => expect(server.deployments(42).find((d) => d.sha === sha && d.status === 'success')).toBeDefined(), { timeout: 10_000 });
 
     const noteWrites = server.callsTo(NOTES_POST).length + server.callsTo(NOTES_PUT).length;
     expect(noteWrites).toBeGreaterThanOrEqual(1);
@@ -162,13 +162,13 @@ describe('GitLab write-back', () => {
     server.fail({ status: 500 });
 
     for (const stage of stages) await wb.reporter.report(stage, 'progress');
-    await vi.waitFor(() => expect(server.calls.filter((c) => c.faulted).length).toBeGreaterThan(2));
+    await vi.waitFor(() => expect(server.calls.filter((c) => c.faulted).length).toBeGreaterThan(2), { timeout: 10_000 });
     const writtenDuringOutage = markerNotes(id).length;
     server.heal();
 
     expect(writtenDuringOutage).toBe(0);
     await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(stages.at(-1) as Release, links)), { timeout: 10_000 });
-    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'));
+    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'), { timeout: 10_000 });
     expect(markerNotes(id)).toHaveLength(1);
     expect(postedStates().filter((s, i, all) => all.indexOf(s) !== i)).toEqual([]);
   });
@@ -189,7 +189,7 @@ describe('GitLab write-back', () => {
 
     await wb.reporter.report(stages[0] as Release, 'started');
     await wb.reporter.report(stages.at(-1) as Release, 'promoted');
-    await vi.waitFor(() => expect(server.deployments(42).find((d) => d.sha === sha && d.status === 'success')).toBeDefined());
+    await vi.waitFor(() => expect(server.deployments(42).find((d) => d.sha === sha && d.status === 'success')).toBeDefined(), { timeout: 10_000 });
 
     expect(server.calls.filter((c) => c.path.includes('/merge_requests/'))).toEqual([]);
     expect(postedStates().at(-1)).toBe('success');
@@ -203,7 +203,7 @@ describe('GitLab write-back', () => {
     const own = server.addNote(42, 7, `${progressNoteMarker(id)}\n\nan older text`, server.botUser.id);
 
     await wb.reporter.report(stages[1] as Release, 'progress');
-    await vi.waitFor(() => expect(own.body).toBe(renderProgressNote(stages[1] as Release, links)));
+    await vi.waitFor(() => expect(own.body).toBe(renderProgressNote(stages[1] as Release, links)), { timeout: 10_000 });
 
     expect(server.callsTo(NOTES_POST)).toHaveLength(0);
     expect(server.callsTo(NOTES_PUT)).toHaveLength(1);
@@ -218,15 +218,15 @@ describe('GitLab write-back', () => {
     const aborted = { ...(second[3] as Release), sha: sha2, state: 'aborted' as const, version: 20 };
 
     await wb.reporter.report({ ...(first[2] as Release) }, 'progress');
-    await vi.waitFor(() => expect(server.statuses(42, sha).at(-1)?.status).toBe('running'));
+    await vi.waitFor(() => expect(server.statuses(42, sha).at(-1)?.status).toBe('running'), { timeout: 10_000 });
     await wb.reporter.report(rolledBack, 'rolled-back');
     await wb.reporter.report({ ...(second[2] as Release), sha: sha2 }, 'progress');
-    await vi.waitFor(() => expect(server.statuses(42, sha2).at(-1)?.status).toBe('running'));
+    await vi.waitFor(() => expect(server.statuses(42, sha2).at(-1)?.status).toBe('running'), { timeout: 10_000 });
     await wb.reporter.report(aborted, 'aborted');
     await wb.reporter.report(aborted, 'aborted');
 
-    await vi.waitFor(() => expect(server.statuses(42, sha).at(-1)?.status).toBe('failed'));
-    await vi.waitFor(() => expect(server.statuses(42, sha2).at(-1)?.status).toBe('canceled'));
+    await vi.waitFor(() => expect(server.statuses(42, sha).at(-1)?.status).toBe('failed'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(server.statuses(42, sha2).at(-1)?.status).toBe('canceled'), { timeout: 10_000 });
     expect(server.calls.filter((c) => c.status === 400)).toEqual([]);
   });
 
@@ -254,8 +254,8 @@ describe('GitLab write-back', () => {
     const sha = stages[0]?.sha ?? '';
 
     for (const [i, stage] of stages.entries()) await (i % 2 === 0 ? a : b).reporter.report(stage, 'progress');
-    await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(stages.at(-1) as Release, links)));
-    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'));
+    await vi.waitFor(() => expect(markerNotes(id)[0]?.body).toBe(renderProgressNote(stages.at(-1) as Release, links)), { timeout: 10_000 });
+    await vi.waitFor(() => expect(server.statuses(42, sha).find((s) => s.name === 'canarybot/reviews')?.status).toBe('success'), { timeout: 10_000 });
 
     expect(markerNotes(id)).toHaveLength(1);
     expect(server.callsTo('POST /projects/:id/deployments')).toHaveLength(1);
@@ -271,7 +271,7 @@ describe('GitLab replier', () => {
     await wb.replier.reply({ channel: 'gitlab', projectId: 42, mrIid: 7, noteId: command.id, discussionId: command.discussionId }, { ok: true, message: 'Approved step 4.' });
     await wb.replier.reply({ channel: 'gitlab', projectId: 42, mrIid: 7, noteId: command.id }, { ok: false, message: 'Refused: needs maintainer.' });
     await wb.replier.reply({ channel: 'gitlab', projectId: 42, mrIid: 7, noteId: command.id, discussionId: 'f'.repeat(40) }, { ok: false, message: 'Unknown verb.' });
-    await vi.waitFor(() => expect(server.notes(42, 7).filter((n) => n.authorId === server.botUser.id && /^(✅|⛔) /.test(n.body))).toHaveLength(3));
+    await vi.waitFor(() => expect(server.notes(42, 7).filter((n) => n.authorId === server.botUser.id && /^(✅|⛔) /.test(n.body))).toHaveLength(3), { timeout: 10_000 });
 
     const byBody = (text: string) => server.notes(42, 7).find((n) => n.body.includes(text));
     expect(byBody('Approved step 4.')).toMatchObject({ body: '✅ Approved step 4.', discussionId: command.discussionId });
