@@ -33,3 +33,12 @@ export function longestRun<T>(values: T[]): number {
   });
   return longest;
 }
+
+/** Commit status states POSTed for `sha` under `name`, in order, refused ones included (GitLab keeps only the latest). */
+export function statusPosts(calls: readonly { route: string | null; path: string; body: unknown }[], sha: string, name: (candidate: string) => boolean): string[] {
+  return calls
+    .filter((call) => call.route === 'POST /projects/:id/statuses/:sha' && call.path.endsWith(`/statuses/${sha}`))
+    .map((call) => call.body as { name?: string; context?: string; state?: string })
+    .filter((body) => name(body.name ?? body.context ?? ''))
+    .map((body) => body.state ?? '');
+}
