@@ -64,6 +64,8 @@ export interface SeedToken {
   /** Default `['api']`. `GET /user` needs `api`, `read_api` or `read_user`, else 403 insufficient_scope. */
   scopes?: string[];
   revoked?: boolean;
+  /** OAuth access tokens expire (two hours after they were issued); epoch ms. */
+  expiresAt?: number;
 }
 
 export interface GitLabSeed {
@@ -130,6 +132,9 @@ interface Request {
   scopes: string[];
   url: URL;
 }
+/** GitLab's OAuth access tokens expire two hours after they are issued. */
+const OAUTH_TOKEN_LIFETIME_MS = 2 * 60 * 60_000;
+
 type Answer = { status: number; body: unknown; headers?: Record<string, string>; raw?: boolean };
 type Handler = (req: Request) => Answer;
 
@@ -143,11 +148,20 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
   const unexpected: RecordedCall[] = [];
   const tokens = new Map<string, SeedToken>();
   // An access token GitLab issues at the end of the authorization-code flow is an OAuth token of that user.
-  const oauth = createGitLabOAuth((userId, scopes) => {
-    const issued = `gloas-${randomBytes(20).toString('hex')}`;
-    tokens.set(issued, { token: issued, userId, kind: 'oauth', scopes });
-    return issued;
-  }, now);
+  const oauth = createGitLabOAuth(
+    {
+      issue: (userId, scopes) => {
+        const issued = `gloas-${randomBytes(20).toString('hex')}`;
+        tokens.set(issued, { token: issued, userId, kind: 'oauth', scopes, expiresAt: now() + OAUTH_TOKEN_LIFETIME_MS });
+        return issued;
+      },
+      revoke: (given) => {
+        const known = tokens.get(given);
+        if (known) known.revoked = true;
+      },
+    },
+    now,
+  );
   let fault: Fault | null = null;
 
   const routes: { method: string; pattern: string; regex: RegExp; keys: string[]; handler: Handler }[] = [];
@@ -372,6 +386,11 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     if ((given !== token && !other) || oauthAsPrivate) {
       record(401, null, false);
       send({ status: 401, body: { message: '401 Unauthorized' } });
+      return;
+    }
+    if (other?.expiresAt !== undefined && other.expiresAt <= now()) {
+      record(401, null, false);
+      send({ status: 401, body: { error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' } });
       return;
     }
     if (other?.revoked) {

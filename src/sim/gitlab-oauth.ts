@@ -1,5 +1,5 @@
 // GitLab as an OAuth 2 identity provider, for the GitLab API test server: `GET /oauth/authorize` and
-// `POST /oauth/token` with the authorization-code grant and PKCE, as GitLab's "OAuth 2.0 identity
+// `POST /oauth/token` with the authorization-code grant and PKCE and the refresh-token grant, as GitLab's "OAuth 2.0 identity
 // provider API" documents them (GitLab runs Doorkeeper; error bodies are RFC 6749's with
 // Doorkeeper's sentences). The user "signed in to GitLab" in the browser is set by the test; the
 // application is trusted, so GitLab skips its consent screen and redirects at once.
@@ -23,6 +23,21 @@ export interface GitLabOAuth {
   signIn(userId: number | null): void;
   /** The signed-in user presses "Deny" instead of being let through. */
   denyNext(): void;
+  /** Refresh tokens used so far (each works once). */
+  readonly refreshes: number;
+}
+
+/** What the API server does with OAuth access tokens: issue one for a user, revoke one. */
+export interface OAuthTokenIssuer {
+  issue(userId: number, scopes: string[]): string;
+  revoke(token: string): void;
+}
+
+interface RefreshGrant {
+  clientId: string;
+  userId: number;
+  scopes: string[];
+  accessToken: string;
 }
 
 interface Grant {
@@ -39,10 +54,12 @@ const INVALID_GRANT =
   'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.';
 const INVALID_CLIENT = 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.';
 
-/** `issueToken` registers an OAuth access token for a user with the API server and returns it. */
-export function createGitLabOAuth(issueToken: (userId: number, scopes: string[]) => string, now: () => number = Date.now): GitLabOAuth {
+/** `tokens` registers OAuth access tokens for a user with the API server (and revokes them on refresh). */
+export function createGitLabOAuth(tokens: OAuthTokenIssuer, now: () => number = Date.now): GitLabOAuth {
   const applications = new Map<string, OAuthApplication>();
   const grants = new Map<string, Grant>();
+  const refreshGrants = new Map<string, RefreshGrant>();
+  let refreshes = 0;
   let signedIn: number | null = null;
   let deny = false;
 
@@ -101,6 +118,7 @@ export function createGitLabOAuth(issueToken: (userId: number, scopes: string[])
     const p = Object.fromEntries(Object.entries(body ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
     const app = applications.get(p.client_id ?? '');
     if (!app || p.client_secret !== app.clientSecret) return json(res, 401, { error: 'invalid_client', error_description: INVALID_CLIENT });
+    if (p.grant_type === 'refresh_token') return refresh(res, app, p);
     if (p.grant_type !== 'authorization_code') return json(res, 400, { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server.' });
     const grant = grants.get(p.code ?? '');
     // A code is used once, whatever happens next.
@@ -113,14 +131,36 @@ export function createGitLabOAuth(issueToken: (userId: number, scopes: string[])
       const expected = grant.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
       if (!verifier || expected !== grant.challenge) return json(res, 400, { error: 'invalid_grant', error_description: INVALID_GRANT });
     }
+    issuePair(res, app.clientId, grant.userId, grant.scopes);
+  }
+
+  /** A new access and refresh token (GitLab's access tokens last two hours). */
+  function issuePair(res: ServerResponse, clientId: string, userId: number, scopes: string[]): void {
+    const accessToken = tokens.issue(userId, scopes);
+    const refreshToken = randomBytes(32).toString('hex');
+    refreshGrants.set(refreshToken, { clientId, userId, scopes, accessToken });
     json(res, 200, {
-      access_token: issueToken(grant.userId, grant.scopes),
+      access_token: accessToken,
       token_type: 'Bearer',
       expires_in: 7200,
-      refresh_token: randomBytes(32).toString('hex'),
-      scope: grant.scopes.join(' '),
+      refresh_token: refreshToken,
+      scope: scopes.join(' '),
       created_at: Math.floor(now() / 1000),
     });
+  }
+
+  /**
+   * grant_type=refresh_token: works after the access token expired; the old access and refresh
+   * tokens are revoked and a new pair is issued (GitLab's OAuth docs). A used or foreign refresh
+   * token is an invalid grant.
+   */
+  function refresh(res: ServerResponse, app: OAuthApplication, p: Record<string, string>): void {
+    const grant = refreshGrants.get(p.refresh_token ?? '');
+    if (!grant || grant.clientId !== app.clientId) return json(res, 400, { error: 'invalid_grant', error_description: INVALID_GRANT });
+    refreshGrants.delete(p.refresh_token ?? '');
+    tokens.revoke(grant.accessToken);
+    refreshes += 1;
+    issuePair(res, app.clientId, grant.userId, grant.scopes);
   }
 
   return {
@@ -138,6 +178,9 @@ export function createGitLabOAuth(issueToken: (userId: number, scopes: string[])
     },
     denyNext() {
       deny = true;
+    },
+    get refreshes() {
+      return refreshes;
     },
   };
 }

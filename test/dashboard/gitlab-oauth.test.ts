@@ -149,3 +149,80 @@ describe('OAuth configuration', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}: `));
   });
 });
+
+describe('renewing the sign-in (GitLab access tokens last two hours)', () => {
+  let clock = Date.now();
+  let timed: GitLabApiServer;
+  let bot: FastifyInstance;
+  let botBase: string;
+
+  beforeAll(async () => {
+    timed = await startGitLabApiServer({ botUser: { id: 99, username: 'canarybot', name: 'canarybot' }, now: () => clock });
+    timed.seed({ users: [ROOT] });
+    const port = await freePort();
+    botBase = `http://127.0.0.1:${port}`;
+    timed.oauth.addApplication({ ...CLIENT, redirectUri: `${botBase}/auth/gitlab/callback` });
+    bot = await buildApp({ logger: false, routes: [gitlabOAuthRoutes({ oauth: { gitlabUrl: timed.url, ...CLIENT, publicUrl: botBase }, redis, prefix })] });
+    await bot.listen({ host: '127.0.0.1', port });
+  });
+
+  afterAll(async () => {
+    await bot.close();
+    await timed.close();
+  });
+
+  const post = (path: string, body: unknown) => fetch(`${botBase}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const whoAmI = async (token: string) => {
+    const response = await fetch(`${timed.url}/api/v4/user`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as { username?: string; error_description?: string } };
+  };
+
+  async function signIn(): Promise<{ accessToken: string; refreshToken: string; expiresAt: number }> {
+    timed.oauth.signIn(ROOT.id);
+    const start = await get(`${botBase}/auth/gitlab`);
+    const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const authorize = await get(start.headers.get('location') ?? '');
+    const callback = await get(authorize.headers.get('location') ?? '', cookie);
+    const handle = new URL(callback.headers.get('location') ?? '', botBase).searchParams.get('login') ?? '';
+    return (await (await post('/auth/session', { handle })).json()) as { accessToken: string; refreshToken: string; expiresAt: number };
+  }
+
+  it('hands the tab the refresh token and the expiry with the access token', async () => {
+    const before = Date.now();
+    const tokens = await signIn();
+
+    expect(tokens.refreshToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokens.expiresAt).toBeGreaterThanOrEqual(before + 7_200_000);
+    expect(tokens.expiresAt).toBeLessThanOrEqual(Date.now() + 7_200_000);
+  });
+
+  it('trades the refresh token for a new pair once the access token expired; GitLab revokes the old ones', async () => {
+    const first = await signIn();
+    const refreshesBefore = timed.oauth.refreshes;
+    clock += 2 * 60 * 60_000 + 1_000;
+    const expired = await whoAmI(first.accessToken);
+
+    const renewal = await post('/auth/refresh', { refreshToken: first.refreshToken });
+    const second = (await renewal.json()) as { accessToken: string; refreshToken: string; expiresAt: number };
+
+    expect(expired).toEqual({ status: 401, body: { error: 'invalid_token', error_description: 'Token is expired. You can either do re-authorization or token refresh.' } });
+    expect(renewal.status).toBe(200);
+    expect(renewal.headers.get('cache-control')).toBe('no-store');
+    expect(second.accessToken).not.toBe(first.accessToken);
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect((await whoAmI(second.accessToken)).body.username).toBe('root');
+    expect(timed.oauth.refreshes).toBe(refreshesBefore + 1);
+  });
+
+  it('refuses a refresh token used twice with GitLab’s reason and "sign in again", and a malformed one with 400', async () => {
+    const { refreshToken } = await signIn();
+    await post('/auth/refresh', { refreshToken });
+
+    const reused = await post('/auth/refresh', { refreshToken });
+    const malformed = await post('/auth/refresh', { refreshToken: 42 });
+
+    expect(reused.status).toBe(401);
+    expect(((await reused.json()) as { error: string }).error).toMatch(/^GitLab refused to renew the sign-in: The provided authorization grant is invalid.* Sign in again\.$/);
+    expect(malformed.status).toBe(400);
+  });
+});

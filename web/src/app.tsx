@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, tokenStore, type BoardRelease } from './api.js';
+import { api, ApiError, renewToken, tokenStore, type BoardRelease, type OAuthTokens } from './api.js';
 import { applyRelease, applySnapshot, EMPTY_BOARD, withRecent, type BoardState } from './board-state.js';
 import { connectLive, type LiveStatus } from './live.js';
 import { Board } from './pages/board.js';
@@ -55,6 +55,9 @@ export function App() {
     };
   }, []);
 
+  // A renewal of GitLab's token (it lasts two hours) replaces the one every call and the live connection use.
+  useEffect(() => tokenStore.onChange(() => setToken(tokenStore.get())), []);
+
   useEffect(() => {
     api<AuthConfig>('/auth/config', { token: null }).then(setAuthConfig, () => undefined);
     void finishOAuth()
@@ -95,6 +98,7 @@ export function App() {
     const connection = connectLive({
       url: '/api/events',
       token: () => tokenStore.get(),
+      renew: async () => (await renewToken()) !== null,
       onStatus: setStatus,
       onRefused: (_status, message) => {
         setStatus('signed-out');
@@ -195,7 +199,7 @@ async function finishOAuth(): Promise<string | null> {
   if (!handle && !failure) return null;
   history.replaceState(null, '', location.pathname);
   if (failure) throw new ApiError(401, failure);
-  const { accessToken } = await api<{ accessToken: string }>('/auth/session', { method: 'POST', body: { handle }, token: null });
-  tokenStore.set(accessToken);
-  return accessToken;
+  const tokens = await api<OAuthTokens>('/auth/session', { method: 'POST', body: { handle }, token: null });
+  tokenStore.setOAuth(tokens);
+  return tokens.accessToken;
 }

@@ -12,6 +12,8 @@ export interface LiveOptions {
   token: () => string | null;
   onEvent: (event: SseEvent) => void;
   onStatus: (status: LiveStatus) => void;
+  /** A 401 first tries this (renew an expired GitLab token); true: connect again with the new token. */
+  renew?: () => Promise<boolean>;
   /** The server refused the token (401/403): no reconnect until signed in again. */
   onRefused: (status: number, message: string) => void;
   fetch?: typeof fetch;
@@ -33,6 +35,8 @@ export function connectLive(options: LiveOptions): LiveConnection {
   const run = async (): Promise<void> => {
     let failures = 0;
     let retryMs = 1_000;
+    // One renewal per refusal: a bot that refuses the new token too gets onRefused.
+    let renewed = false;
     while (!closed) {
       options.onStatus(failures === 0 ? 'connecting' : 'reconnecting');
       controller = new AbortController();
@@ -41,6 +45,10 @@ export function connectLive(options: LiveOptions): LiveConnection {
         const token = options.token();
         if (token) headers.authorization = `Bearer ${token}`;
         const response = await doFetch(options.url, { headers, signal: controller.signal, cache: 'no-store' });
+        if (response.status === 401 && options.renew && !renewed && (await options.renew())) {
+          renewed = true;
+          continue;
+        }
         if (response.status === 401 || response.status === 403) {
           options.onRefused(response.status, await errorSentence(response));
           return;
@@ -56,6 +64,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
             if (first) {
               first = false;
               failures = 0;
+              renewed = false;
               options.onStatus('live');
             }
             options.onEvent(event);

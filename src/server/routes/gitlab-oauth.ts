@@ -2,7 +2,9 @@
 // (GitLab docs, "OAuth 2.0 identity provider API"). canarybot keeps no session of its own: the
 // access token GitLab issues goes to the browser tab, which sends it as `Authorization: Bearer`
 // like a pasted token, so the API's identity check is the only one. The token crosses from the
-// callback to the tab through a one-time handle (60 s, read once), never in a URL.
+// callback to the tab through a one-time handle (60 s, read once), never in a URL. GitLab's access
+// tokens expire after two hours: the tab also keeps the refresh token and trades it through
+// `POST /auth/refresh` (which adds the client secret) for a new pair; GitLab revokes the old one.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -85,54 +87,75 @@ export function gitlabOAuthRoutes(options: GitLabOAuthOptions): RouteModule {
       const verifier = await options.redis.getdel(key('state', query.state));
       if (!verifier) return failed(reply, EXPIRED_SIGN_IN);
 
-      let token: string;
+      let tokens: OAuthTokens;
       try {
-        token = await exchangeCode(doFetch, settings, query.code, verifier, callbackUrl(settings));
+        tokens = await tokenRequest(doFetch, settings, { grant_type: 'authorization_code', code: query.code, redirect_uri: callbackUrl(settings), code_verifier: verifier }, 'sign-in');
       } catch (error) {
         request.log.warn({ err: (error as Error).message }, 'gitlab oauth: code exchange failed');
         return failed(reply, (error as Error).message);
       }
       const handle = b64url(randomBytes(24));
-      await options.redis.set(key('handle', handle), token, 'EX', HANDLE_TTL_S);
+      await options.redis.set(key('handle', handle), JSON.stringify(tokens), 'EX', HANDLE_TTL_S);
       return reply.redirect(`/?${new URLSearchParams({ login: handle }).toString()}`, 303);
     });
 
     app.post('/auth/session', async (request, reply) => {
       const body = request.body as { handle?: unknown } | undefined;
       const handle = typeof body?.handle === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(body.handle) ? body.handle : null;
-      const token = handle ? await options.redis.getdel(key('handle', handle)) : null;
-      if (!token) return reply.code(400).send({ error: EXPIRED_SIGN_IN });
-      return reply.header('cache-control', 'no-store').send({ accessToken: token });
+      const stored = handle ? await options.redis.getdel(key('handle', handle)) : null;
+      if (!stored) return reply.code(400).send({ error: EXPIRED_SIGN_IN });
+      return reply.header('cache-control', 'no-store').send(JSON.parse(stored) as OAuthTokens);
+    });
+
+    app.post('/auth/refresh', async (request, reply) => {
+      const settings = ifConfigured(reply);
+      if (!settings) return reply;
+      const body = request.body as { refreshToken?: unknown } | undefined;
+      const refreshToken = typeof body?.refreshToken === 'string' && /^[\x21-\x7e]{16,512}$/.test(body.refreshToken) ? body.refreshToken : null;
+      if (!refreshToken) return reply.code(400).send({ error: 'Send {"refreshToken": "…"} from the sign-in with GitLab.' });
+      try {
+        const tokens = await tokenRequest(doFetch, settings, { grant_type: 'refresh_token', refresh_token: refreshToken, redirect_uri: callbackUrl(settings) }, 'refresh');
+        return reply.header('cache-control', 'no-store').send(tokens);
+      } catch (error) {
+        request.log.info({ err: (error as Error).message }, 'gitlab oauth: refresh refused');
+        return reply.code(401).header('cache-control', 'no-store').send({ error: (error as Error).message });
+      }
     });
   };
 }
 
-/** POST /oauth/token with the code; GitLab's error sentence on a refusal. */
-async function exchangeCode(doFetch: typeof fetch, settings: GitLabOAuthSettings, code: string, verifier: string, redirectUri: string): Promise<string> {
+/** What the tab keeps: GitLab's access token, when it expires (epoch ms) and the refresh token. */
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresAt: number | null;
+}
+
+/** POST /oauth/token (authorization code or refresh token, with the client secret); GitLab's error sentence on a refusal. */
+async function tokenRequest(doFetch: typeof fetch, settings: GitLabOAuthSettings, grant: Record<string, string>, purpose: 'sign-in' | 'refresh'): Promise<OAuthTokens> {
   let response: Response;
   try {
     response = await doFetch(new URL('/oauth/token', settings.gitlabUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: settings.clientId,
-        client_secret: settings.clientSecret,
-        code,
-        redirect_uri: redirectUri,
-        code_verifier: verifier,
-      }).toString(),
+      body: new URLSearchParams({ client_id: settings.clientId, client_secret: settings.clientSecret, ...grant }).toString(),
       signal: AbortSignal.timeout(10_000),
     });
   } catch {
-    throw new Error('GitLab could not be reached to finish signing in; try again in a minute.');
+    throw new Error(purpose === 'sign-in' ? 'GitLab could not be reached to finish signing in; try again in a minute.' : 'GitLab could not be reached to renew the sign-in; try again in a minute.');
   }
-  const body = (await response.json().catch(() => null)) as { access_token?: unknown; error?: unknown; error_description?: unknown } | null;
+  const body = (await response.json().catch(() => null)) as { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | null;
   if (!response.ok || typeof body?.access_token !== 'string') {
     const why = typeof body?.error_description === 'string' ? body.error_description : typeof body?.error === 'string' ? body.error : `HTTP ${response.status}`;
-    throw new Error(`GitLab refused the sign-in: ${why}`);
+    throw new Error(purpose === 'sign-in' ? `GitLab refused the sign-in: ${why}` : `GitLab refused to renew the sign-in: ${why} Sign in again.`);
   }
-  return body.access_token;
+  const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : null;
+  return {
+    accessToken: body.access_token,
+    refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : null,
+    // From this clock, not GitLab's created_at: the tab compares it with its own.
+    expiresAt: expiresIn === null ? null : Date.now() + expiresIn * 1000,
+  };
 }
 
 function cookieValue(header: string | undefined, name: string): string | null {
