@@ -84,6 +84,9 @@ describe('a freeze added in GitLab mid-release', () => {
   it('a release waiting to start on a freeze starts once the freeze is deleted in GitLab (the recovery pass brings the change)', async () => {
     const added = await gitlabApi('POST', '/projects/42/freeze_periods', { freeze_start: '* * * * *', freeze_end: '0 0 1 1 *' });
     const frozen = [{ freezeStart: '* * * * *', freezeEnd: '0 0 1 1 *', timezone: 'UTC' }];
+    // In the bot the intake reads through the same calendar; here the trigger carries the periods,
+    // so let the calendar's cache (200 ms) see the new freeze first.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await engine.trigger({ ...triggerFor(definition, 'f0000002'), freezes: frozen });
     const waiting = await waitFor(async () => (await engine.list({ service: 'reviews' })).find((r) => r.image.endsWith('f0000002') && r.wait?.kind === 'freeze'), 20_000, 'the release waiting to start');
 
