@@ -48,6 +48,7 @@ const SECRETS = {
   mattermost: 'fuzzmattermosttoken4d2a',
   redisPassword: 'fuzz-redis-password-5e8c',
   apiToken: 'glpat-fuzz-alice-7f30',
+  oauthClientSecret: 'gloas-fuzz-client-secret-2c9b',
 };
 
 /** Keys a refused request may still write, each for a stated reason. */
@@ -92,6 +93,10 @@ beforeAll(async () => {
     SLACK_SIGNING_SECRET: SECRETS.slack,
     MATTERMOST_TOKEN: SECRETS.mattermost,
     MATTERMOST_URL: chat.url,
+    // Sign-in with GitLab on, so POST /auth/refresh reaches GitLab's token endpoint, not a 404.
+    GITLAB_OAUTH_CLIENT_ID: 'fuzz-oauth-client',
+    GITLAB_OAUTH_CLIENT_SECRET: SECRETS.oauthClientSecret,
+    PUBLIC_URL: 'https://canarybot.example.com',
     CHAT_USERS_FILE: join(dir, 'chat-users.yaml'),
     KUBECONFIG: world.kubeconfig,
     PIPELINES_DIR: world.pipelinesDir,
@@ -174,7 +179,9 @@ function difference(before: Map<string, string>, after: Map<string, string>): st
 }
 
 const kubeWrites = (): number => world.kube.requests.filter((r) => r.method !== 'GET').length;
-const gitlabWrites = (): number => world.gitlab.calls.filter((c) => c.method !== 'GET').length;
+// POST /oauth/token exchanges a refresh token: GitLab refuses the fuzz's made-up ones and nothing changes there.
+const gitlabWrites = (): number => world.gitlab.calls.filter((c) => c.method !== 'GET' && !c.path.startsWith('/oauth/token')).length;
+const tokenExchanges = (): number => world.gitlab.calls.filter((c) => c.method === 'POST' && c.path.startsWith('/oauth/token')).length;
 
 function leakedSecret(answer: { headers: IncomingHttpHeaders; body: string }): string | undefined {
   const text = `${JSON.stringify(answer.headers)}\n${answer.body}`;
@@ -261,7 +268,7 @@ describe('every POST route under fuzzing, over HTTP', () => {
     const table = Object.fromEntries([...answers].map(([route, tally]) => [route, Object.fromEntries([...tally].sort())]));
     process.stdout.write(
       `post-routes fuzz: ${sent} requests over ${routes.length} POST routes in ${seconds.toFixed(1)} s, seed ${SEED}; ` +
-        `Kubernetes writes ${kubeWrites()}, GitLab writes ${gitlabWrites()}, log lines ${logLines} (secrets in them: ${logLeaks.length}), /metrics grew ${metricsGrowth} bytes\n` +
+        `Kubernetes writes ${kubeWrites()}, GitLab writes ${gitlabWrites()} (refused token exchanges ${tokenExchanges()}), log lines ${logLines} (secrets in them: ${logLeaks.length}), /metrics grew ${metricsGrowth} bytes\n` +
         `answers per route: ${JSON.stringify(table)}\n`,
     );
 

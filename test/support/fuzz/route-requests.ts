@@ -202,6 +202,21 @@ const authSession: RequestArbitrary = () =>
       headers: headersOf(extra, asForm ? 'application/x-www-form-urlencoded' : type, {}),
     }));
 
+const authRefresh: RequestArbitrary = () =>
+  fc
+    .record({
+      refreshToken: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{16,128}$/), fc.string({ maxLength: 40 }), anyJson, hugeString),
+      asForm: fc.boolean(),
+      type: contentType(JSON_TYPES),
+      extra: extraHeaders,
+      encode: encoding,
+    })
+    .map(({ refreshToken, asForm, type, extra, encode }) => () => ({
+      path: '/auth/refresh',
+      body: encode(asForm ? formText({ refreshToken: String(refreshToken) }) : JSON.stringify({ refreshToken })),
+      headers: headersOf(extra, asForm ? 'application/x-www-form-urlencoded' : type, {}),
+    }));
+
 const releaseId = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('reviews-mxbjxjmm-c30e72', 'reviews', '0', '%2e%2e', '..%2F..%2Fmetrics', '__proto__', '%00') },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9-]{1,80}$/) },
@@ -224,6 +239,23 @@ const apiCommands: RequestArbitrary = (context) =>
     })
     .map(({ id, body, type, extra, auth }) => () => ({ path: `/api/releases/${id}/commands`, body: body(), headers: headersOf(extra, type, { authorization: auth }) }));
 
+const trainCommandsBody = jsonBody(() => ({ command: 'promote', reason: 'ship the train' }), 2);
+
+const trainCommands: RequestArbitrary = (context) =>
+  fc
+    .record({
+      id: releaseId,
+      body: trainCommandsBody,
+      type: contentType(JSON_TYPES),
+      extra: extraHeaders,
+      auth: fc.oneof(
+        { weight: 5, arbitrary: fc.constant<string | null>(`Bearer ${context.apiToken}`) },
+        { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{8,40}$/).map((token) => `Bearer ${token}`) },
+        { weight: 1, arbitrary: fc.constantFrom(null, 'Bearer') },
+      ),
+    })
+    .map(({ id, body, type, extra, auth }) => () => ({ path: `/api/trains/${id}/commands`, body: body(), headers: headersOf(extra, type, { authorization: auth }) }));
+
 const gitlab: RequestArbitrary = (context) => gitlabDelivery(context.gitlab).map((build) => () => ({ path: '/webhooks/gitlab', ...build() }));
 
 /** Every POST route of the server. A route missing here fails the fuzz test. */
@@ -234,5 +266,7 @@ export const ROUTE_REQUESTS: Record<string, RequestArbitrary> = {
   'POST /chatops/slack': slack,
   'POST /chatops/mattermost': mattermost,
   'POST /auth/session': authSession,
+  'POST /auth/refresh': authRefresh,
   'POST /api/releases/:id/commands': apiCommands,
+  'POST /api/trains/:id/commands': trainCommands,
 };
