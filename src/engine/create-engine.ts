@@ -77,6 +77,9 @@ export interface EngineStats {
 
 const DEFAULT_TIMING: EngineTiming = { lockTtlMs: 10_000, jobLockMs: 10_000, stalledIntervalMs: 5_000, recoverIntervalMs: 10_000 };
 const DEDUPE_TTL_S = 24 * 60 * 60;
+/** How long a delivery being admitted is held against a redelivery; admitting takes a few Redis calls. */
+const DELIVERY_CLAIM_S = 20;
+const DELIVERY_DONE = '1';
 /** Alerts matched between two yields to the event loop. */
 const ALERT_MATCH_SLICE = 500;
 const PENDING_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'paused', 'waiting-children'] as const;
@@ -311,15 +314,35 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   async function trigger(releaseTrigger: ReleaseTrigger, triggerOptions: { idempotencyKey?: string } = {}): Promise<TriggerResult> {
-    const dedupeKey = triggerOptions.idempotencyKey ? key('trigger', triggerOptions.idempotencyKey) : null;
-    if (dedupeKey && !(await redis.set(dedupeKey, '1', 'EX', DEDUPE_TTL_S, 'NX'))) {
-      return { enqueued: false, ignored: 'duplicate delivery' };
-    }
+    if (!triggerOptions.idempotencyKey) return admit(releaseTrigger);
+    const dedupeKey = key('trigger', triggerOptions.idempotencyKey);
+    const claim = await claimDelivery(dedupeKey);
+    if (!claim) return { enqueued: false, ignored: 'duplicate delivery' };
     try {
-      return await admit(releaseTrigger);
+      const result = await admit(releaseTrigger);
+      await redis.set(dedupeKey, DELIVERY_DONE, 'EX', DEDUPE_TTL_S);
+      return result;
     } catch (error) {
-      if (dedupeKey) await redis.del(dedupeKey).catch(() => undefined);
+      if ((await redis.get(dedupeKey).catch(() => null)) === claim) await redis.del(dedupeKey).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * A delivery is claimed for a short while, and marked done only once its release is admitted: a
+   * process killed between the two leaves a claim that lapses, so the redelivery admits it instead of
+   * being taken for a duplicate. A caller that finds a live claim waits for its outcome.
+   * Returns the claim, or null when the delivery was already admitted.
+   */
+  async function claimDelivery(dedupeKey: string): Promise<string | null> {
+    const claim = `claim:${randomBytes(6).toString('hex')}`;
+    const deadline = Date.now() + (DELIVERY_CLAIM_S + 5) * 1000;
+    for (;;) {
+      if (await redis.set(dedupeKey, claim, 'EX', DELIVERY_CLAIM_S, 'NX')) return claim;
+      const holder = await redis.get(dedupeKey);
+      if (holder !== null && !holder.startsWith('claim:')) return null;
+      if (Date.now() > deadline) throw new Error('another process is still admitting this delivery; try again');
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

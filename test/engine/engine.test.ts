@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/create-engine.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -108,6 +109,22 @@ describe('release engine on real Redis', () => {
     expect(byKey.map((r) => r.enqueued).sort()).toEqual([false, true]);
     expect(byKey.find((r) => !r.enqueued)?.ignored).toBe('duplicate delivery');
     expect(await engine.list({ service: 'dup2' })).toHaveLength(1);
+  });
+
+  it('admits a redelivery whose first delivery was claimed by a process killed before the release existed', async () => {
+    const prefix = freshPrefix();
+    const engine = await engineWith(prefix);
+    const redis = new Redis(url);
+    // What a process killed between claiming the delivery and creating the release leaves behind.
+    await redis.set(`${prefix}:engine:trigger:delivery-killed`, 'claim:dead', 'EX', 1);
+    redis.disconnect();
+
+    const result = await engine.trigger(triggerFor(canaryDefinition({ name: 'killed' }), 'dead0001'), { idempotencyKey: 'delivery-killed' });
+    const again = await engine.trigger(triggerFor(canaryDefinition({ name: 'killed' }), 'dead0001'), { idempotencyKey: 'delivery-killed' });
+
+    expect(result).toEqual({ enqueued: true });
+    expect(again).toEqual({ enqueued: false, ignored: 'duplicate delivery' });
+    expect(await engine.list({ service: 'killed' })).toHaveLength(1);
   });
 
   it('supersedes the live release: rolled back first, then the newer image starts', async () => {
