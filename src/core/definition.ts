@@ -150,6 +150,18 @@ export const ON_FAILURE = ['rollback', 'keepPromoted', 'hold'] as const;
 export type OnFailure = (typeof ON_FAILURE)[number];
 export const DEFAULT_ON_FAILURE: OnFailure = 'rollback';
 
+/** GitLab's deployment tiers of an environment (DORA metrics count `production`). */
+export const ENVIRONMENT_TIERS = ['production', 'staging', 'testing', 'development', 'other'] as const;
+export type EnvironmentTier = (typeof ENVIRONMENT_TIERS)[number];
+
+/** spec.environment: the GitLab environment the deployments are written to. */
+export interface EnvironmentSpec {
+  /** Unset: `<cluster>/<namespace>/<service>`. */
+  name?: string;
+  /** Unset: `production` for a production-looking namespace, else GitLab's own guess from the name. */
+  tier?: EnvironmentTier;
+}
+
 export type AccessLevelName = 'developer' | 'maintainer' | 'owner';
 
 export interface ApprovalPolicy {
@@ -198,6 +210,8 @@ export interface Definition {
   gitops?: GitOpsSpec;
   /** Unset: `rollback`. */
   onFailure?: OnFailure;
+  /** GitLab environment name and tier of the deployments (issue 17). */
+  environment?: EnvironmentSpec;
   /** How long a held release waits for a decision before it is rolled back (unset: 1 h). */
   holdTimeoutMs?: number;
   /** When releases may start and move traffic up (Argo CD sync-window semantics; deny wins). */

@@ -5,6 +5,8 @@ import { isHeld } from '../core/decide/hold-wait.js';
 import { planSteps } from '../core/plan.js';
 import { isLive, type Release } from '../core/release.js';
 import { releasePageUrl } from '../core/release-links.js';
+import type { EnvironmentTier } from '../core/definition.js';
+import { deploymentEnvironment } from './deployment-environment.js';
 import type { CommitStatusState, DeploymentStatus } from './gitlab-api.js';
 import { renderProgressNote, type ProgressNoteLinks } from './render-progress-note.js';
 
@@ -17,7 +19,8 @@ export interface DesiredWriteback {
   mr: { projectId: number; iid: number } | null;
   note: string | null;
   status: { state: CommitStatusState; name: string; targetUrl?: string; description: string };
-  deployment: { environment: string; status: Exclude<DeploymentStatus, 'created'> };
+  /** `tier` only when decided (spec.environment.tier or a production namespace): the environment is then made to have it. */
+  deployment: { environment: string; tier?: EnvironmentTier; status: Exclude<DeploymentStatus, 'created'> };
   /**
    * Editing the progress note notifies nobody, so an approval wait, a hold and a rollback each also
    * get one short new note (DESIGN §9 allows it), posted once per `key` (attempt and step; a rollback
@@ -102,6 +105,11 @@ function describe(release: Release): string {
   return text.replace(/\s+/g, ' ').slice(0, 140);
 }
 
+function deploymentFor(release: Release): DesiredWriteback['deployment'] {
+  const { name, tier } = deploymentEnvironment(release.definition.environment, release);
+  return { environment: name, ...(tier ? { tier } : {}), status: deploymentStatusFor(release) };
+}
+
 export function desiredWriteback(release: Release, links: ProgressNoteLinks): DesiredWriteback {
   const publicUrl = links.publicUrl?.replace(/\/+$/, '');
   return {
@@ -117,7 +125,7 @@ export function desiredWriteback(release: Release, links: ProgressNoteLinks): De
       ...(publicUrl ? { targetUrl: releasePageUrl(publicUrl, release.id) } : {}),
       description: describe(release),
     },
-    deployment: { environment: `${release.cluster}/${release.namespace}/${release.service}`, status: deploymentStatusFor(release) },
+    deployment: deploymentFor(release),
     approvalRequest: approvalRequest(release),
   };
 }

@@ -90,6 +90,8 @@ describe('parseDefinition: good variants', () => {
     ['cluster string', 'spec.target.cluster', 'prod', (d) => d.target.clusters, ['prod']],
     ['onFailure keepPromoted', 'spec.onFailure', 'keepPromoted', (d) => d.onFailure, 'keepPromoted'],
     ['onFailure rollback', 'spec.onFailure', 'rollback', (d) => d.onFailure, 'rollback'],
+    ['environment name and tier', 'spec.environment', { name: 'payments/eu', tier: 'production' }, (d) => d.environment, { name: 'payments/eu', tier: 'production' }],
+    ['environment tier only', 'spec.environment', { tier: 'staging' }, (d) => d.environment, { tier: 'staging' }],
     ['stable container', 'spec.target.stable', { subset: 'stable', deployment: 'reviews-primary', container: 'app' }, (d) => d.target.stable.container, 'app'],
     ['canary replicas', 'spec.target.canary', { subset: 'canary', deployment: 'reviews-canary', container: 'reviews', replicas: 2 }, (d) => d.target.canary.replicas, 2],
     ['settle 0s', 'spec.target.settle', '0s', (d) => d.target.settleMs, 0],
@@ -261,6 +263,9 @@ describe('parseDefinition: mistakes', () => {
     ['webhook bearer env', 'spec.strategy', { canary: { steps: [{ webhook: { name: 'w', url: 'http://x', bearerEnv: 'lower' } }, { setWeight: 100 }] } }, 'spec.strategy.canary.steps[0].webhook.bearerEnv', /environment variable name/],
     ['unknown spec field', 'spec.rollback', true, 'spec.rollback', 'unknown field "rollback"'],
     ['onFailure value', 'spec.onFailure', 'forget', 'spec.onFailure', 'must be one of rollback, keepPromoted, hold (got "forget")'],
+    ['environment tier', 'spec.environment', { tier: 'prod' }, 'spec.environment.tier', 'must be one of production, staging, testing, development, other (got "prod")'],
+    ['environment name', 'spec.environment', { name: '/payments' }, 'spec.environment.name', /must be a GitLab environment name.*\(got "\/payments"\)/],
+    ['environment field', 'spec.environment', { url: 'x' }, 'spec.environment.url', 'unknown field "url"'],
   ])('%s', (_name, path, value, errorPath, message) => {
     const { definition, errors } = parse(variant(path, value));
 

@@ -13,7 +13,7 @@ import type {
   TagSource,
   TrafficMatch,
 } from '../core/definition.js';
-import { DEFAULT_ON_FAILURE, ON_FAILURE } from '../core/definition.js';
+import { DEFAULT_ON_FAILURE, ENVIRONMENT_TIERS, ON_FAILURE, type EnvironmentSpec } from '../core/definition.js';
 import { parseLabelMatcher } from '../core/label-matchers.js';
 import { duration, kubernetesName, shown, text, wholeNumber } from './fields.js';
 import { gitopsClusterProblems, gitopsSchema } from './gitops-schema.js';
@@ -311,6 +311,23 @@ function judgedAnalysisProblems(spec: SpecShape, ctx: z.RefinementCtx): void {
   for (const message of groupProblems(spec.analysis.metrics, spec.analysis.judge)) ctx.addIssue({ code: 'custom', path: ['analysis', 'judge', 'groups'], message });
 }
 
+// GitLab: letters, digits, spaces and - _ / $ { } . only, not starting or ending with '/', at most 255.
+const environmentNameSchema = z
+  .string()
+  .refine((name) => name.length > 0 && name.length <= 255 && /^[A-Za-z0-9 _/${}.-]+$/.test(name) && !name.startsWith('/') && !name.endsWith('/'), {
+    error: (issue) => `must be a GitLab environment name: letters, digits, spaces, - _ / $ { } . and not starting or ending with / (got ${shown(issue.input)})`,
+  });
+
+const environmentSchema = z
+  .strictObject({
+    name: environmentNameSchema.optional(),
+    tier: z.enum(ENVIRONMENT_TIERS, { error: (issue) => `must be one of ${ENVIRONMENT_TIERS.join(', ')} (got ${shown(issue.input)})` }).optional(),
+  })
+  .transform((environment): EnvironmentSpec => ({
+    ...(environment.name !== undefined ? { name: environment.name } : {}),
+    ...(environment.tier !== undefined ? { tier: environment.tier } : {}),
+  }));
+
 const specSchema = z
   .strictObject({
     trigger: triggerSchema,
@@ -324,6 +341,7 @@ const specSchema = z
     onFailure: z.enum(ON_FAILURE, { error: (issue) => `must be one of ${ON_FAILURE.join(', ')} (got ${shown(issue.input)})` }).default(DEFAULT_ON_FAILURE),
     holdTimeout: duration(1000).default(3_600_000),
     windows: z.array(windowSchema).optional(),
+    environment: environmentSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.gitops && Array.isArray(spec.target.clusters)) {
@@ -372,6 +390,7 @@ export const definitionSchema = z
       onFailure: spec.onFailure,
       holdTimeoutMs: spec.holdTimeout,
       ...(spec.windows ? { windows: spec.windows } : {}),
+      ...(spec.environment ? { environment: spec.environment } : {}),
     }),
   );
 
