@@ -10,6 +10,7 @@ import type {
   GitLabApi,
   GitLabCommitStatus,
   GitLabDeployment,
+  GitLabEnvironment,
   GitLabMergeRequest,
   GitLabNote,
   GitLabProject,
@@ -119,6 +120,15 @@ export function createGitLabClient(options: GitLabClientOptions): GitLabApi {
       ),
     updateDeployment: (projectId, deploymentId, status) =>
       call('PUT /projects/:id/deployments/:deployment_id', () => api.Deployments.edit(projectId, deploymentId, status), toDeployment),
+    findEnvironment: (projectId, name) =>
+      call('GET /projects/:id/environments?name=', () => api.Environments.all(projectId, { name }), (raw) =>
+        // `name` is an exact match on GitLab; compare again so a server ignoring it cannot mislead.
+        asArray(raw).map(toEnvironment).find((e) => e.name === name) ?? null,
+      ),
+    createEnvironment: (projectId, input) =>
+      call('POST /projects/:id/environments', () => api.Environments.create(projectId, input.name, { tier: input.tier }), toEnvironment),
+    setEnvironmentTier: (projectId, environmentId, tier) =>
+      call('PUT /projects/:id/environments/:environment_id', () => api.Environments.edit(projectId, environmentId, { tier }), toEnvironment),
     userByUsername: (username) =>
       call('GET /users?username=', () => api.Users.all({ username }), (raw) => {
         const users = asArray(raw).map(toUser);
@@ -281,6 +291,11 @@ function toDeployment(raw: unknown): GitLabDeployment {
     sha: str(d.sha),
     ref: str(d.ref),
   };
+}
+
+function toEnvironment(raw: unknown): GitLabEnvironment {
+  const e = obj(raw);
+  return { id: num(e.id), name: str(e.name), tier: strOrNull(e.tier) };
 }
 
 export interface TokenUserOptions {

@@ -1,3 +1,4 @@
+import type { EnvironmentTier } from '../core/definition.js';
 import type { FreezePeriod } from '../core/windows.js';
 // The GitLab operations canarybot needs, in neutral shapes. Everything outside src/gitlab/ talks
 // to GitLab only through this interface; `createGitLabClient` (client.ts) implements it over
@@ -93,6 +94,13 @@ export interface GitLabDeployment {
   ref: string;
 }
 
+export interface GitLabEnvironment {
+  id: number;
+  name: string;
+  /** null on GitLab versions before 13.10, which have no tiers. */
+  tier: string | null;
+}
+
 /** GitLab access levels (members API). */
 export const ACCESS_LEVELS = {
   guest: 10,
@@ -129,6 +137,10 @@ export interface GitLabApi {
     deploymentId: number,
     status: Exclude<DeploymentStatus, 'created'>,
   ): Promise<GitLabDeployment>;
+  /** The project's environment of exactly this name (GET /projects/:id/environments?name=), or null. */
+  findEnvironment(projectId: number | string, name: string): Promise<GitLabEnvironment | null>;
+  createEnvironment(projectId: number | string, input: { name: string; tier: EnvironmentTier }): Promise<GitLabEnvironment>;
+  setEnvironmentTier(projectId: number | string, environmentId: number, tier: EnvironmentTier): Promise<GitLabEnvironment>;
   /** null when no such user. */
   userByUsername(username: string): Promise<GitLabUser | null>;
   /** Users whose (public) email matches; used to map chat identities to GitLab users. */

@@ -1,7 +1,8 @@
 // The Reporter port over GitLab. report() only stores the desired state of the release (version-
 // guarded, so an older record never overwrites a newer one) and schedules a sync; the sync, run by
 // the write-back outbox, brings GitLab in line with the newest desired state: commit status (each
-// state posted once), deployment per environment, and the one progress note, edited in place.
+// state posted once), the environment's tier when one is decided (once per release and environment),
+// deployment per environment, and the one progress note, edited in place.
 
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../redis/connect-redis.js';
@@ -89,6 +90,7 @@ export class GitLabReporter implements Reporter {
     const desired = JSON.parse(fields.desired) as DesiredWriteback;
     const steps: (() => Promise<Step>)[] = [
       () => this.syncStatus(key, desired, fields.status, tools),
+      () => this.syncEnvironment(key, desired, fields.environment, tools),
       () => this.syncDeployment(key, desired, fields.deployments, tools),
       () => this.syncNote(key, desired, fields, tools),
       () => this.syncApprovalRequest(key, desired, fields.approvalRequested, tools),
@@ -139,6 +141,34 @@ export class GitLabReporter implements Reporter {
     if (step) return step;
     await this.o.redis.hset(key, 'status', state);
     return null;
+  }
+
+  /**
+   * With a decided tier, make the environment exist with it before the first deployment goes there
+   * (GitLab would create it itself, guessing the tier from the name). Without one: no call at all.
+   */
+  private async syncEnvironment(key: string, desired: DesiredWriteback, ensured: string | undefined, tools: SyncTools): Promise<Step> {
+    const { environment: name, tier } = desired.deployment;
+    const mark = `${tier} ${name}`;
+    if (!tier || ensured === mark) return null;
+    const done = async (): Promise<null> => {
+      await this.o.redis.hset(key, 'environment', mark);
+      return null;
+    };
+    let found;
+    try {
+      found = await this.o.api.findEnvironment(desired.project, name);
+    } catch (error) {
+      if (!(error instanceof CanarybotError && error.code === 'GITLAB_REFUSED')) return { kind: 'transient' };
+      this.o.logger?.warn({ releaseId: desired.releaseId, environment: name, err: error.message }, 'gitlab refused reading the environment');
+      return done();
+    }
+    if (found?.tier === tier) return done();
+    const step = await this.write(tools, 'environment tier', desired.releaseId, async () => {
+      if (found) await this.o.api.setEnvironmentTier(desired.project, found.id, tier);
+      else await this.o.api.createEnvironment(desired.project, { name, tier });
+    });
+    return step ?? done();
   }
 
   private async syncDeployment(key: string, desired: DesiredWriteback, raw: string | undefined, tools: SyncTools): Promise<Step> {

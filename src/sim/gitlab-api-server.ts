@@ -17,13 +17,14 @@ import {
   type SeedProject,
   type SeedUser,
   type StoredDeployment,
+  type StoredEnvironment,
   type StoredNote,
   type StoredStatus,
 } from './gitlab-api-store.js';
 import { createGitLabOAuth, type GitLabOAuth } from './gitlab-oauth.js';
 import { GitLabRepositories } from './gitlab/repository-routes.js';
 
-export type { SeedGroup, SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredNote, StoredStatus };
+export type { SeedGroup, SeedMember, SeedMergeRequest, SeedProject, SeedUser, StoredDeployment, StoredEnvironment, StoredNote, StoredStatus };
 
 export interface RecordedCall {
   method: string;
@@ -94,6 +95,7 @@ export interface GitLabApiServer {
   notes(projectId: number, iid: number): StoredNote[];
   statuses(projectId: number, sha: string): StoredStatus[];
   deployments(projectId: number): StoredDeployment[];
+  environments(projectId: number): StoredEnvironment[];
   /** Recorded calls of one route pattern, e.g. `PUT /projects/:id/merge_requests/:iid/notes/:note_id`. */
   callsTo(route: string): RecordedCall[];
   fail(spec?: FaultSpec): void;
@@ -322,6 +324,41 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     );
     return { status: 201, body: store.deploymentJson(deployment) };
   });
+  route('GET', '/projects/:id/environments', (req) => {
+    const pid = projectId(req);
+    const { name, search } = req.query;
+    if (name !== undefined && search !== undefined) throw new GitLabError(400, 'name, search are mutually exclusive');
+    if (search !== undefined && search.length < 3) throw new GitLabError(400, 'search must be at least 3 characters');
+    const found = store.environments
+      .filter((e) => e.projectId === pid)
+      .filter((e) => (name === undefined ? true : e.name === name))
+      .filter((e) => (search === undefined ? true : e.name.includes(search)));
+    return paginate(req, found.map((e) => store.environmentJson(e)));
+  });
+  route('GET', '/projects/:id/environments/:environment_id', (req) => {
+    const found = store.environments.find((e) => e.projectId === projectId(req) && e.id === int(req.params.environment_id));
+    if (!found) throw new GitLabError(404, '404 Environment Not Found');
+    return { status: 200, body: store.environmentJson(found) };
+  });
+  route('POST', '/projects/:id/environments', (req) => {
+    const tier = str(req.body.tier) ?? undefined;
+    const externalUrl = str(req.body.external_url) ?? undefined;
+    const created = store.createEnvironment(projectId(req), {
+      name: str(req.body.name) ?? '',
+      ...(tier !== undefined ? { tier } : {}),
+      ...(externalUrl !== undefined ? { externalUrl } : {}),
+    });
+    return { status: 201, body: store.environmentJson(created) };
+  });
+  route('PUT', '/projects/:id/environments/:environment_id', (req) => {
+    const tier = str(req.body.tier) ?? undefined;
+    const externalUrl = str(req.body.external_url) ?? undefined;
+    const edited = store.editEnvironment(projectId(req), int(req.params.environment_id), {
+      ...(tier !== undefined ? { tier } : {}),
+      ...(externalUrl !== undefined ? { externalUrl } : {}),
+    });
+    return { status: 200, body: store.environmentJson(edited) };
+  });
   route('PUT', '/projects/:id/deployments/:deployment_id', (req) => ({
     status: 200,
     body: store.deploymentJson(store.updateDeployment(projectId(req), int(req.params.deployment_id), str(req.body.status) ?? '')),
@@ -458,6 +495,7 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     notes: (projectId, iid) => store.notes.filter((n) => n.projectId === projectId && n.iid === iid),
     statuses: (projectId, sha) => store.statuses.filter((s) => s.projectId === projectId && s.sha === sha),
     deployments: (projectId) => store.deployments.filter((d) => d.projectId === projectId),
+    environments: (projectId) => store.environments.filter((e) => e.projectId === projectId),
     callsTo: (routeName) => calls.filter((c) => c.route === routeName),
     fail(spec = {}) {
       fault = {

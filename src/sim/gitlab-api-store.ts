@@ -106,6 +106,27 @@ export interface StoredDeployment {
   updatedAt: string;
 }
 
+export interface StoredEnvironment {
+  id: number;
+  projectId: number;
+  name: string;
+  tier: string;
+  externalUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const ENVIRONMENT_TIERS = ['production', 'staging', 'testing', 'development', 'other'];
+
+/** GitLab's guess of a tier from an environment's name (Environment#guess_tier), checked in this order. */
+export function guessEnvironmentTier(name: string): string {
+  if (/(dev|review|trunk)/i.test(name)) return 'development';
+  if (/(test|tst|int|ac(ce|)pt|qa|qc|control|quality)/i.test(name)) return 'testing';
+  if (/(st(a|)g|mod(e|)l|pre|demo|non)/i.test(name)) return 'staging';
+  if (/(pr(o|)d|live)/i.test(name)) return 'production';
+  return 'other';
+}
+
 export class GitLabError extends Error {
   constructor(
     readonly status: number,
@@ -140,7 +161,7 @@ export class GitLabStore {
   readonly notes: StoredNote[] = [];
   readonly statuses: StoredStatus[] = [];
   readonly deployments: StoredDeployment[] = [];
-  private readonly environments = new Map<string, number>();
+  readonly environments: StoredEnvironment[] = [];
   private nextId = 1000;
 
   constructor(
@@ -393,9 +414,8 @@ export class GitLabStore {
     if (!['running', 'success', 'failed', 'canceled'].includes(input.status)) {
       throw new GitLabError(400, 'status does not have a valid value');
     }
-    const envKey = `${projectId}/${input.environment}`;
-    const environmentId = this.environments.get(envKey) ?? this.id();
-    this.environments.set(envKey, environmentId);
+    // GitLab creates a missing environment on the first deployment, guessing its tier from the name.
+    const environmentId = (this.environment(projectId, input.environment) ?? this.createEnvironment(projectId, { name: input.environment })).id;
     const at = this.iso();
     const deployment: StoredDeployment = {
       id: this.id(),
@@ -413,6 +433,55 @@ export class GitLabStore {
     };
     this.deployments.push(deployment);
     return deployment;
+  }
+
+  environment(projectId: number, name: string): StoredEnvironment | undefined {
+    return this.environments.find((e) => e.projectId === projectId && e.name === name);
+  }
+
+  environmentJson(e: StoredEnvironment): Record<string, unknown> {
+    const slug = e.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 17);
+    return {
+      id: e.id,
+      name: e.name,
+      slug: `${slug}-${e.id.toString(36)}`,
+      external_url: e.externalUrl,
+      state: 'available',
+      tier: e.tier,
+      created_at: e.createdAt,
+      updated_at: e.updatedAt,
+    };
+  }
+
+  createEnvironment(projectId: number, input: { name: string; tier?: string; externalUrl?: string }): StoredEnvironment {
+    if (!input.name) throw new GitLabError(400, 'name is missing');
+    if (!/^[A-Za-z0-9 _/${}.-]+$/.test(input.name) || input.name.startsWith('/') || input.name.endsWith('/')) {
+      throw new GitLabError(400, "Name can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'");
+    }
+    if (this.environment(projectId, input.name)) throw new GitLabError(400, 'Name has already been taken');
+    if (input.tier !== undefined && !ENVIRONMENT_TIERS.includes(input.tier)) throw new GitLabError(400, 'tier does not have a valid value');
+    const at = this.iso();
+    const environment: StoredEnvironment = {
+      id: this.id(),
+      projectId,
+      name: input.name,
+      tier: input.tier ?? guessEnvironmentTier(input.name),
+      externalUrl: input.externalUrl ?? null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    this.environments.push(environment);
+    return environment;
+  }
+
+  editEnvironment(projectId: number, environmentId: number, input: { tier?: string; externalUrl?: string }): StoredEnvironment {
+    const environment = this.environments.find((e) => e.id === environmentId && e.projectId === projectId);
+    if (!environment) throw new GitLabError(404, '404 Environment Not Found');
+    if (input.tier !== undefined && !ENVIRONMENT_TIERS.includes(input.tier)) throw new GitLabError(400, 'tier does not have a valid value');
+    if (input.tier !== undefined) environment.tier = input.tier;
+    if (input.externalUrl !== undefined) environment.externalUrl = input.externalUrl;
+    environment.updatedAt = this.iso();
+    return environment;
   }
 
   updateDeployment(projectId: number, deploymentId: number, status: string): StoredDeployment {
