@@ -1,7 +1,8 @@
 // Runs release trains: feeds a run's inputs to the pure train core one at a time, executes the
 // member effects through the same executor (and so the same ports and adapters) as a single
 // release, evaluates each member's analysis on lane traffic, and keeps the timers of the waits.
-// Runs live in this process (see src/core/train/README.md for what is not durable yet).
+// With a store, runs live in Redis: the replica holding a run's lease drives it, and alerts (and
+// commands) received by any replica reach it through the run's inbox (see src/core/train/README.md).
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -27,16 +28,30 @@ import {
 } from '../core/train/train-run.js';
 import type { Metrics } from '../metrics.js';
 import { createExecutor } from './executor.js';
-import type { TrainStore } from './train-store.js';
+import type { TrainInboxMessage, TrainStore } from './train-store.js';
 
 export interface TrainRunnerTiming {
   /** A live run's lease; a dead process's runs are taken over after it (default 10 s). */
   leaseMs: number;
   /** How often leases are renewed and runs without a live lease are looked for (default 3 s). */
   recoverIntervalMs: number;
+  /** How often the driver looks into the inboxes of the runs it drives (default 200 ms). */
+  inboxPollMs: number;
 }
 
-const DEFAULT_TIMING: TrainRunnerTiming = { leaseMs: 10_000, recoverIntervalMs: 3_000 };
+const DEFAULT_TIMING: TrainRunnerTiming = { leaseMs: 10_000, recoverIntervalMs: 3_000, inboxPollMs: 200 };
+/** Messages decided per look into an inbox. */
+const INBOX_BATCH = 50;
+/** Inbox message ids a run record remembers (a message is decided once). */
+const INBOX_HANDLED_KEPT = 50;
+
+/** A firing alert as the webhooks give it; `fingerprint` and `startsAt` dedupe it per run. */
+export interface TrainAlert {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  fingerprint?: string;
+  startsAt?: string;
+}
 /** After a failed write of the record, the run is asked again for what is outstanding. */
 const SAVE_RETRY_MS = 2_000;
 
@@ -93,6 +108,9 @@ export class TrainRunner {
   /** Assemblies when there is no store. */
   private readonly assemblies = new Map<string, Record<string, AssemblyEntry>>();
   private recoverTimer: NodeJS.Timeout | null = null;
+  private inboxTimer: NodeJS.Timeout | null = null;
+  /** Per run: the look into its inbox in progress (one at a time). */
+  private readonly drains = new Map<string, Promise<void>>();
   private closed = false;
   private sequence = 0;
 
@@ -109,6 +127,10 @@ export class TrainRunner {
       this.recover().catch((error: Error) => this.options.logger?.warn({ err: error.message }, 'train recovery pass failed'));
     }, this.timing.recoverIntervalMs);
     this.recoverTimer.unref();
+    this.inboxTimer = setInterval(() => {
+      for (const id of this.owned) if (!this.drains.has(id)) void this.drain(id);
+    }, this.timing.inboxPollMs);
+    this.inboxTimer.unref();
   }
 
   /** One pass: renew this process's leases, then take every live run nobody holds. */
@@ -131,6 +153,8 @@ export class TrainRunner {
       this.runs.set(id, run);
       this.options.logger?.info({ trainRun: id, state: run.state, phase: run.phase }, 'resuming train run');
       void this.send(id, { type: 'recover' });
+      // What other replicas handed the dead driver and it did not decide.
+      void this.drain(id);
     }
   }
 
@@ -175,20 +199,111 @@ export class TrainRunner {
 
   /**
    * Firing alerts from the webhooks: an alert matching any member's `alerts` sources rolls that
-   * member's live train back as a whole (the core ignores an alert once the run is rolling back).
+   * member's live train back as a whole (the core ignores an alert once the run is rolling back),
+   * whichever replica drives the run. With a store the alert goes into the run's inbox first (once
+   * per alert and run), so it outlives a driver that dies before deciding it; the driver — this
+   * process, another replica, or whoever takes the run over — decides it from there.
    */
-  async alerts(alerts: ReadonlyArray<{ name: string; labels: Readonly<Record<string, string>> }>): Promise<string[]> {
+  async alerts(alerts: ReadonlyArray<TrainAlert>): Promise<string[]> {
     const hit: string[] = [];
-    for (const run of this.list().filter((candidate) => isTrainLive(candidate.state))) {
+    for (const run of await this.liveRuns()) {
       for (const member of run.members) {
         const alert = alerts.find((candidate) => member.definition.alerts.some((source) => matchesAll(source.matchers, candidate.labels)));
         if (!alert) continue;
-        await this.send(run.id, { type: 'alert', member: member.name, name: alert.name });
+        await this.deliverAlert(run.id, { type: 'alert', member: member.name, name: alert.name }, alert);
         hit.push(run.id);
         break;
       }
     }
     return hit;
+  }
+
+  /** Every live run, wherever it is driven (this process's copy when it drives it). */
+  private async liveRuns(): Promise<TrainRun[]> {
+    const store = this.options.store;
+    if (!store) return this.list().filter((run) => isTrainLive(run.state));
+    const runs: TrainRun[] = [];
+    for (const id of await store.liveIds()) {
+      const run = this.runs.get(id) ?? (await store.load(id));
+      if (run && isTrainLive(run.state)) runs.push(run);
+    }
+    return runs;
+  }
+
+  private async deliverAlert(runId: string, input: Extract<TrainInput, { type: 'alert' }>, alert: TrainAlert): Promise<void> {
+    const store = this.options.store;
+    if (!store) {
+      await this.send(runId, input);
+      return;
+    }
+    const dedupe = alert.fingerprint === undefined ? null : `${alert.fingerprint}:${alert.startsAt ?? ''}`;
+    if (dedupe !== null && !(await store.claimAlert(runId, dedupe))) return;
+    try {
+      await store.pushInbox(runId, { id: randomUUID(), input });
+    } catch (error) {
+      // Not kept: forget the claim, so the sender's retry (or the next repeat) delivers it.
+      if (dedupe !== null) await store.forgetAlert(runId, dedupe).catch(() => undefined);
+      throw error;
+    }
+    // Driven here: decided (and recorded) before the webhook is answered.
+    if (this.owned.has(runId)) await this.drain(runId);
+  }
+
+  /** Decide what is in a run's inbox, one look at a time per run. */
+  private drain(id: string): Promise<void> {
+    const previous = this.drains.get(id) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.drainOnce(id))
+      .catch((error: unknown) => this.options.logger?.warn({ trainRun: id, err: error instanceof Error ? error.message : String(error) }, 'train inbox not read; trying again'));
+    this.drains.set(id, next);
+    void next.then(() => {
+      if (this.drains.get(id) === next) this.drains.delete(id);
+    });
+    return next;
+  }
+
+  private async drainOnce(id: string): Promise<void> {
+    const store = this.options.store;
+    if (!store || this.closed || !this.owned.has(id)) return;
+    const messages = await store.peekInbox(id, INBOX_BATCH);
+    let handled = 0;
+    for (const message of messages) {
+      if (!(await this.handle(id, message))) break;
+      handled += 1;
+    }
+    await store.trimInbox(id, handled);
+  }
+
+  /** One inbox message decided; false: keep it for another look (its decision was not recorded). */
+  private async handle(id: string, message: TrainInboxMessage): Promise<boolean> {
+    if (!this.runs.has(id)) return false;
+    const outcome = await this.decideMessage(id, message);
+    return outcome.saved;
+  }
+
+  /** Decide a message in the run's order; its id is recorded with the decision, so it is decided once. */
+  private decideMessage(
+    id: string,
+    message: TrainInboxMessage,
+    recorded?: (reply: { ok: boolean; message: string }) => Promise<void>,
+  ): Promise<{ saved: boolean; reply: { ok: boolean; message: string } }> {
+    let outcome = { saved: false, reply: { ok: false, message: `no train run ${id}` } };
+    const previous = this.chains.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const run = this.runs.get(id);
+      if (!run || this.closed) return;
+      if (run.inboxHandled?.includes(message.id)) {
+        outcome = { saved: true, reply: { ok: true, message: 'already applied' } };
+        return;
+      }
+      const decision = decideTrain(run, message.input, this.options.ports.clock.now());
+      const reply = decision.reply ?? { ok: true, message: 'done' };
+      const after = decision.next === run ? run : { ...decision.next, inboxHandled: [...(run.inboxHandled ?? []), message.id].slice(-INBOX_HANDLED_KEPT) };
+      const saved = await this.commit(run, after, decision.effects, recorded ? () => recorded(reply) : undefined);
+      outcome = { saved, reply };
+    });
+    this.chains.set(id, next.catch(() => undefined));
+    return next.then(() => outcome);
   }
 
   get(id: string): TrainRun | undefined {
@@ -315,6 +430,8 @@ export class TrainRunner {
   async close(): Promise<void> {
     this.closed = true;
     if (this.recoverTimer) clearInterval(this.recoverTimer);
+    if (this.inboxTimer) clearInterval(this.inboxTimer);
+    await Promise.all([...this.drains.values()]);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.all([...this.chains.values()]);
@@ -332,9 +449,15 @@ export class TrainRunner {
     return this.runs.get(id);
   }
 
-  /** Records the decision, then runs its effects; false when the record could not be written (nothing ran). */
-  private async commit(before: TrainRun, after: TrainRun, effects: TrainEffect[]): Promise<boolean> {
-    if (after === before && effects.length === 0) return true;
+  /**
+   * Records the decision, then runs its effects; false when the record could not be written (nothing
+   * ran). `recorded` is told once the decision is recorded, before its effects run.
+   */
+  private async commit(before: TrainRun, after: TrainRun, effects: TrainEffect[], recorded?: () => Promise<void>): Promise<boolean> {
+    if (after === before && effects.length === 0) {
+      await recorded?.();
+      return true;
+    }
     const store = this.options.store;
     if (store && after !== before) {
       try {
@@ -347,6 +470,7 @@ export class TrainRunner {
     }
     this.runs.set(after.id, after);
     await this.options.onChange?.(after);
+    await recorded?.();
     const results: TrainInput[] = [];
     // Effects run in the order the core gave them: a rollback's entry close goes first.
     for (const effect of effects) {

@@ -61,4 +61,42 @@ describe('the Redis train store', () => {
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await store.claim('d', 'two', 10_000)).toBe(true);
   });
+
+  it('keeps a run\'s inbox in order until the driver trims what it decided', async () => {
+    const alert = { type: 'alert' as const, member: 'reviews', name: 'ReviewsErrors' };
+    await store.pushInbox('e', { id: 'm1', input: alert });
+    await store.pushInbox('e', { id: 'm2', input: { type: 'command', verb: 'abort', actor: { username: 'rm', channel: 'api' } }, deadline: 123 });
+    await store.pushInbox('e', { id: 'm3', input: alert });
+
+    expect((await store.peekInbox('e', 2)).map((message) => message.id)).toEqual(['m1', 'm2']);
+    expect((await store.peekInbox('e', 10))[1]).toEqual({ id: 'm2', input: { type: 'command', verb: 'abort', actor: { username: 'rm', channel: 'api' } }, deadline: 123 });
+
+    await store.trimInbox('e', 2);
+    await store.pushInbox('e', { id: 'm4', input: alert });
+
+    expect((await store.peekInbox('e', 10)).map((message) => message.id)).toEqual(['m3', 'm4']);
+    await store.trimInbox('e', 0);
+    expect(await store.peekInbox('e', 10)).toHaveLength(2);
+  });
+
+  it('delivers an alert to a run once, until the claim is forgotten; another run gets it too', async () => {
+    expect(await store.claimAlert('f', 'fp:2026-12-06T10:00:00Z')).toBe(true);
+    expect(await store.claimAlert('f', 'fp:2026-12-06T10:00:00Z')).toBe(false);
+    expect(await store.claimAlert('g', 'fp:2026-12-06T10:00:00Z')).toBe(true);
+
+    await store.forgetAlert('f', 'fp:2026-12-06T10:00:00Z');
+    expect(await store.claimAlert('f', 'fp:2026-12-06T10:00:00Z')).toBe(true);
+  });
+
+  it('gives a command to whoever takes it first, driver or caller, and keeps the driver\'s answer', async () => {
+    expect(await store.takeCommand('c1', 'driver')).toBe('driver');
+    expect(await store.takeCommand('c1', 'caller')).toBe('driver');
+    expect(await store.takeCommand('c1', 'driver')).toBe('driver');
+    expect(await store.takeCommand('c2', 'caller')).toBe('caller');
+    expect(await store.takeCommand('c2', 'driver')).toBe('caller');
+
+    expect(await store.getReply('c1')).toBeNull();
+    await store.putReply('c1', { ok: true, message: 'train bookinfo-lane approved by @rm' });
+    expect(await store.getReply('c1')).toEqual({ ok: true, message: 'train bookinfo-lane approved by @rm' });
+  });
 });

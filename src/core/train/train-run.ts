@@ -75,6 +75,11 @@ export interface TrainRun {
   /** Transient failures in a row of the current phase (for the backoff). */
   retries: number;
   audit: AuditEntry[];
+  /**
+   * Ids of the last inbox messages (alerts and commands handed over by any replica) this record's
+   * decisions include; kept by the runner with the decision, so a message is never decided twice.
+   */
+  inboxHandled?: string[];
   triggeredBy: Actor | null;
   createdAt: number;
   updatedAt: number;
