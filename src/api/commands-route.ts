@@ -53,6 +53,7 @@ export function commandsRoute(options: CommandsRouteOptions): RouteModule {
       }
       const { command, reason, step } = parsed.data;
       const verb = command as (typeof ACTING_VERBS)[number];
+      if (verb === 'override-freeze' && !reason) return reply.code(400).send({ error: 'override-freeze needs a reason (it is audited); send {command: "override-freeze", reason}' });
       const { id } = request.params as { id: string };
       const release = await options.engine.get(id);
       if (!release) return reply.code(404).send({ error: `There is no release ${id}.` });

@@ -10,7 +10,7 @@ import type { GitLabApi } from '../gitlab/gitlab-api.js';
 import { mergeRequestAuthorOf } from '../gitlab/merge-request-author.js';
 import type { Caller } from './caller-identity.js';
 
-export const ACTING_VERBS: readonly ActingVerb[] = ['approve', 'promote', 'abort', 'pause', 'resume', 'retry'];
+export const ACTING_VERBS: readonly ActingVerb[] = ['approve', 'promote', 'abort', 'pause', 'resume', 'retry', 'override-freeze'];
 
 export interface CommandPermission {
   /** The approvals policy lets this caller give the command. */
@@ -25,7 +25,9 @@ export type PolicyGitLab = Pick<GitLabApi, 'memberAccessLevel' | 'groupMemberAcc
 
 /** The sentence the core would refuse `verb` with now, or null when it would accept it. Pure. */
 export function refusalNow(release: Release, verb: ActingVerb, now: number): string | null {
-  const decision = decide(release, { type: 'command', verb, actor: { username: 'check', channel: 'api' }, releaseId: release.id, stepIndex: release.stepIndex }, now);
+  // override-freeze always comes with a reason (the route refuses it without one): ask with one.
+  const reason = verb === 'override-freeze' ? { reason: 'check' } : {};
+  const decision = decide(release, { type: 'command', verb, actor: { username: 'check', channel: 'api' }, releaseId: release.id, stepIndex: release.stepIndex, ...reason }, now);
   return decision.reply && !decision.reply.ok ? decision.reply.message : null;
 }
 

@@ -1,4 +1,4 @@
-// `canarybot approve|promote|abort|pause|resume|retry <service|release-id> [--reason …]`: a command as
+// `canarybot approve|promote|abort|pause|resume|retry|override-freeze <service|release-id> [--reason …]`: a command as
 // the user of CANARYBOT_TOKEN, answered with the same sentence as an MR comment.
 
 import type { ActingVerb } from '../core/command.js';
@@ -6,7 +6,7 @@ import { apiClient, CliError } from './api-client.js';
 import { findRelease } from './describe.js';
 import type { CliIo } from './io.js';
 
-export const ACT_HELP = (verb: string): string => `usage: canarybot ${verb} <service|release-id> [--reason <text>]
+export const ACT_HELP = (verb: string): string => `usage: canarybot ${verb} <service|release-id> ${verb === 'override-freeze' ? '--reason <text>' : '[--reason <text>]'}
 
 ${verb} the release (a service name means its live release${verb === 'retry' ? ', else its newest' : ''}) as the GitLab user of
 CANARYBOT_TOKEN, under the definition's approvals policy exactly as a /canary comment.
@@ -26,6 +26,7 @@ export async function runAct(verb: ActingVerb, args: string[], io: CliIo, deps: 
     else names.push(arg);
   }
   if (names.length !== 1) throw new CliError(`give one service or release id: canarybot ${verb} <service|release-id>`, 2);
+  if (verb === 'override-freeze' && !reason?.trim()) throw new CliError('override-freeze needs --reason <text> (it is audited)', 2);
   const client = apiClient(io, deps.fetch);
   const id = await findRelease(client, names[0]!, { liveOnly: verb !== 'retry' });
   const { status, body } = await client.post<{ ok: boolean | null; message: string }>(`/api/releases/${encodeURIComponent(id)}/commands`, {

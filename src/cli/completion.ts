@@ -2,7 +2,7 @@
 
 import { CliError } from './api-client.js';
 
-const COMMANDS = ['get', 'status', 'describe', 'approve', 'promote', 'abort', 'pause', 'resume', 'retry', 'validate', 'plan', 'schema', 'judge', 'serve', 'demo', 'completion'];
+const COMMANDS = ['get', 'status', 'describe', 'approve', 'promote', 'abort', 'pause', 'resume', 'retry', 'override-freeze', 'validate', 'plan', 'schema', 'judge', 'serve', 'demo', 'completion'];
 const OPTIONS: Record<string, string> = {
   get: '--watch -o --interval',
   status: '--watch -o --interval',
@@ -13,6 +13,7 @@ const OPTIONS: Record<string, string> = {
   pause: '--reason',
   resume: '--reason',
   retry: '--reason',
+  'override-freeze': '--reason',
   plan: '--dir --image --virtual-service --diff --diff-format --check',
   completion: 'bash zsh',
 };

@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   pause: () => import('./operate.js').then((m) => m.actCommand('pause')),
   resume: () => import('./operate.js').then((m) => m.actCommand('resume')),
   retry: () => import('./operate.js').then((m) => m.actCommand('retry')),
+  'override-freeze': () => import('./operate.js').then((m) => m.actCommand('override-freeze')),
   completion: () => import('./operate.js').then((m) => m.completionCommand),
   demo: () => import('./demo.js').then((m) => m.demoCommand),
 };

@@ -100,6 +100,7 @@ describe('GET /api/me', () => {
     const rootView = root.body.releases.find((r) => r.id === waiting.id);
     expect(rootView?.commands.approve).toEqual({ allowed: true, applicable: true });
     expect(rootView?.commands.resume).toEqual({ allowed: true, applicable: false, reason: `Release ${waiting.id} is not paused (it is awaiting-approval).` });
+    expect(rootView?.commands['override-freeze']).toEqual({ allowed: true, applicable: true });
     const aliceView = alice.body.releases.find((r) => r.id === waiting.id);
     expect(aliceView?.commands.approve).toEqual({
       allowed: false,
@@ -118,8 +119,10 @@ describe('GET /api/me', () => {
 
 describe('POST /api/releases/:id/commands', () => {
   it.each([
-    [{}, 'command must be one of approve, promote, abort, pause, resume, retry'],
-    [{ command: 'deploy' }, 'command must be one of approve, promote, abort, pause, resume, retry'],
+    [{}, 'command must be one of approve, promote, abort, pause, resume, retry, override-freeze'],
+    [{ command: 'deploy' }, 'command must be one of approve, promote, abort, pause, resume, retry, override-freeze'],
+    [{ command: 'override-freeze' }, 'override-freeze needs a reason (it is audited); send {command: "override-freeze", reason}'],
+    [{ command: 'override-freeze', reason: '   ' }, 'override-freeze needs a reason (it is audited); send {command: "override-freeze", reason}'],
     [{ command: 'abort', reason: 7 }, 'reason must be a string'],
     [{ command: 'abort', force: true }, 'unknown field "force"; send {command, reason?, step?}'],
   ])('answers 400 with one sentence for %j', async (body, error) => {
@@ -189,6 +192,22 @@ describe('POST /api/releases/:id/commands', () => {
     expect(auditAfter).toHaveLength(auditBefore.length + 1);
   });
 
+  it('lets a Maintainer override freezes over the API (audited with the reason and the channel api), once; a Developer is refused', async () => {
+    const dev = await command(TOKENS.dev, waiting.id, { command: 'override-freeze', reason: 'hotfix for INC-7' });
+    const root = await command(TOKENS.root, waiting.id, { command: 'override-freeze', reason: 'hotfix for INC-7' });
+    const again = await command(TOKENS.root, waiting.id, { command: 'override-freeze', reason: 'twice' });
+    const release = await bot.engine.get(waiting.id);
+    const rootNow = (await me(TOKENS.root, waiting.id)).body.releases[0]?.commands['override-freeze'];
+
+    expect(dev).toEqual({ status: 403, body: { ok: false, message: 'Refused by approvals.minAccessLevel: maintainer required, @dev has developer.', releaseId: waiting.id } });
+    expect(root).toEqual({ status: 200, body: { ok: true, message: `Freezes and deny windows no longer hold reviews (release ${waiting.id}); audited: hotfix for INC-7.`, releaseId: waiting.id } });
+    expect(again).toEqual({ status: 409, body: { ok: false, message: `Release ${waiting.id} already overrides freezes (by @root: hotfix for INC-7).`, releaseId: waiting.id } });
+    expect(release?.freezeOverride).toMatchObject({ actor: { username: 'root', userId: ROOT.id, channel: 'api' }, reason: 'hotfix for INC-7' });
+    expect(release?.audit.find((entry) => entry.action === 'override-freeze')).toMatchObject({ actor: { username: 'root', channel: 'api' }, detail: 'by @root: hotfix for INC-7' });
+    expect(release?.state).toBe('awaiting-approval');
+    expect(rootNow).toMatchObject({ allowed: true, applicable: false });
+  });
+
   it("answers 409 with the core's sentence when the release is not in a state for it", async () => {
     const response = await command(TOKENS.root, waiting.id, { command: 'resume' });
 
@@ -213,7 +232,7 @@ describe('POST /api/releases/:id/commands', () => {
     expect(ended.state).toBe('succeeded');
     expect(ended.approvals).toEqual([expect.objectContaining({ actor: { username: 'root', userId: ROOT.id, channel: 'api' } })]);
     expect(ended.audit.find((entry) => entry.action === 'approved')).toMatchObject({ actor: { username: 'root', channel: 'api' } });
-    expect(ended.audit.filter((entry) => entry.action === 'refused' && entry.actor?.channel === 'api').map((entry) => entry.actor?.username)).toEqual(['alice', 'dev', 'outsider', 'root', 'root']);
+    expect(ended.audit.filter((entry) => entry.action === 'refused' && entry.actor?.channel === 'api').map((entry) => entry.actor?.username)).toEqual(['alice', 'dev', 'outsider', 'dev', 'root', 'root', 'root']);
   });
 
   it('asks GitLab who the token is once per cache time, not per request', async () => {

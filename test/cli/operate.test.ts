@@ -154,6 +154,20 @@ describe('canarybot describe', () => {
 });
 
 describe('canarybot approve|promote|abort|…', () => {
+  it('override-freeze needs --reason (exit 2, nothing sent); with one, a Maintainer lifts freezes for the release (exit 0)', async () => {
+    const root = io(as(TOKENS.root));
+
+    const usage = await runAct('override-freeze', ['reviews'], root).catch((e: { exitCode: number; message: string }) => [e.exitCode, e.message]);
+    const untouched = await bot.engine.get(waiting.id);
+    const lifted = await runAct('override-freeze', ['reviews', '--reason', 'hotfix for INC-7'], root);
+
+    expect(usage).toEqual([2, 'override-freeze needs --reason <text> (it is audited)']);
+    expect(untouched?.freezeOverride ?? null).toBeNull();
+    expect(lifted).toBe(0);
+    expect(root.out()).toBe(`Freezes and deny windows no longer hold reviews (release ${waiting.id}); audited: hotfix for INC-7.\n`);
+    expect((await bot.engine.get(waiting.id))?.freezeOverride).toMatchObject({ actor: { username: 'root', channel: 'api' }, reason: 'hotfix for INC-7' });
+  });
+
   it('refuses the MR author with the MR-comment sentence and exit 1, then a Maintainer approves with exit 0', async () => {
     const alice = io(as(TOKENS.alice));
     const root = io(as(TOKENS.root));
@@ -182,7 +196,7 @@ describe('canarybot completion', () => {
     const script = completionScript(shell);
 
     expect(script).toContain('complete -o default -F _canarybot canarybot');
-    for (const command of ['get', 'describe', 'approve', 'promote', 'abort', 'pause', 'resume', 'retry']) expect(script).toContain(command);
+    for (const command of ['get', 'describe', 'approve', 'promote', 'abort', 'pause', 'resume', 'retry', 'override-freeze']) expect(script).toContain(command);
   });
 
   it('gives bash a script it parses and that completes a command and -o', () => {

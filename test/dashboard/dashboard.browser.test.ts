@@ -3,7 +3,8 @@
 //   sign in with a token (a wrong one shows GitLab's refusal) → a release appears and moves live →
 //   the Developer sees no Approve button → the bot restarts and the board reconnects → the
 //   Maintainer approves with a click and the release is promoted → its page shows the steps,
-//   charts and audit → an alert rolls the next release back and the board shows the reason.
+//   charts and audit → an alert rolls the next release back and the board shows the reason → a
+//   GitLab deploy freeze holds a new release and the Maintainer overrides it with a reason.
 // Screenshots of the board and a release page are written to .tmp/dashboard-screenshots/ (and,
 // with UPDATE_SCREENSHOTS=1, to docs/ for the README).
 
@@ -16,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { freePort } from '../support/free-port.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { ALICE, deploymentState, IMAGE, pipelineHook, PROJECT_PATH, ROOT, routeWeights, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { ALICE, deploymentState, IMAGE, pipelineHook, PROJECT, PROJECT_PATH, ROOT, routeWeights, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT_DIR, '.tmp', 'dashboard-screenshots');
@@ -24,7 +25,7 @@ const WEBHOOK_SECRET = 'browser-gitlab-webhook-secret';
 const ALERT_SECRET = 'browser-alert-webhook-secret';
 const TOKENS = { root: 'glpat-root-browser-test', alice: 'glpat-alice-browser-test' };
 const OAUTH = { clientId: 'canarybot-dashboard', clientSecret: 'browser-oauth-secret' };
-const SHA = { promoted: 'd4e5f60718293a4b5c6d7e8f9012345678a1b2c3', alerted: 'e5f60718293a4b5c6d7e8f9012345678a1b2c3d4' };
+const SHA = { promoted: 'd4e5f60718293a4b5c6d7e8f9012345678a1b2c3', alerted: 'e5f60718293a4b5c6d7e8f9012345678a1b2c3d4', frozen: 'f60718293a4b5c6d7e8f9012345678a1b2c3d4e5' };
 
 /** Steps that take a few seconds without Prometheus: weights move, then an approval. */
 const DEFINITION = `apiVersion: canarybot/v1
@@ -83,6 +84,7 @@ async function startBot(): Promise<void> {
       GRAFANA_URL: 'https://grafana.example.com',
       GITLAB_OAUTH_CLIENT_ID: OAUTH.clientId,
       GITLAB_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
+      FREEZE_REFRESH: '1s',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -259,5 +261,37 @@ describe('the dashboard in Chromium', () => {
     expect(await reason.textContent()).toMatch(/^alert ReviewsHighErrorRate fired/);
     expect(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await screenshot(phone, 'dashboard-phone.png');
+  });
+
+  it('holds a new release on a GitLab deploy freeze; the Maintainer overrides it with a reason and it starts', async () => {
+    const frozen = `${IMAGE}:${SHA.frozen.slice(0, 8)}`;
+    const freeze = await fetch(`${world.gitlab.url}/api/v4/projects/${PROJECT}/freeze_periods`, {
+      method: 'POST',
+      headers: { 'private-token': world.gitlab.token, 'content-type': 'application/json' },
+      body: JSON.stringify({ freeze_start: '* * * * *', freeze_end: '0 0 1 1 *', cron_timezone: 'UTC' }),
+    });
+    expect(freeze.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    await maintainer.goto('/');
+    await deliver('/webhooks/gitlab', pipelineHook(SHA.frozen, 3), webhookHeaders(WEBHOOK_SECRET, 'Pipeline Hook'));
+    const row = card(maintainer, frozen);
+    await row.getByText(/Waiting to start: a GitLab deploy freeze/).waitFor({ timeout: 20_000 });
+    const override = row.getByRole('button', { name: 'Override freeze…' });
+    await override.waitFor({ timeout: 10_000 });
+    await card(developer, frozen).getByText(/Waiting to start: a GitLab deploy freeze/).waitFor({ timeout: 10_000 });
+    const developerSees = await card(developer, frozen).getByRole('button', { name: 'Override freeze…' }).count();
+
+    await override.click();
+    const submit = row.getByRole('button', { name: 'Override for this release' });
+    const disabledWithoutReason = await submit.isDisabled();
+    await row.getByLabel(/Why release reviews through the freeze\?/).fill('hotfix for INC-7');
+    await submit.click();
+    await row.getByRole('status').filter({ hasText: 'Freezes and deny windows no longer hold reviews' }).waitFor({ timeout: 15_000 });
+    await row.getByText('canary 10%').waitFor({ timeout: 20_000 });
+
+    expect(developerSees).toBe(0);
+    expect(disabledWithoutReason).toBe(true);
+    expect(routeWeights(world)).toMatchObject({ canary: 10 });
   });
 });

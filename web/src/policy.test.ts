@@ -24,6 +24,18 @@ describe('visibleButtons', () => {
     expect(visibleButtons(early, { id: 'r1', state: 'progressing' })).toEqual(['promote', 'abort']);
   });
 
+  it('shows Override freeze only while a freeze or deny window holds the release', () => {
+    const maintainer = me('root', 'progressing', { promote: yes, abort: yes, 'override-freeze': yes });
+    const developer = me('dev', 'progressing', { abort: yes, 'override-freeze': refused });
+    const wait = (kind: string) => ({ kind, sentence: 'Held.', since: '2026-12-06T10:00:00.000Z', until: null, link: null });
+
+    expect(visibleButtons(maintainer, { id: 'r1', state: 'progressing', wait: wait('freeze') })).toEqual(['promote', 'override-freeze', 'abort']);
+    expect(visibleButtons(maintainer, { id: 'r1', state: 'progressing', wait: wait('window') })).toEqual(['promote', 'override-freeze', 'abort']);
+    expect(visibleButtons(maintainer, { id: 'r1', state: 'progressing', wait: wait('sync') })).toEqual(['promote', 'abort']);
+    expect(visibleButtons(maintainer, { id: 'r1', state: 'progressing', wait: null })).toEqual(['promote', 'abort']);
+    expect(visibleButtons(developer, { id: 'r1', state: 'progressing', wait: wait('freeze') })).toEqual(['abort']);
+  });
+
   it('shows nothing when signed out, for an unknown release, or from an answer about an older state', () => {
     const answer = me('root', 'progressing', { approve: yes, promote: yes, abort: yes });
 

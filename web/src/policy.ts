@@ -5,7 +5,7 @@
 
 import type { BoardRelease } from './api.js';
 
-export type CommandVerb = 'approve' | 'promote' | 'abort' | 'pause' | 'resume' | 'retry';
+export type CommandVerb = 'approve' | 'promote' | 'abort' | 'pause' | 'resume' | 'retry' | 'override-freeze';
 
 export interface CommandPermission {
   allowed: boolean;
@@ -20,16 +20,21 @@ export interface Me {
 }
 
 /** The buttons of the board and release page, in this order. */
-export const BUTTONS: CommandVerb[] = ['approve', 'promote', 'abort'];
+export const BUTTONS: CommandVerb[] = ['approve', 'promote', 'override-freeze', 'abort'];
+
+/** What a release waits for when a freeze or deny window holds it (the kinds the core sets). */
+const FREEZE_WAITS = new Set(['freeze', 'window']);
 
 /**
  * Buttons for one release: allowed by the policy and applicable now. An answer about another state
  * than the release is in now is stale (the release moved since): no buttons until /api/me is read again.
+ * The bot accepts an override at any time; the button shows only while a freeze or window holds the release.
  */
-export function visibleButtons(me: Me | null, release: Pick<BoardRelease, 'id' | 'state'>): CommandVerb[] {
+export function visibleButtons(me: Me | null, release: Pick<BoardRelease, 'id' | 'state'> & { wait?: BoardRelease['wait'] }): CommandVerb[] {
   const seen = me?.releases.find((r) => r.id === release.id);
   if (!seen || seen.state !== release.state) return [];
-  return BUTTONS.filter((verb) => seen.commands[verb]?.allowed && seen.commands[verb]?.applicable);
+  const held = release.wait != null && FREEZE_WAITS.has(release.wait.kind);
+  return BUTTONS.filter((verb) => seen.commands[verb]?.allowed && seen.commands[verb]?.applicable && (verb !== 'override-freeze' || held));
 }
 
 /** A fresher answer about some releases (e.g. `GET /api/me?release=<id>`) folded into the one we have. */

@@ -15,17 +15,24 @@ const LABELS: Record<CommandVerb, string> = {
   pause: 'Pause',
   resume: 'Resume',
   retry: 'Retry',
+  'override-freeze': 'Override freeze',
+};
+
+/** Commands that ask for a reason first: optional for an abort, required for an override (it is audited). */
+const ASKS_REASON: Partial<Record<CommandVerb, { question: (service: string) => string; submit: string; required: boolean }>> = {
+  abort: { question: (service) => `Why abort ${service}?`, submit: 'Roll back now', required: false },
+  'override-freeze': { question: (service) => `Why release ${service} through the freeze?`, submit: 'Override for this release', required: true },
 };
 
 /**
- * Approve / Promote / Abort, for the users the bot's policy allows; each calls the command API as
- * that user. Abort asks for a reason first. The bot's answer (done or refused, in its own words)
- * is shown under the buttons.
+ * Approve / Promote / Override freeze / Abort, for the users the bot's policy allows; each calls the
+ * command API as that user. Abort and Override freeze ask for a reason first. The bot's answer (done
+ * or refused, in its own words) is shown under the buttons.
  */
-export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRelease, 'id' | 'state' | 'service' | 'step'> }) {
+export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRelease, 'id' | 'state' | 'service' | 'step' | 'wait'> }) {
   const [busy, setBusy] = useState<CommandVerb | null>(null);
   const [answer, setAnswer] = useState<{ ok: boolean; text: string } | null>(null);
-  const [aborting, setAborting] = useState(false);
+  const [asking, setAsking] = useState<CommandVerb | null>(null);
   const [reason, setReason] = useState('');
   const verbs = visibleButtons(me, release);
   if (verbs.length === 0 && !answer) return null;
@@ -40,7 +47,7 @@ export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRel
         body: why ? { command, reason: why, step: release.step } : { command, step: release.step },
       });
       setAnswer({ ok: true, text: body?.message ?? `${LABELS[command]}: sent.` });
-      setAborting(false);
+      setAsking(null);
       setReason('');
     } catch (error) {
       setAnswer({ ok: false, text: error instanceof ApiError ? error.message : String(error) });
@@ -53,9 +60,16 @@ export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRel
     <div class="actions">
       <div class="buttons" role="group" aria-label={`Commands for ${release.service}`}>
         {verbs.map((verb) =>
-          verb === 'abort' ? (
-            <button key={verb} type="button" class="button danger" aria-expanded={aborting} disabled={busy !== null} onClick={() => setAborting(!aborting)}>
-              {LABELS.abort}…
+          ASKS_REASON[verb] ? (
+            <button
+              key={verb}
+              type="button"
+              class={`button ${verb === 'abort' ? 'danger' : ''}`}
+              aria-expanded={asking === verb}
+              disabled={busy !== null}
+              onClick={() => setAsking(asking === verb ? null : verb)}
+            >
+              {LABELS[verb]}…
             </button>
           ) : (
             <button key={verb} type="button" class={`button ${verb === 'approve' ? 'primary' : ''}`} disabled={busy !== null} onClick={() => void send(verb)}>
@@ -64,19 +78,25 @@ export function Actions({ me, release }: { me: Me | null; release: Pick<BoardRel
           ),
         )}
       </div>
-      {aborting ? (
+      {asking && ASKS_REASON[asking] ? (
         <form
-          class="abort-form"
+          class={asking === 'abort' ? 'abort-form' : 'reason-form'}
           onSubmit={(event) => {
             event.preventDefault();
-            void send('abort', reason.trim() || undefined);
+            void send(asking, reason.trim() || undefined);
           }}
         >
           <label>
-            Why abort {release.service}? <input value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} placeholder="reason (optional)" />
+            {ASKS_REASON[asking].question(release.service)}{' '}
+            <input
+              value={reason}
+              required={ASKS_REASON[asking].required}
+              onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+              placeholder={ASKS_REASON[asking].required ? 'reason (required, audited)' : 'reason (optional)'}
+            />
           </label>
-          <button type="submit" class="button danger" disabled={busy !== null}>
-            Roll back now
+          <button type="submit" class={`button ${asking === 'abort' ? 'danger' : ''}`} disabled={busy !== null || (ASKS_REASON[asking].required && reason.trim() === '')}>
+            {ASKS_REASON[asking].submit}
           </button>
         </form>
       ) : null}
