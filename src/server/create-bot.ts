@@ -3,6 +3,7 @@
 // bot here; `overrides` swaps single adapters (a simulated metric source, a fake clock) without
 // duplicating any wiring.
 
+import { prometheusChecks } from './prometheus-readiness.js';
 import { recordWaits, releaseWaits, waitDetails } from './release-waits.js';
 import { refreshReleaseGauges } from './release-gauges.js';
 import { Queue, type Worker } from 'bullmq';
@@ -361,7 +362,7 @@ export async function createBot(config: Config, overrides: BotOverrides = {}): P
     readinessRoute({
       checks: () => [{ name: 'redis', probe: async () => (await probe.ping()) === 'PONG' }],
       details: async () => ({ ...(await waitDetails(engine)), gitlabIdentity: identity.status() }),
-      verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), ...prometheusCheck(overrides.metricProvider ?? providers.botMetrics), idleWithBacklogCheck()],
+      verboseChecks: () => [...clusterChecks(mesh, definitions, metrics), ...prometheusChecks(overrides.metricProvider ?? providers.botMetrics, definitions, (definition) => providers.metricsFor(definition)), idleWithBacklogCheck()],
       timeoutMs: READINESS_TIMEOUT_MS,
     }),
     apiAuth.routes,
@@ -572,17 +573,6 @@ function meshFromConfig(config: Config): BotMesh {
 export const READINESS_TIMEOUT_MS = 3_000;
 
 /** One check per cluster of the definitions; each answer also sets canarybot_cluster_up. */
-/** Whether the bot-wide Prometheus answers a query: informational, so an analysis waiting on it can be explained. */
-function prometheusCheck(provider: MetricProvider | undefined): ReadinessCheck[] {
-  if (!provider) return [];
-  const probe = async (): Promise<boolean> => {
-    const outcome = await provider.query('vector(1)');
-    if (outcome.kind === 'error') throw new Error(outcome.message);
-    return outcome.kind === 'value';
-  };
-  return [{ name: 'prometheus', probe }];
-}
-
 function clusterChecks(mesh: BotMesh, definitions: readonly Definition[], metrics: Metrics): ReadinessCheck[] {
   const clusters = [...new Set(definitions.flatMap((definition) => definition.target.clusters))].sort();
   return clusters.map((cluster) => ({
