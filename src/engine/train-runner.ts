@@ -37,9 +37,15 @@ export interface TrainRunnerTiming {
   recoverIntervalMs: number;
   /** How often the driver looks into the inboxes of the runs it drives (default 200 ms). */
   inboxPollMs: number;
+  /** How long a command waits for the driver to take it; the driver ignores it afterwards (default 5 s). */
+  commandTimeoutMs: number;
 }
 
-const DEFAULT_TIMING: TrainRunnerTiming = { leaseMs: 10_000, recoverIntervalMs: 3_000, inboxPollMs: 200 };
+const DEFAULT_TIMING: TrainRunnerTiming = { leaseMs: 10_000, recoverIntervalMs: 3_000, inboxPollMs: 200, commandTimeoutMs: 5_000 };
+/** A command the driver took in time: how much longer its answer is waited for. */
+const REPLY_GRACE_MS = 3_000;
+const REPLY_POLL_MS = 50;
+const REPLY_LOOKS_PER_RUN_CHECK = 5;
 /** Messages decided per look into an inbox. */
 const INBOX_BATCH = 50;
 /** Inbox message ids a run record remembers (a message is decided once). */
@@ -274,11 +280,27 @@ export class TrainRunner {
     await store.trimInbox(id, handled);
   }
 
-  /** One inbox message decided; false: keep it for another look (its decision was not recorded). */
+  /**
+   * One inbox message decided; false: keep it for another look (an alert whose decision was not
+   * recorded). A command is decided at most once: only before its deadline, only if its caller has
+   * not given up on it, and never retried — its answer (the one sentence the caller gets) is kept
+   * for the caller as soon as the decision is recorded.
+   */
   private async handle(id: string, message: TrainInboxMessage): Promise<boolean> {
-    if (!this.runs.has(id)) return false;
-    const outcome = await this.decideMessage(id, message);
-    return outcome.saved;
+    const store = this.options.store;
+    const run = this.runs.get(id);
+    if (!store || !run) return false;
+    if (message.deadline === undefined) return (await this.decideMessage(id, message)).saved;
+    if (run.inboxHandled?.includes(message.id)) return true;
+    if (Date.now() > message.deadline) return true;
+    if ((await store.takeCommand(message.id, 'driver')) !== 'driver') return true;
+    const answer = (reply: { ok: boolean; message: string }): Promise<void> =>
+      store.putReply(message.id, reply).catch((error: unknown) => {
+        this.options.logger?.warn({ trainRun: id, err: error instanceof Error ? error.message : String(error) }, 'train command answer not kept');
+      });
+    const outcome = await this.decideMessage(id, message, answer);
+    if (!outcome.saved) await answer({ ok: false, message: `train ${run.train.name}: the change could not be recorded; try again` });
+    return true;
   }
 
   /** Decide a message in the run's order; its id is recorded with the decision, so it is decided once. */
@@ -404,8 +426,73 @@ export class TrainRunner {
     return next.then(() => reply);
   }
 
-  /** A command with its answer for the human. */
+  /**
+   * A command with its answer for the human. With a store it goes through the run's inbox to the
+   * replica driving the run, this one or another, and the driver's answer comes back; with no answer
+   * in time the caller is told plainly whether the command was not applied or may still apply.
+   */
   async command(id: string, input: Extract<TrainInput, { type: 'command' }>): Promise<{ ok: boolean; message: string }> {
+    const store = this.options.store;
+    if (!store) return this.commandHere(id, input);
+    const run = await this.find(id);
+    if (!run) return { ok: false, message: `no train run ${id}` };
+    // An ended run has no driver to ask; the core's answer needs none.
+    if (!isTrainLive(run.state)) return decideTrain(run, input, this.options.ports.clock.now()).reply ?? { ok: false, message: `train ${run.train.name} has ended (${run.state})` };
+    const message: TrainInboxMessage = { id: randomUUID(), input, deadline: Date.now() + this.timing.commandTimeoutMs };
+    try {
+      await store.pushInbox(id, message);
+    } catch (error) {
+      return { ok: false, message: `train ${run.train.name}: the command could not be handed to the run (${error instanceof Error ? error.message : String(error)}), so it was not applied; try again` };
+    }
+    if (this.owned.has(id)) void this.drain(id);
+    try {
+      return await this.awaitAnswer(run, message);
+    } catch (error) {
+      return {
+        ok: false,
+        message: `train ${run.train.name}: the answer of the replica driving run ${run.id} could not be read (${error instanceof Error ? error.message : String(error)}); the command may still apply — see /canary train status ${run.train.name}`,
+      };
+    }
+  }
+
+  private async awaitAnswer(run: TrainRun, message: TrainInboxMessage): Promise<{ ok: boolean; message: string }> {
+    const store = this.options.store!;
+    const messageId = message.id;
+    const seconds = Math.round(this.timing.commandTimeoutMs / 100) / 10;
+    let ended: TrainRun | null = null;
+    const answered = async (until: number): Promise<{ ok: boolean; message: string } | null> => {
+      for (let look = 1; ; look++) {
+        const reply = await store.getReply(messageId);
+        if (reply || Date.now() > until) return reply;
+        // A run that ends meanwhile has no driver left to read its inbox.
+        if (look % REPLY_LOOKS_PER_RUN_CHECK === 0) {
+          const current = await store.load(run.id);
+          if (current && !isTrainLive(current.state)) {
+            ended = current;
+            return null;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, REPLY_POLL_MS));
+      }
+    };
+    const reply = await answered(message.deadline ?? 0);
+    if (reply) return reply;
+    // Whoever takes the command first decides its fate: taken here, the driver never applies it.
+    if ((await store.takeCommand(messageId, 'caller')) === 'caller') {
+      const over = ended as TrainRun | null;
+      if (over) return decideTrain(over, message.input, this.options.ports.clock.now()).reply ?? { ok: false, message: `train ${run.train.name} has ended (${over.state})` };
+      return { ok: false, message: `train ${run.train.name}: the replica driving run ${run.id} did not take the command within ${seconds} s, so it was not applied; try again` };
+    }
+    const late = await answered(Date.now() + REPLY_GRACE_MS);
+    if (late) return late;
+    return {
+      ok: false,
+      message: `train ${run.train.name}: the replica driving run ${run.id} took the command but did not answer within ${seconds} s; it may still apply — see /canary train status ${run.train.name}`,
+    };
+  }
+
+  /** A command decided in this process (no store: every run is driven here). */
+  private async commandHere(id: string, input: Extract<TrainInput, { type: 'command' }>): Promise<{ ok: boolean; message: string }> {
     let answer = { ok: false, message: `no train run ${id}` };
     const previous = this.chains.get(id) ?? Promise.resolve();
     const next = previous.then(async () => {
@@ -470,7 +557,7 @@ export class TrainRunner {
     }
     this.runs.set(after.id, after);
     await this.options.onChange?.(after);
-    await recorded?.();
+    await recorded?.().catch(() => undefined);
     const results: TrainInput[] = [];
     // Effects run in the order the core gave them: a rollback's entry close goes first.
     for (const effect of effects) {

@@ -44,7 +44,7 @@ afterEach(async () => {
   await Promise.all(replicas.splice(0).map((replica) => replica.runner.close()));
 });
 
-function startReplica(): Replica {
+function startReplica(timing: { commandTimeoutMs?: number } = {}): Replica {
   const redis = new Redis(url);
   const store = createRedisTrainStore(redis, prefix);
   let dead = false;
@@ -54,7 +54,7 @@ function startReplica(): Replica {
       return (...args: unknown[]) => (dead ? Promise.reject(new Error('this process is dead')) : (method as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     },
   });
-  const runner = new TrainRunner({ ports: fakePorts(), definitions, trains: [train], store: dying, timing: { leaseMs: 600, recoverIntervalMs: 100, inboxPollMs: 50 } });
+  const runner = new TrainRunner({ ports: fakePorts(), definitions, trains: [train], store: dying, timing: { leaseMs: 600, recoverIntervalMs: 100, inboxPollMs: 50, ...timing } });
   const replica = {
     runner,
     kill() {
@@ -126,3 +126,47 @@ describe('an alert reaches a train whichever replica receives it', () => {
     expect(await reader.llen(`${prefix}:train:inbox:${id}`)).toBe(0);
   });
 });
+
+describe('a train command reaches the run whichever replica receives it', () => {
+  it('approve on a replica that does not drive the run: the driver decides it and its answer comes back', async () => {
+    const [a, b] = [startReplica(), startReplica()];
+    await Promise.all([a.runner.resume(), b.runner.resume()]);
+    const id = await startAwaitingApproval(a);
+
+    expect(await b.runner.command(id, { type: 'command', verb: 'approve', actor: RM })).toEqual({ ok: true, message: 'train bookinfo-lane approved by @rm' });
+    // The driver's refusal comes back the same way.
+    expect(await b.runner.command(id, { type: 'command', verb: 'approve', actor: RM })).toMatchObject({ ok: false, message: expect.stringMatching(/^train bookinfo-lane (is not waiting for an approval \(it is promoting\)|has ended \(succeeded\))$/) });
+
+    const ended = await waitUntil('the train to be promoted', async () => {
+      const run = await stored(id);
+      return run?.state === 'succeeded' ? run : null;
+    }, 20_000);
+    expect(ended.audit.filter((entry) => entry.action === 'approved')).toEqual([expect.objectContaining({ actor: RM })]);
+  });
+
+  it('a command nobody takes within its time is answered as not applied, and is not applied when the run is taken over later', async () => {
+    const a = startReplica();
+    // b answers the API but does not take runs over; c comes up later and does.
+    const b = startReplica({ commandTimeoutMs: 400 });
+    await a.runner.resume();
+    const id = await startAwaitingApproval(a);
+    a.kill();
+
+    expect(await b.runner.command(id, { type: 'command', verb: 'abort', actor: RM, reason: 'too late' })).toEqual({
+      ok: false,
+      message: `train bookinfo-lane: the replica driving run ${id} did not take the command within 0.4 s, so it was not applied; try again`,
+    });
+
+    const c = startReplica();
+    await c.runner.resume();
+    await waitUntil('c to drive the run and read its inbox', async () => c.runner.get(id) !== undefined && (await reader.llen(`${prefix}:train:inbox:${id}`)) === 0, 20_000);
+    expect(await c.runner.command(id, { type: 'command', verb: 'abort', actor: RM, reason: 'now' })).toEqual({ ok: true, message: 'train bookinfo-lane rolling back, aborted by @rm' });
+    const ended = await waitUntil('the train to end', async () => {
+      const run = await stored(id);
+      return run?.state === 'aborted' ? run : null;
+    }, 20_000);
+    expect(ended.reason).toBe('aborted by @rm: now');
+    expect(ended.audit.filter((entry) => entry.action === 'rolling-back')).toHaveLength(1);
+  });
+});
+
