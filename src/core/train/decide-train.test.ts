@@ -5,7 +5,8 @@ import type { CheckResult } from '../gate.js';
 import type { Actor } from '../release.js';
 import { decideTrain } from './decide-train.js';
 import type { TrainDefinition } from './train-definition.js';
-import { createTrainRun, type TrainEffect, type TrainInput, type TrainMemberStart, type TrainRun } from './train-run.js';
+import type { GitOpsSpec } from '../gitops-spec.js';
+import { createTrainRun, type TrainEffect, type TrainGitOpsAction, type TrainInput, type TrainMemberStart, type TrainRun } from './train-run.js';
 
 let definitions: Definition[];
 let bookinfo: TrainDefinition;
@@ -42,6 +43,12 @@ type World = {
   person?: (run: TrainRun) => TrainInput | null;
   /** Stop (the bot dies) right after the decision that makes this true, before its effects run. */
   until?: (run: TrainRun) => boolean;
+  /** The members' definitions (default: the fixtures). */
+  definitions?: Definition[];
+  /** Pre-flight reads the stable image (`<image>:v1`) and, for spec.gitops, the pins (before v1, after v2). */
+  preflight?: boolean;
+  /** What a train's GitOps write answers (default ok: a commit `c-<key>`, a revert `r-<key>`). */
+  gitops?: (action: TrainGitOpsAction, write: string, run: TrainRun) => Extract<TrainInput, { type: 'gitops-result' }>['result'];
 };
 
 /**
@@ -56,7 +63,7 @@ function drive(
   from?: { run: TrainRun; input: TrainInput },
 ): { run: TrainRun; log: string[] } {
   let now = 1_000_000;
-  let run = from?.run ?? createTrainRun(train, definitions, starts, 'train-1', now, RM);
+  let run = from?.run ?? createTrainRun(train, world.definitions ?? definitions, starts, 'train-1', now, RM);
   const log: string[] = [];
   const queue: TrainInput[] = [from?.input ?? { type: 'start' }];
   const ticks: Array<{ at: number; key: string }> = [];
@@ -85,10 +92,25 @@ function drive(
         const members = world.lane?.(effect.members) ?? effect.members.map((member) => ({ member, ...pass(30) }));
         queue.push({ type: 'lane-check', stepIndex: effect.stepIndex, check: effect.check, members });
       }
+      if (effect.type === 'gitops') {
+        log.push(`gitops ${effect.action} ${effect.write}`);
+        const sha = { sha: `${effect.action === 'revert' ? 'r' : 'c'}-${effect.write}`, url: `https://gitlab.example.com/commit/${effect.write}` };
+        const result = world.gitops?.(effect.action, effect.write, run) ?? (effect.action === 'check' ? { outcome: 'ok' as const } : { outcome: 'ok' as const, gitops: { commit: sha } });
+        queue.push({ type: 'gitops-result', action: effect.action, write: effect.write, result });
+      }
       if (effect.type === 'member') {
         log.push(`${effect.member} ${effectLine(effect.effect)}`);
         const outcome = world.answer?.(effect.member, effect.effect, run) ?? 'ok';
-        const base = { type: 'effect-result' as const, effect: effect.effect.type };
+        const member = run.members.find((candidate) => candidate.name === effect.member)!;
+        const spec = member.definition.gitops;
+        const preflight =
+          effect.effect.type === 'preflight' && world.preflight
+            ? {
+                stableImage: (member.image ?? '').replace(':v2', ':v1'),
+                ...(spec ? { gitops: { branch: spec.branch ?? 'main', pins: spec.files.map((file) => ({ path: file.path, where: 'image.tag', before: 'v1', after: 'v2' })), warnings: [] } } : {}),
+              }
+            : {};
+        const base = { type: 'effect-result' as const, effect: effect.effect.type, ...preflight };
         const result =
           outcome === 'ok' || outcome === 'progressing'
             ? { ...base, outcome }
@@ -117,6 +139,8 @@ function effectLine(effect: Extract<TrainEffect, { type: 'member' }>['effect']):
       return `scale-canary ${effect.replicas}`;
     case 'preflight':
       return 'preflight';
+    case 'gitops-sync':
+      return `gitops-sync ${effect.revision.slice(0, 8)} ${effect.image.split('/').pop()}`;
   }
 }
 const memberLines = (log: string[]): string[] => log.filter((line) => !line.startsWith('report') && !line.startsWith('evaluate-lane'));
@@ -394,5 +418,179 @@ describe('decideTrain: recover (the bot restarted; only the record survived)', (
     const created = createTrainRun(bookinfo, definitions, IMAGES, 'train-2', 1_000, RM);
 
     expect(decideTrain(created, { type: 'recover' }, 2_000).next.phase).toBe('preflight');
+  });
+});
+
+describe('decideTrain: spec.gitops members (one write per config repository for the whole train)', () => {
+  const spec = (repository: string, path: string, sync: boolean): GitOpsSpec => ({
+    repository,
+    branch: 'main',
+    files: [{ path, pin: { kind: 'helmValues', path: ['image', 'tag'] } }],
+    via: 'commit',
+    onDrift: 'refuse',
+    mergeTimeoutMs: 600_000,
+    ...(sync ? { sync: { controller: 'argocd' as const, application: path.split('/')[1]!, namespace: 'argocd', timeoutMs: 120_000 } } : {}),
+  });
+  /** productpage and reviews share platform/config; ratings has its own repository. */
+  const gitopsDefinitions = (sync: boolean, only?: string[]): Definition[] =>
+    definitions.map((definition) => {
+      if (only && !only.includes(definition.name)) return definition;
+      const repository = definition.name === 'ratings' ? 'platform/ratings-config' : 'platform/config';
+      return { ...definition, gitops: spec(repository, `apps/${definition.name}/values.yaml`, sync) };
+    });
+  const SHARED = 'platform/config@main';
+  const RATINGS = 'platform/ratings-config@main';
+  const ends = (log: string[], from: string): string[] => memberLines(log).slice(memberLines(log).indexOf(from));
+
+  it('git first for the whole train (check every write, then one commit per repository), then each controller applies it leaf first, then traffic', () => {
+    const { run, log } = drive(bookinfo, IMAGES, { definitions: gitopsDefinitions(true), preflight: true });
+
+    expect(run.state, run.reason ?? '').toBe('succeeded');
+    expect(ends(log, `gitops check ${SHARED}`)).toEqual([
+      `gitops check ${SHARED}`,
+      `gitops check ${RATINGS}`,
+      `gitops commit ${SHARED}`,
+      `gitops commit ${RATINGS}`,
+      `ratings gitops-sync c-platfo ratings:v2`,
+      `reviews gitops-sync c-platfo reviews:v2`,
+      `productpage gitops-sync c-platfo productpage:v2`,
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+    expect(log.filter((line) => line.includes('ensure-stable'))).toEqual([]);
+    expect(run.gitops?.map((write) => [write.key, write.members, write.commit?.sha])).toEqual([
+      [SHARED, ['productpage', 'reviews'], `c-${SHARED}`],
+      [RATINGS, ['ratings'], `c-${RATINGS}`],
+    ]);
+    expect(run.members.map((member) => member.gitops?.commit?.sha)).toEqual([`c-${SHARED}`, `c-${SHARED}`, `c-${RATINGS}`]);
+    expect(run.audit.filter((entry) => entry.action === 'gitops-committed').map((entry) => entry.detail)).toEqual([
+      `${SHARED} c-platfo productpage apps/productpage/values.yaml: v1 → v2; reviews apps/reviews/values.yaml: v1 → v2`,
+      `${RATINGS} c-platfo ratings apps/ratings/values.yaml: v1 → v2`,
+    ]);
+  });
+
+  it('without a controller the stable images follow the commit through canarybot, still in promotion order; a member without spec.gitops as before', () => {
+    const { run, log } = drive({ ...bookinfo, promote: 'together' }, IMAGES, { definitions: gitopsDefinitions(false, ['productpage', 'reviews']), preflight: true });
+
+    expect(run.state).toBe('succeeded');
+    expect(ends(log, `gitops check ${SHARED}`).slice(0, 5)).toEqual([
+      `gitops check ${SHARED}`,
+      `gitops commit ${SHARED}`,
+      'productpage ensure-stable productpage:v2',
+      'reviews ensure-stable reviews:v2',
+      'ratings ensure-stable ratings:v2',
+    ]);
+  });
+
+  it('a pin someone else changed refuses the whole train at the check: nothing is written, nothing is put on stable', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      gitops: (action, write) =>
+        action === 'check' && write === RATINGS ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'apps/ratings/values.yaml image.tag is now hotfix (nothing was promoted)' } : { outcome: 'ok' },
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe('the Git write of the promotion was refused, nothing was written: apps/ratings/values.yaml image.tag is now hotfix (nothing was promoted)');
+    expect(log.filter((line) => line.startsWith('gitops commit') || line.startsWith('gitops revert') || line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(ends(log, `gitops check ${SHARED}`)).toEqual([
+      `gitops check ${SHARED}`,
+      `gitops check ${RATINGS}`,
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+  });
+
+  it('a rollback after the commits landed: entry, lane routes, then one revert per repository, then the controllers apply the reverts, then the canaries', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      answer: (member, effect, current) => (current.state === 'promoting' && member === 'reviews' && effect.type === 'gitops-sync' ? 'terminal' : 'ok'),
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(ends(log, 'reviews gitops-sync c-platfo reviews:v2')).toEqual([
+      'reviews gitops-sync c-platfo reviews:v2',
+      'productpage set-traffic 100/0',
+      'reviews set-traffic 100/0',
+      'ratings set-traffic 100/0',
+      `gitops revert ${SHARED}`,
+      `gitops revert ${RATINGS}`,
+      'productpage gitops-sync r-platfo productpage:v1',
+      'reviews gitops-sync r-platfo reviews:v1',
+      'ratings gitops-sync r-platfo ratings:v1',
+      'productpage scale-canary 0',
+      'reviews scale-canary 0',
+      'ratings scale-canary 0',
+    ]);
+    expect(run.gitops?.map((write) => write.revert?.sha)).toEqual([`r-${SHARED}`, `r-${RATINGS}`]);
+  });
+
+  it('a rollback before any commit landed writes no revert and puts no image on stable', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      gitops: (action) => (action === 'commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'the pipeline of merge request !3 of platform/config failed' } : { outcome: 'ok' }),
+    });
+
+    expect(run.state).toBe('rolled-back');
+    expect(run.reason).toBe('the Git write of the promotion was refused: the pipeline of merge request !3 of platform/config failed');
+    expect(log.filter((line) => line.startsWith('gitops revert') || line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+  });
+
+  it('a revert refused (a human changed a pin after the commit) leaves Git and that write\'s stable images as they are, reverts the other write, and the train fails saying so', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      answer: (member, effect, current) => (current.state === 'promoting' && member === 'reviews' && effect.type === 'gitops-sync' ? 'terminal' : 'ok'),
+      gitops: (action, write) =>
+        action === 'revert' && write === SHARED
+          ? { outcome: 'ok', gitops: { refused: 'apps/reviews/values.yaml image.tag is now hotfix1, not canarybot\'s v2: changed after canarybot\'s commit, left as it is' } }
+          : action === 'check' ? { outcome: 'ok' } : { outcome: 'ok', gitops: { commit: { sha: `${action === 'revert' ? 'r' : 'c'}-${write}`, url: '' } } },
+    });
+
+    expect(run.state).toBe('failed');
+    expect(run.reason).toContain(`Git was NOT rolled back in ${SHARED}: apps/reviews/values.yaml image.tag is now hotfix1, not canarybot's v2`);
+    expect(memberLines(log).filter((line) => line.includes(':v1'))).toEqual(['ratings gitops-sync r-platfo ratings:v1']);
+    expect(memberLines(log).slice(-3)).toEqual(['productpage scale-canary 0', 'reviews scale-canary 0', 'ratings scale-canary 0']);
+  });
+
+  it('waits for the train\'s merge request, polling, then goes on', () => {
+    let polls = 0;
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true, ['productpage', 'reviews']),
+      preflight: true,
+      gitops: (action) =>
+        action === 'commit' && polls++ < 3
+          ? { outcome: 'progressing', message: 'merge request !7 is open', gitops: { mergeRequest: { iid: 7, url: 'https://gitlab.example.com/platform/config/-/merge_requests/7' } } }
+          : action === 'check' ? { outcome: 'ok' } : { outcome: 'ok', gitops: { commit: { sha: 'merge-commit', url: '' } } },
+    });
+
+    expect(run.state).toBe('succeeded');
+    expect(log.filter((line) => line === `gitops commit ${SHARED}`)).toHaveLength(4);
+    expect(run.gitops?.[0]).toMatchObject({ mergeRequest: { iid: 7 }, commit: { sha: 'merge-commit' } });
+    expect(run.members[1]?.gitops?.mergeRequest?.iid).toBe(7);
+  });
+
+  it('after a restart in the git phase, asks again for the writes still outstanding (each idempotent) and goes on', () => {
+    const world: World = { definitions: gitopsDefinitions(true), preflight: true };
+    const crashed = drive(bookinfo, IMAGES, { ...world, until: (run) => run.phase === 'git' }).run;
+
+    const first = decideTrain(crashed, { type: 'recover' }, 5_000_000);
+    const { run } = drive(bookinfo, IMAGES, world, 500, { run: crashed, input: { type: 'recover' } });
+
+    expect(first.effects.filter((effect) => effect.type === 'gitops')).toEqual([
+      { type: 'gitops', action: 'commit', write: SHARED },
+      { type: 'gitops', action: 'commit', write: RATINGS },
+    ]);
+    expect(run.state).toBe('succeeded');
   });
 });

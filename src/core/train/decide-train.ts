@@ -4,7 +4,9 @@
 import { combineVerdicts, type Measurement, type Verdict } from '../gate.js';
 import type { TrainDraft } from './train-draft.js';
 import { draftTrain, entryName, finishTrain, memberOf, POLL_MS, report, retryLater, trainAudit, unchangedTrain, wakeTrainAt } from './train-draft.js';
-import { begin, endTrain, enterStep, neededChecks, phaseDone, phaseEffect, redrive, scaleDown, startPromotion, startRollback } from './train-phases.js';
+import { recordMemberGitOps } from './train-gitops.js';
+import { ACTION_OF_PHASE, gitOpsResult } from './train-gitops-result.js';
+import { begin, endTrain, enterStep, memberPhaseEffect, neededChecks, phaseDone, phaseEffect, redrive, scaleDown, startPromotion, startRollback } from './train-phases.js';
 import { isTrainLive, type MemberCheck, type TrainDecision, type TrainInput, type TrainRun } from './train-run.js';
 import { phaseTraffic } from './train-draft.js';
 
@@ -22,6 +24,9 @@ export function decideTrain(run: TrainRun, input: TrainInput, now: number): Trai
       return onTick(run, input.key, now);
     case 'member-result':
       return onMemberResult(run, input, now);
+    case 'gitops-result':
+      if (!run.waitingOn.includes(input.write) || ACTION_OF_PHASE[run.phase] !== input.action) return unchangedTrain(run);
+      return step(run, now, (d) => gitOpsResult(d, input));
     case 'lane-check':
       return onLaneCheck(run, input, now);
     case 'command':
@@ -94,7 +99,7 @@ function onRecover(run: TrainRun, now: number): TrainDecision {
 
 function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'member-result' }>, now: number): TrainDecision {
   const { member: name, result } = input;
-  if (!run.waitingOn.includes(name) || phaseEffect(run) !== result.effect) return unchangedTrain(run);
+  if (!run.waitingOn.includes(name) || memberPhaseEffect(run, name) !== result.effect) return unchangedTrain(run);
   return step(run, now, (d) => {
     const r = d.next;
     const member = memberOf(r, name);
@@ -102,11 +107,13 @@ function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'membe
       case 'ok':
         // Pre-flight reads the stable image before anything changes; a rollback after promotion puts it back.
         if (result.effect === 'preflight' && result.stableImage !== undefined) member.stableImageBefore = result.stableImage;
+        if (result.effect === 'preflight') recordMemberGitOps(d, name, result.gitops);
         settled(d, name);
         return;
       case 'progressing':
         if (r.deadlineAt !== null && now >= r.deadlineAt) {
           if (r.state === 'deploying') startRollback(d, 'rolled-back', `${name}: the canary was not ready within the readiness deadline${result.message ? ` (${result.message})` : ''}`);
+          else if (r.state === 'promoting' && result.effect === 'gitops-sync') startRollback(d, 'rolled-back', `${name}: the GitOps controller did not apply the train's commit in time${result.message ? ` (${result.message})` : ''}`);
           else if (r.state === 'promoting') startRollback(d, 'rolled-back', `${name}: the stable Deployment did not become ready with ${member.image}${result.message ? ` (${result.message})` : ''}`);
           else wakeTrainAt(d, now + POLL_MS, `poll-${now}`);
           return;

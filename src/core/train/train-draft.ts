@@ -18,7 +18,7 @@ const RETRY_BACKOFF = { baseMs: 1000, capMs: 30_000 };
 
 export function draftTrain(run: TrainRun, now: number): TrainDraft {
   return {
-    next: { ...run, members: run.members.map((member) => ({ ...member })), waitingOn: [...run.waitingOn], audit: [...run.audit], updatedAt: now },
+    next: { ...run, members: run.members.map((member) => ({ ...member })), waitingOn: [...run.waitingOn], audit: [...run.audit], updatedAt: now, ...(run.gitops ? { gitops: run.gitops.map((write) => ({ ...write })) } : {}) },
     effects: [],
     now,
   };

@@ -4,10 +4,14 @@
 // pending/preflight → deploying/canary (every member with a new image; all must be ready)
 //   → opening/lane (lane routes on the members behind the entry) → opening/entry (the entry last)
 //   → progressing: the train's steps (weight → settle, pause, analysis ⇄ checking, approval)
-//   → promoting/stable (ordered: one member at a time, leaf first; together: all) → close-entry
+//   → [spec.gitops: promoting/git-check → git (one write per config repository: train-gitops.ts)]
+//   → promoting/stable (ordered: one member at a time, leaf first; together: all; a member with a
+//     GitOps controller waits for it to apply the write) → close-entry
 //   → unlane (lane routes last) → settle → scale-down → succeeded
 // failure, alert or abort from any live state: rolling-back/close-entry (entry first) → unlane
-//   → restore (stable images a promotion already changed) → settle → scale-down → rolled-back | aborted
+//   → [git-revert: the writes that landed] → restore (stable images a promotion already changed,
+//     or the controllers applying the revert) → settle → scale-down → rolled-back | aborted
+//     (failed when a revert was refused)
 
 import type { TrainStep } from './train-definition.js';
 import type { TrainDraft } from './train-draft.js';
@@ -23,6 +27,7 @@ import {
   wakeTrainAt,
   withCanary,
 } from './train-draft.js';
+import { gitDeadlineMs, gitRevertRefused, isGitPhase, membersToRestore, planWrites, stableEffect, syncDeadlineMs, writesToRevert } from './train-gitops.js';
 import type { TrainEffect, TrainRun, TrainState } from './train-run.js';
 
 /** The member effect a phase waits for, or null for phases that wait for a tick, a check or a person. */
@@ -48,10 +53,16 @@ export function phaseEffect(run: TrainRun): Extract<TrainEffect, { type: 'member
   }
 }
 
+/** The effect a phase waits for from this member: in the stable phases, the controller's sync where one applies Git. */
+export function memberPhaseEffect(run: TrainRun, name: string): Extract<TrainEffect, { type: 'member' }>['effect']['type'] | null {
+  const effect = phaseEffect(run);
+  return effect === 'ensure-stable' ? stableEffect(run, memberOf(run, name), '').type : effect;
+}
+
 /** Emits the current phase's effect for every member it is still outstanding on (idempotent). */
 export function redrive(d: TrainDraft): void {
   const r = d.next;
-  for (const name of r.waitingOn) {
+  for (const name of phaseEffect(r) === null ? [] : r.waitingOn) {
     const member = memberOf(r, name);
     switch (phaseEffect(r)) {
       case 'preflight':
@@ -70,7 +81,7 @@ export function redrive(d: TrainDraft): void {
       case 'ensure-stable': {
         const image = r.phase === 'restore' ? member.stableImageBefore : member.image;
         if (r.phase === 'stable') member.stable = 'promoting';
-        d.effects.push({ type: 'member', member: name, effect: { type: 'ensure-stable', image: image ?? '' } });
+        d.effects.push({ type: 'member', member: name, effect: stableEffect(r, member, image ?? '') });
         break;
       }
       case 'scale-canary':
@@ -79,6 +90,10 @@ export function redrive(d: TrainDraft): void {
       case null:
         break;
     }
+  }
+  if (isGitPhase(r.phase)) {
+    const action = r.phase === 'git-check' ? 'check' : r.phase === 'git' ? 'commit' : 'revert';
+    for (const key of r.waitingOn) d.effects.push({ type: 'gitops', action, write: key });
   }
   if (r.phase === 'checking') {
     d.effects.push({ type: 'evaluate-lane', stepIndex: r.stepIndex, check: r.analysis?.checks ?? 0, members: withCanary(r).map((member) => member.name) });
@@ -131,6 +146,13 @@ export function phaseDone(d: TrainDraft): void {
       r.phase = 'settle';
       wakeTrainAt(d, d.now + settleMs(r), 'settle');
       return;
+    case 'promoting/git-check':
+      begin(d, 'promoting', 'git', (r.gitops ?? []).map((write) => write.key));
+      return;
+    case 'promoting/git':
+      r.deadlineAt = d.now + Math.max(readinessDeadlineMs(r), syncDeadlineMs(r));
+      beginStable(d);
+      return;
     case 'promoting/stable':
       promoteNext(d);
       return;
@@ -146,12 +168,15 @@ export function phaseDone(d: TrainDraft): void {
     case 'rolling-back/unlane':
       if (laneMembers(r).length > 0) trainAudit(d, 'lane-routes-removed', laneMembers(r).join(', '));
       if (r.state === 'rolling-back') {
-        begin(d, 'rolling-back', 'restore', r.members.filter((member) => member.stable !== 'before' && member.stableImageBefore !== null).map((member) => member.name));
+        begin(d, 'rolling-back', 'git-revert', writesToRevert(r));
         return;
       }
       r.trafficChangedAt = d.now;
       r.phase = 'settle';
       wakeTrainAt(d, d.now + settleMs(r), 'promote-settle');
+      return;
+    case 'rolling-back/git-revert':
+      begin(d, 'rolling-back', 'restore', membersToRestore(r));
       return;
     case 'rolling-back/restore':
       r.phase = 'settle';
@@ -161,7 +186,8 @@ export function phaseDone(d: TrainDraft): void {
       endTrain(d, 'succeeded');
       return;
     case 'rolling-back/scale-down':
-      endTrain(d, r.rollbackOutcome ?? 'rolled-back');
+      // Git could not be put back (a human changed a pin after canarybot's commit): fail loudly.
+      endTrain(d, gitRevertRefused(r) === null ? (r.rollbackOutcome ?? 'rolled-back') : 'failed');
       return;
   }
 }
@@ -252,6 +278,18 @@ export function startPromotion(d: TrainDraft, detail: string, actor: TrainRun['t
   r.deadlineAt = d.now + readinessDeadlineMs(r);
   trainAudit(d, 'promoting', `${detail}; ${r.train.promote === 'ordered' ? 'leaf first' : 'together'}: ${promotionOrder(r).join(', ')}`, actor);
   report(d, 'promoting');
+  // spec.gitops: Git first, for the whole train; the stable images follow it.
+  r.gitops = planWrites(r);
+  if (r.gitops.length > 0) {
+    r.deadlineAt = d.now + Math.max(readinessDeadlineMs(r), gitDeadlineMs(r));
+    begin(d, 'promoting', 'git-check', r.gitops.map((write) => write.key));
+    return;
+  }
+  beginStable(d);
+}
+
+function beginStable(d: TrainDraft): void {
+  const r = d.next;
   const order = promotionOrder(r);
   begin(d, 'promoting', 'stable', r.train.promote === 'ordered' ? order.slice(0, 1) : order);
 }

@@ -4,7 +4,8 @@
 import type { Definition } from '../definition.js';
 import type { Effect } from '../effect.js';
 import type { CheckResult, Measurement, Verdict } from '../gate.js';
-import type { Input } from '../input.js';
+import type { GitOpsState } from '../gitops-state.js';
+import type { EffectOutcome, GitOpsReport, Input } from '../input.js';
 import type { Actor, AuditEntry, MergeRequestRef } from '../release.js';
 import { ALL_STABLE, type TrafficState } from '../traffic.js';
 import type { TrainDefinition } from './train-definition.js';
@@ -41,6 +42,30 @@ export interface TrainMember {
   /** Traffic confirmed written on the member's route. */
   traffic: TrafficState;
   lastCheck: MemberCheck | null;
+  /** spec.gitops: the pins pre-flight read, and the commit (and revert) of the train's write that holds them. */
+  gitops?: GitOpsState | null;
+}
+
+/**
+ * spec.gitops of a train: one write per config repository and branch, holding the pins of every
+ * member with a new image there (one commit, or one merge request, for the whole train).
+ */
+export interface TrainGitOpsWrite {
+  /** `<repository>@<branch>`: what the git phases wait on. */
+  key: string;
+  repository: string | number;
+  branch: string;
+  /** merge-request when any of its members asks for one. */
+  via: 'commit' | 'merge-request';
+  /** In the train's order. */
+  members: string[];
+  /** The promotion's commit (for via: merge-request, the merge commit), once written. */
+  commit: { sha: string; url: string } | null;
+  mergeRequest: { iid: number; url: string } | null;
+  /** The rollback's revert commit, once written. */
+  revert: { sha: string; url: string } | null;
+  /** A revert refused because a pin no longer holds canarybot's value (a human's change, left alone). */
+  revertRefused: string | null;
 }
 
 export interface TrainAnalysisProgress {
@@ -58,7 +83,7 @@ export interface TrainRun {
   state: TrainState;
   /** Sub-phase; with `waitingOn` it says which effect results are outstanding. */
   phase: string;
-  /** Members whose result for the current phase's effect has not come back yet. */
+  /** Members whose result for the current phase's effect has not come back yet (in the git phases: the keys of the train's GitOps writes). */
   waitingOn: string[];
   stepIndex: number;
   /** The entry's share of requests put into the lane (entry by weight). */
@@ -74,6 +99,8 @@ export interface TrainRun {
   reason: string | null;
   /** Transient failures in a row of the current phase (for the backoff). */
   retries: number;
+  /** spec.gitops: the train's writes, one per config repository and branch (set when promotion starts). */
+  gitops?: TrainGitOpsWrite[];
   audit: AuditEntry[];
   /**
    * Ids of the last inbox messages (alerts and commands handed over by any replica) this record's
@@ -88,7 +115,12 @@ export interface TrainRun {
 
 /** What the train core asks for. Member effects are the release effects, run against that member's target. */
 export type TrainEffect =
-  | { type: 'member'; member: string; effect: Extract<Effect, { type: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary' }> }
+  | { type: 'member'; member: string; effect: Extract<Effect, { type: 'preflight' | 'ensure-canary' | 'ensure-stable' | 'set-traffic' | 'scale-canary' | 'gitops-sync' }> }
+  /**
+   * spec.gitops: one write of the train (`write` = its key) — check the pins still hold what pre-flight
+   * read (writes nothing), commit (or merge request) every member's pin, or revert; comes back as `gitops-result`.
+   */
+  | { type: 'gitops'; action: TrainGitOpsAction; write: string }
   /** One check of every member with a canary on lane traffic; comes back as `lane-check`. */
   | { type: 'evaluate-lane'; stepIndex: number; check: number; members: string[] }
   | { type: 'schedule-tick'; at: number; key: string }
@@ -102,6 +134,7 @@ export type TrainEventKind =
   | 'checked'
   | 'approval-needed'
   | 'promoting'
+  | 'committed'
   | 'member-promoted'
   | 'rolling-back'
   | 'succeeded'
@@ -111,12 +144,15 @@ export type TrainEventKind =
 
 export type MemberEffectResult = Extract<Input, { type: 'effect-result' }>;
 
+export type TrainGitOpsAction = 'check' | 'commit' | 'revert';
+
 export type TrainInput =
   | { type: 'start' }
   /** The bot (re)started with this run live in the store: ask again for whatever is outstanding. */
   | { type: 'recover' }
   | { type: 'tick'; key?: string }
   | { type: 'member-result'; member: string; result: MemberEffectResult }
+  | { type: 'gitops-result'; action: TrainGitOpsAction; write: string; result: EffectOutcome & { gitops?: GitOpsReport } }
   | { type: 'lane-check'; stepIndex: number; check: number; members: Array<{ member: string; check: CheckResult; laneRequests: number | null }> }
   /** `refusal`: the actor failed a member's approvals policy; audited, nothing else changes. */
   | { type: 'command'; verb: 'approve' | 'abort' | 'promote'; actor: Actor; reason?: string; refusal?: string }
