@@ -89,6 +89,25 @@ export interface GitOpsPort {
   revert(release: Release): Promise<GitOpsReport>;
   /** Asks the controller to apply `revision` and reports whether it has, with `image` on the stable Deployment. */
   sync(release: Release, revision: string, image: string): Promise<GitOpsAnswer>;
+  /** A release train's write: every pin still holds what pre-flight read (or the train's own value); writes nothing. */
+  checkTrain(write: TrainGitOpsRequest): Promise<void>;
+  /** One commit (or one merge request) of every member's pins in the write's repository and branch; idempotent. */
+  promoteTrain(write: TrainGitOpsRequest): Promise<GitOpsAnswer>;
+  /** One revert commit of the write back to the pre-flight values; `refused` when a human changed a value since. */
+  revertTrain(write: TrainGitOpsRequest): Promise<GitOpsReport>;
+}
+
+/** The members of a release train that share one config repository and branch, written together. */
+export interface TrainGitOpsRequest {
+  runId: string;
+  train: string;
+  repository: string | number;
+  branch: string;
+  via: 'commit' | 'merge-request';
+  /** Each member as a release, with the pins its pre-flight recorded (`release.gitops`). */
+  members: Release[];
+  /** The write's merge request, once opened. */
+  mergeRequest: { iid: number; url: string } | null;
 }
 
 export interface GateEvaluator {

@@ -28,6 +28,7 @@ import {
 } from '../core/train/train-run.js';
 import type { Metrics } from '../metrics.js';
 import { createExecutor } from './executor.js';
+import { runTrainGitOps } from './train-gitops-effect.js';
 import type { TrainInboxMessage, TrainStore } from './train-store.js';
 
 export interface TrainRunnerTiming {
@@ -97,7 +98,7 @@ export function memberRelease(run: TrainRun, member: TrainMember, now: number): 
     `${run.id}-${member.name}`,
     now,
   );
-  return { ...release, stableImageBefore: member.stableImageBefore };
+  return { ...release, stableImageBefore: member.stableImageBefore, gitops: member.gitops ?? null };
 }
 
 export class TrainRunner {
@@ -594,6 +595,8 @@ export class TrainRunner {
         if (!input || input.type !== 'effect-result') return null;
         return { type: 'member-result', member: member.name, result: input as MemberEffectResult };
       }
+      case 'gitops':
+        return runTrainGitOps(this.options.ports.gitops, run, effect, (member) => memberRelease(run, member, now));
       case 'evaluate-lane':
         return this.evaluateLane(run, effect);
       case 'schedule-tick':

@@ -44,3 +44,9 @@ export function commitMessage(options: { title: string; mergeRequest: string | n
   const body = options.mergeRequest ? `\n\nMerge request: ${options.mergeRequest}` : '';
   return `${options.title}${body}\n\n${options.releaseIds.map((id) => `Canarybot-Release: ${id}`).join('\n')}\n`;
 }
+
+/** A release train's commit: every member's MR in the body, the train's trailer and each member's release trailer. */
+export function trainCommitMessage(options: { title: string; mergeRequests: readonly string[]; trainRunId: string; releaseIds: readonly string[] }): string {
+  const body = options.mergeRequests.length > 0 ? `\n\nMerge requests:\n${options.mergeRequests.map((mr) => `- ${mr}`).join('\n')}` : '';
+  return `${options.title}${body}\n\nCanarybot-Train: ${options.trainRunId}\n${options.releaseIds.map((id) => `Canarybot-Release: ${id}`).join('\n')}\n`;
+}

@@ -15,9 +15,9 @@ import { CanarybotError } from '../core/errors.js';
 import { describePin, filesFor, type GitOpsSpec } from '../core/gitops-spec.js';
 import type { GitOpsPinRecord } from '../core/gitops-state.js';
 import type { GitOpsReport } from '../core/input.js';
-import type { GitOpsAnswer, GitOpsPort } from '../core/ports.js';
+import type { GitOpsAnswer, GitOpsPort, TrainGitOpsRequest } from '../core/ports.js';
 import type { Release } from '../core/release.js';
-import { commitMessage, planCommit, type PinEdit } from './commit-builder.js';
+import { commitMessage, planCommit, trainCommitMessage, type PinEdit } from './commit-builder.js';
 import type { ConfigRepository, RepositoryFile } from './config-repository.js';
 import { imageTag, PinError, readPin } from './edit-pin.js';
 import type { RepositoryLock } from './repository-lock.js';
@@ -48,6 +48,40 @@ function specOf(release: Release): GitOpsSpec {
 
 /** A pin holds a value the release neither read nor wrote: someone else's, never overwritten. */
 class HumanChange extends Error {}
+
+/** An edit with the pin record pre-flight made for it (absent in records older than pre-flight's pins). */
+interface TrackedEdit extends PinEdit {
+  record: GitOpsPinRecord | undefined;
+}
+
+/** Why a pin read now is not canarybot's to change (someone else's value), or null. */
+type Owned = (edit: PinEdit, now: string) => string | null;
+
+/** Promotion: each pin must still hold what pre-flight read (or, on a re-run, the release's own value). */
+function promotionOwned(edits: readonly TrackedEdit[], where: string): Owned {
+  return (edit, now) => {
+    const before = edits.find((candidate) => candidate === edit)?.record?.before;
+    return before === undefined || now === before || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now} in ${where}, not ${before} as read at pre-flight: changed during the release, left as it is`;
+  };
+}
+
+/** Revert: each pin must still hold canarybot's value (or, on a re-run, the value put back). */
+function revertOwned(edits: readonly TrackedEdit[]): Owned {
+  return (edit, now) => {
+    const ours = edits.find((candidate) => candidate === edit)?.record?.after;
+    return now === ours || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now}, not canarybot's ${ours ?? '?'}: changed after canarybot's commit, left as it is`;
+  };
+}
+
+/** The release's pins as edits: to the promoted values, or back to pre-flight's. */
+function editsFor(release: Release, direction: 'promote' | 'revert'): TrackedEdit[] {
+  const pins = release.gitops?.pins ?? [];
+  return releaseFiles(release).map((file, i) => {
+    const record = pins[i];
+    const after = record?.after ?? pinValue(file.pin, release.image);
+    return { service: release.service, path: file.path, pin: file.pin, value: direction === 'promote' ? after : (record?.before ?? ''), record };
+  });
+}
 
 /** The value a pin holds for an image: the tag, or the whole reference for a manifest. */
 function pinValue(pin: GitOpsSpec['files'][number]['pin'], image: string): string {
@@ -92,13 +126,12 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
    * checked by `owned`: a pin holding a value the release did not read or write was changed by
    * someone else, and is left as it is (HumanChange, naming it).
    */
-  async function commitLoop(release: Release, edits: PinEdit[], title: string, target: { branch: string; startBranch?: string }, owned: (edit: PinEdit, i: number, now: string) => string | null): Promise<{ sha: string; url: string }> {
-    const spec = specOf(release);
+  async function commitLoop(project: string | number, edits: PinEdit[], message: string, target: { branch: string; startBranch?: string }, owned: Owned): Promise<{ sha: string; url: string }> {
     for (let attempt = 1; ; attempt += 1) {
-      const ref = target.startBranch !== undefined && (await repo.branchHead(spec.repository, target.branch)) === null ? target.startBranch : target.branch;
-      const files = await readAll(spec.repository, edits.map((edit) => edit.path), ref);
-      const changed = edits.flatMap((edit, i) => {
-        const problem = owned(edit, i, readPin(files.get(edit.path)!.content, edit.pin, edit.path));
+      const ref = target.startBranch !== undefined && (await repo.branchHead(project, target.branch)) === null ? target.startBranch : target.branch;
+      const files = await readAll(project, edits.map((edit) => edit.path), ref);
+      const changed = edits.flatMap((edit) => {
+        const problem = owned(edit, readPin(files.get(edit.path)!.content, edit.pin, edit.path));
         return problem === null ? [] : [problem];
       });
       if (changed.length > 0) throw new HumanChange(changed.join('; '));
@@ -106,11 +139,10 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       if (plan.changes.length === 0) {
         // Already in place (a re-run after a crash, or a second cluster of the same release).
         const sha = files.get(edits[0]!.path)!.lastCommitId;
-        return { sha, url: repo.commitUrl(spec.repository, sha) };
+        return { sha, url: repo.commitUrl(project, sha) };
       }
       try {
-        const message = commitMessage({ title, mergeRequest: release.mr?.url ?? (release.mr ? `!${release.mr.iid}` : null), releaseIds: [release.id] });
-        const result = await repo.commit(spec.repository, { branch: target.branch, ...(ref !== target.branch ? { startBranch: ref } : {}), message, changes: plan.changes });
+        const result = await repo.commit(project, { branch: target.branch, ...(ref !== target.branch ? { startBranch: ref } : {}), message, changes: plan.changes });
         return { sha: result.sha, url: result.webUrl };
       } catch (error) {
         if (!(error instanceof CanarybotError && error.code === 'GITOPS_RACE') || attempt >= attempts) throw error;
@@ -120,56 +152,67 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
   }
 
   /** The promotion's commit: each pin must still hold what pre-flight read (or, on a re-run, the release's own value). */
-  async function commitPromotion(release: Release, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
-    const spec = specOf(release);
-    const pins = release.gitops?.pins ?? [];
-    const where = `${String(spec.repository)}@${target.branch}`;
-    const owned = (edit: PinEdit, i: number, now: string): string | null => {
-      const before = pins[i]?.before;
-      return before === undefined || now === before || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now} in ${where}, not ${before} as read at pre-flight: changed during the release, left as it is`;
-    };
+  async function commitPromotion(project: string | number, edits: TrackedEdit[], message: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
     try {
-      return await lock.withLock(spec.repository, target.branch, () => commitLoop(release, editsFor(release, (pin) => pin.after), `canarybot: promote ${release.service} to ${tagOf(release.image)}`, target, owned));
+      return await lock.withLock(project, target.branch, () => commitLoop(project, edits, message, target, promotionOwned(edits, `${String(project)}@${target.branch}`)));
     } catch (error) {
       if (error instanceof HumanChange) throw new CanarybotError('GITOPS_REFUSED', `${error.message} (nothing was promoted)`);
       throw error;
     }
   }
 
-  function editsFor(release: Release, value: (pin: GitOpsPinRecord) => string): PinEdit[] {
-    const pins = release.gitops?.pins ?? [];
-    return releaseFiles(release).map((file, i) => ({ service: release.service, path: file.path, pin: file.pin, value: value(pins[i] ?? { path: file.path, where: '', before: '', after: pinValue(file.pin, release.image) }) }));
+  async function revertCommit(project: string | number, branch: string, edits: TrackedEdit[], message: string): Promise<GitOpsReport> {
+    try {
+      return { commit: await lock.withLock(project, branch, () => commitLoop(project, edits, message, { branch }, revertOwned(edits))) };
+    } catch (error) {
+      if (error instanceof HumanChange) return { refused: error.message };
+      throw error;
+    }
   }
 
-  async function mergeRequestFlow(release: Release, branch: string): Promise<GitOpsAnswer> {
-    const spec = specOf(release);
-    const known = release.gitops?.mergeRequest ?? null;
+  /** Opens (once) and follows the merge request of `source` into `branch`; merged → done with its merge commit. */
+  async function mergeRequestFlow(project: string | number, branch: string, known: { iid: number; url: string } | null, request: { source: string; title: string; description: string; commit: (target: { branch: string; startBranch: string }) => Promise<unknown> }): Promise<GitOpsAnswer> {
     const waiting = (mr: { iid: number; webUrl: string }, state: string): GitOpsAnswer => ({
       done: false,
       message: `merge request !${mr.iid} ${state}`,
-      report: { mergeRequest: { iid: mr.iid, url: mr.webUrl }, waiting: { kind: 'merge-request', sentence: `Waiting for merge request !${mr.iid} of ${String(spec.repository)} to be merged (${state}).`, link: mr.webUrl } },
+      report: { mergeRequest: { iid: mr.iid, url: mr.webUrl }, waiting: { kind: 'merge-request', sentence: `Waiting for merge request !${mr.iid} of ${String(project)} to be merged (${state}).`, link: mr.webUrl } },
     });
     if (known) {
-      const mr = await repo.mergeRequest(spec.repository, known.iid);
-      if (mr.state === 'merged' && mr.mergeCommitSha) return { done: true, report: { mergeRequest: known, commit: { sha: mr.mergeCommitSha, url: repo.commitUrl(spec.repository, mr.mergeCommitSha) } } };
-      if (mr.state !== 'open') throw new CanarybotError('GITOPS_REFUSED', `merge request !${mr.iid} of ${String(spec.repository)} was ${mr.state} without being merged`);
-      if (mr.pipeline === 'failed') throw new CanarybotError('GITOPS_REFUSED', `the pipeline of merge request !${mr.iid} of ${String(spec.repository)} failed`);
+      const mr = await repo.mergeRequest(project, known.iid);
+      if (mr.state === 'merged' && mr.mergeCommitSha) return { done: true, report: { mergeRequest: known, commit: { sha: mr.mergeCommitSha, url: repo.commitUrl(project, mr.mergeCommitSha) } } };
+      if (mr.state !== 'open') throw new CanarybotError('GITOPS_REFUSED', `merge request !${mr.iid} of ${String(project)} was ${mr.state} without being merged`);
+      if (mr.pipeline === 'failed') throw new CanarybotError('GITOPS_REFUSED', `the pipeline of merge request !${mr.iid} of ${String(project)} failed`);
       return waiting(mr, mr.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
     }
-    const source = `canarybot/${release.service}-${tagOf(release.image)}`;
-    await commitPromotion(release, { branch: source, startBranch: branch });
-    const pinsText = (release.gitops?.pins ?? []).map((pin) => `- \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``).join('\n');
-    const created = await repo.createMergeRequest(spec.repository, {
-      sourceBranch: source,
-      targetBranch: branch,
-      title: `canarybot: promote ${release.service} to ${tagOf(release.image)}`,
-      description: `canarybot release \`${release.id}\` passed its canary and promotes ${release.image}.\n\n${pinsText}\n\nCanarybot-Release: ${release.id}`,
-    });
-    const merged = await repo.merge(spec.repository, created.iid, { whenPipelineSucceeds: created.pipeline === 'running' });
+    await request.commit({ branch: request.source, startBranch: branch });
+    const created = await repo.createMergeRequest(project, { sourceBranch: request.source, targetBranch: branch, title: request.title, description: request.description });
+    const merged = await repo.merge(project, created.iid, { whenPipelineSucceeds: created.pipeline === 'running' });
     if (merged.state === 'merged' && merged.mergeCommitSha) {
-      return { done: true, report: { mergeRequest: { iid: created.iid, url: created.webUrl }, commit: { sha: merged.mergeCommitSha, url: repo.commitUrl(spec.repository, merged.mergeCommitSha) } } };
+      return { done: true, report: { mergeRequest: { iid: created.iid, url: created.webUrl }, commit: { sha: merged.mergeCommitSha, url: repo.commitUrl(project, merged.mergeCommitSha) } } };
     }
     return waiting(created, merged.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
+  }
+
+  function singleMessage(release: Release, title: string): string {
+    return commitMessage({ title, mergeRequest: release.mr?.url ?? (release.mr ? `!${release.mr.iid}` : null), releaseIds: [release.id] });
+  }
+
+  function trainTitle(write: TrainGitOpsRequest, verb: 'promote' | 'roll back'): string {
+    const members = write.members.map((member) => `${member.service} to ${tagOf(verb === 'promote' ? member.image : (member.gitops?.pins[0]?.before ?? '?'))}`);
+    return `canarybot: ${verb} train ${write.train}: ${members.join(', ')}`;
+  }
+
+  function trainMessage(write: TrainGitOpsRequest, verb: 'promote' | 'roll back'): string {
+    const mergeRequests = write.members.flatMap((member) => (member.mr ? [`${member.service} ${member.mr.url ?? `!${member.mr.iid}`}`] : []));
+    return trainCommitMessage({ title: trainTitle(write, verb), mergeRequests, trainRunId: write.runId, releaseIds: write.members.map((member) => member.id) });
+  }
+
+  function trainPinsText(write: TrainGitOpsRequest): string {
+    return write.members.flatMap((member) => (member.gitops?.pins ?? []).map((pin) => `- ${member.service} \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``)).join('\n');
+  }
+
+  async function trainBranch(write: TrainGitOpsRequest): Promise<string> {
+    return write.branch || (await repo.defaultBranch(write.repository));
   }
 
   return {
@@ -206,27 +249,58 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     async promote(release): Promise<GitOpsAnswer> {
       const spec = specOf(release);
       const branch = await branchOf(release);
-      if (spec.via === 'merge-request') return mergeRequestFlow(release, branch);
-      const commit = await commitPromotion(release, { branch });
+      const edits = editsFor(release, 'promote');
+      const title = `canarybot: promote ${release.service} to ${tagOf(release.image)}`;
+      if (spec.via === 'merge-request') {
+        const pinsText = (release.gitops?.pins ?? []).map((pin) => `- \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``).join('\n');
+        return mergeRequestFlow(spec.repository, branch, release.gitops?.mergeRequest ?? null, {
+          source: `canarybot/${release.service}-${tagOf(release.image)}`,
+          title,
+          description: `canarybot release \`${release.id}\` passed its canary and promotes ${release.image}.\n\n${pinsText}\n\nCanarybot-Release: ${release.id}`,
+          commit: (target) => commitPromotion(spec.repository, edits, singleMessage(release, title), target),
+        });
+      }
+      const commit = await commitPromotion(spec.repository, edits, singleMessage(release, title), { branch });
       return { done: true, report: { commit } };
     },
 
     async revert(release): Promise<GitOpsReport> {
       const spec = specOf(release);
       const branch = await branchOf(release);
-      const edits = editsFor(release, (pin) => pin.before);
-      const pins = release.gitops?.pins ?? [];
-      const old = pins[0]?.before ?? '';
-      const owned = (edit: PinEdit, i: number, now: string): string | null => {
-        const ours = pins[i]?.after;
-        return now === ours || now === edit.value ? null : `${edit.path} ${describePin(edit.pin)} is now ${now}, not canarybot's ${ours ?? '?'}: changed after canarybot's commit, left as it is`;
-      };
-      try {
-        return { commit: await lock.withLock(spec.repository, branch, () => commitLoop(release, edits, `canarybot: roll back ${release.service} to ${tagOf(old)}`, { branch }, owned)) };
-      } catch (error) {
-        if (error instanceof HumanChange) return { refused: error.message };
-        throw error;
+      const old = release.gitops?.pins[0]?.before ?? '';
+      return revertCommit(spec.repository, branch, editsFor(release, 'revert'), singleMessage(release, `canarybot: roll back ${release.service} to ${tagOf(old)}`));
+    },
+
+    async checkTrain(write): Promise<void> {
+      const branch = await trainBranch(write);
+      const edits = write.members.flatMap((member) => editsFor(member, 'promote'));
+      const files = await readAll(write.repository, edits.map((edit) => edit.path), branch);
+      const owned = promotionOwned(edits, `${String(write.repository)}@${branch}`);
+      const changed = edits.flatMap((edit) => {
+        const problem = owned(edit, readPin(files.get(edit.path)!.content, edit.pin, edit.path));
+        return problem === null ? [] : [problem];
+      });
+      if (changed.length > 0) throw new CanarybotError('GITOPS_REFUSED', `${changed.join('; ')} (nothing was promoted)`);
+    },
+
+    async promoteTrain(write): Promise<GitOpsAnswer> {
+      const branch = await trainBranch(write);
+      const edits = write.members.flatMap((member) => editsFor(member, 'promote'));
+      const message = trainMessage(write, 'promote');
+      if (write.via === 'merge-request') {
+        return mergeRequestFlow(write.repository, branch, write.mergeRequest, {
+          source: `canarybot/${write.runId}`,
+          title: trainTitle(write, 'promote'),
+          description: `canarybot release train \`${write.train}\` (run \`${write.runId}\`) passed its lane and promotes ${write.members.map((member) => member.image).join(', ')}.\n\n${trainPinsText(write)}\n\nCanarybot-Train: ${write.runId}`,
+          commit: (target) => commitPromotion(write.repository, edits, message, target),
+        });
       }
+      return { done: true, report: { commit: await commitPromotion(write.repository, edits, message, { branch }) } };
+    },
+
+    async revertTrain(write): Promise<GitOpsReport> {
+      const branch = await trainBranch(write);
+      return revertCommit(write.repository, branch, write.members.flatMap((member) => editsFor(member, 'revert')), trainMessage(write, 'roll back'));
     },
 
     async sync(release, revision, image): Promise<GitOpsAnswer> {
