@@ -28,6 +28,37 @@ function figure(value: number | null | undefined, unit = ''): string {
   return value === null || value === undefined ? '–' : `${Number.isInteger(value) ? value : value.toFixed(2)}${unit}`;
 }
 
+function link(commit: { sha: string; url: string }): string {
+  return commit.url ? `[${commit.sha.slice(0, 8)}](${commit.url})` : `\`${commit.sha.slice(0, 8)}\``;
+}
+
+/** spec.gitops: each write of the train (one per config repository), with its commit, merge request and revert. */
+function gitLines(run: TrainRun): string[] {
+  const writes = run.gitops ?? [];
+  if (writes.length === 0) return [];
+  return [
+    '',
+    ...writes.map((write) => {
+      const parts = [
+        `**Git** \`${write.key}\` (${write.members.join(', ')}):`,
+        write.commit ? `commit ${link(write.commit)}` : 'not written',
+        ...(write.mergeRequest ? [`merge request [!${write.mergeRequest.iid}](${write.mergeRequest.url})`] : []),
+        ...(write.revert ? [`reverted by ${link(write.revert)}`] : []),
+        ...(write.revertRefused ? [`NOT reverted: ${write.revertRefused}`] : []),
+      ];
+      return `- ${parts.join(' ')}`;
+    }),
+  ];
+}
+
+/** A member's Git write-back in a sentence: its commit (and revert), for its MR note. */
+export function memberGitText(member: TrainRun['members'][number]): string | null {
+  const git = member.gitops;
+  if (!git) return null;
+  if (!git.commit) return git.mergeRequest ? `Git: merge request [!${git.mergeRequest.iid}](${git.mergeRequest.url}) not merged yet` : 'Git: not written yet';
+  return `Git: ${link(git.commit)} in \`${String(git.repository)}\`${git.revert ? `, reverted by ${link(git.revert)}` : ''}${git.revertRefused ? `, NOT reverted: ${git.revertRefused}` : ''}`;
+}
+
 export function renderTrainSummary(run: TrainRun, time: (at: number) => string = (at) => new Date(at).toISOString()): string {
   const { train } = run;
   const lines = [
@@ -35,6 +66,7 @@ export function renderTrainSummary(run: TrainRun, time: (at: number) => string =
     `## Release train \`${train.name}\` — ${STATE[run.state] ?? run.state}`,
     '',
     `**Lane:** \`${describeLane(train.lane)}\` · **Cohort:** ${cohortText(run)} at \`${train.entry.member}\` · **Promotion:** ${train.promote === 'ordered' ? 'leaf first' : 'together'}`,
+    ...gitLines(run),
     ...(run.reason ? ['', `**Why:** ${run.reason}`] : []),
     '',
     '| # | member | version | canary | stable | lane requests (last check) | success rate | verdict |',

@@ -9,7 +9,7 @@ import type { RedisClient } from '../redis/connect-redis.js';
 import { CanarybotError } from '../core/errors.js';
 import type { TrainMember, TrainRun } from '../core/train/train-run.js';
 import type { GitLabApi } from './gitlab-api.js';
-import { renderTrainSummary } from './render-train-summary.js';
+import { memberGitText, renderTrainSummary } from './render-train-summary.js';
 import type { SyncOutcome, SyncTools } from './writeback-outbox.js';
 
 export const TRAIN_SYNC_PREFIX = 'train:';
@@ -59,7 +59,8 @@ export function renderMemberNote(run: TrainRun, member: TrainMember, publicUrl?:
     `This change, ${member.image ? `\`${member.image.split('/').pop()}\`` : 'none (rides on stable)'}, is released together with ${others.join(', ')}. ` +
       `Canary ${member.canary}, stable ${member.stable}` +
       (check ? `; last lane check ${check.verdict} with ${check.laneRequests ?? 'unknown'} lane requests${check.message ? ` — ${check.message}` : ''}` : '') +
-      '.',
+      '.' +
+      (memberGitText(member) ? ` ${memberGitText(member)}.` : ''),
     '',
     `**Train summary:** ${summaryLink ? `[${run.id}](${summaryLink})` : `run \`${run.id}\``} · commands: \`/canary train approve|promote|abort ${run.train.name}\``,
     '',
