@@ -105,6 +105,8 @@ export interface GitLabApiServer {
   readonly repositories: GitLabRepositories;
   /** Forget recorded calls (data stays). */
   clearCalls(): void;
+  /** Every OAuth access token issued so far reaches its expiry now (their refresh tokens still work), as after two hours. */
+  expireOAuthTokens(): void;
   close(): Promise<void>;
 }
 
@@ -519,6 +521,9 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     clearCalls() {
       calls.length = 0;
       unexpected.length = 0;
+    },
+    expireOAuthTokens() {
+      for (const known of tokens.values()) if (known.kind === 'oauth' && known.expiresAt !== undefined) known.expiresAt = Math.min(known.expiresAt, now());
     },
     close: () =>
       new Promise<void>((resolve) => {

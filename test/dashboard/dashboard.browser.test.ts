@@ -4,7 +4,8 @@
 //   the Developer sees no Approve button → the bot restarts and the board reconnects → the
 //   Maintainer approves with a click and the release is promoted → its page shows the steps,
 //   charts and audit → an alert rolls the next release back and the board shows the reason → a
-//   GitLab deploy freeze holds a new release and the Maintainer overrides it with a reason.
+//   GitLab deploy freeze holds a new release and the Maintainer overrides it with a reason → an
+//   expired GitLab sign-in is renewed with its refresh token without signing the user out.
 // Screenshots of the board and a release page are written to .tmp/dashboard-screenshots/ (and,
 // with UPDATE_SCREENSHOTS=1, to docs/ for the README).
 
@@ -85,6 +86,8 @@ async function startBot(): Promise<void> {
       GITLAB_OAUTH_CLIENT_ID: OAUTH.clientId,
       GITLAB_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
       FREEZE_REFRESH: '1s',
+      // Short, so a token GitLab expired is asked about again within the test.
+      API_TOKEN_CACHE: '1s',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -293,5 +296,34 @@ describe('the dashboard in Chromium', () => {
     expect(developerSees).toBe(0);
     expect(disabledWithoutReason).toBe(true);
     expect(routeWeights(world)).toMatchObject({ canary: 10 });
+  });
+
+  it('renews an expired GitLab sign-in with its refresh token on the next call, without signing the user out', async () => {
+    world.gitlab.oauth.signIn(ALICE.id);
+    const context = await browser.newContext({ baseURL: baseUrl });
+    const page = await context.newPage();
+    await page.goto('/signin');
+    await page.getByRole('link', { name: 'Sign in with GitLab' }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    await expect.poll(() => page.locator('.username').textContent()).toBe('@alice');
+    const storedToken = () => page.evaluate<string | null>("sessionStorage.getItem('canarybot.token')");
+    const before = await storedToken();
+    const refreshes = world.gitlab.oauth.refreshes;
+
+    // Two hours on: GitLab answers 401 "Token is expired" for the access token; the bot's cache of it lapses.
+    world.gitlab.expireOAuthTokens();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.locator('table.history').getByText('rolled back').first().waitFor({ timeout: 15_000 });
+    const after = await storedToken();
+    const url = page.url();
+    const username = await page.locator('.username').textContent();
+    await context.close();
+
+    expect(world.gitlab.oauth.refreshes).toBe(refreshes + 1);
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/^gloas-/);
+    expect(url).toBe(`${baseUrl}/history`);
+    expect(username).toBe('@alice');
   });
 });
