@@ -347,6 +347,35 @@ export class TrainRunner {
     if (!train) return { ok: false, message: `no release train named ${trainName} (trains: ${this.options.trains.map((t) => t.name).join(', ') || 'none'})` };
     const problem = trainStartProblem(train, starts);
     if (problem) return { ok: false, message: problem };
+    // One start of a train at a time across replicas, from the live-run check to the saved run
+    // (not the assembly's lock: assemble() calls start() while holding that one).
+    const lock = `start-${train.name}`;
+    const store = this.options.store;
+    if (store) {
+      try {
+        await this.acquire(lock, `the start of train ${train.name}`);
+      } catch (error) {
+        return { ok: false, message: `${error instanceof Error ? error.message : String(error)}, so nothing was started` };
+      }
+    }
+    try {
+      return await this.startLocked(train, starts, actor);
+    } finally {
+      if (store) await store.release(lock, this.owner).catch(() => undefined);
+    }
+  }
+
+  /** Wait for a short lock held by another process (or this one), as long as two of its lifetimes. */
+  private async acquire(lock: string, what: string): Promise<void> {
+    const store = this.options.store!;
+    const deadline = Date.now() + ASSEMBLY_LOCK_MS * 2;
+    while (!(await store.claim(lock, this.owner, ASSEMBLY_LOCK_MS))) {
+      if (Date.now() > deadline) throw new Error(`${what} stayed locked by another process`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async startLocked(train: TrainDefinition, starts: Record<string, TrainMemberStart>, actor: Actor | null): Promise<TrainStartResult> {
     const running = await this.findLive(train.name);
     if (running) return { ok: false, message: `train ${train.name} is already running (${running.id}, ${running.state})` };
     for (const member of train.members) {

@@ -44,6 +44,12 @@ afterEach(async () => {
   await Promise.all(replicas.splice(0).map((replica) => replica.runner.close()));
 });
 
+/** What a replica's engine answers about members released alone: after a round trip, like the real one. */
+const noSoloRelease = async (): Promise<null> => {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return null;
+};
+
 function startReplica(timing: { commandTimeoutMs?: number } = {}): Replica {
   const redis = new Redis(url);
   const store = createRedisTrainStore(redis, prefix);
@@ -54,7 +60,7 @@ function startReplica(timing: { commandTimeoutMs?: number } = {}): Replica {
       return (...args: unknown[]) => (dead ? Promise.reject(new Error('this process is dead')) : (method as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     },
   });
-  const runner = new TrainRunner({ ports: fakePorts(), definitions, trains: [train], store: dying, timing: { leaseMs: 600, recoverIntervalMs: 100, inboxPollMs: 50, ...timing } });
+  const runner = new TrainRunner({ ports: fakePorts(), definitions, trains: [train], store: dying, soloReleaseOf: noSoloRelease, timing: { leaseMs: 600, recoverIntervalMs: 100, inboxPollMs: 50, ...timing } });
   const replica = {
     runner,
     kill() {
@@ -167,6 +173,42 @@ describe('a train command reaches the run whichever replica receives it', () => 
     }, 20_000);
     expect(ended.reason).toBe('aborted by @rm: now');
     expect(ended.audit.filter((entry) => entry.action === 'rolling-back')).toHaveLength(1);
+  });
+});
+
+describe('two replicas starting the same train at the same moment give one run', () => {
+  const liveRuns = async (): Promise<string[]> => reader.smembers(`${prefix}:train:live`);
+  afterEach(async () => {
+    // Each case leaves its one run live: end it so the next case may start the train again.
+    const aborter = startReplica();
+    await aborter.runner.resume();
+    for (const id of await liveRuns()) await aborter.runner.command(id, { type: 'command', verb: 'abort', actor: RM });
+    await waitUntil('no live run', async () => (await liveRuns()).length === 0, 20_000);
+  });
+
+  it('two /canary train start at once', async () => {
+    const [a, b] = [startReplica(), startReplica()];
+    await Promise.all([a.runner.resume(), b.runner.resume()]);
+
+    const answers = await Promise.all([a.runner.start(train.name, { reviews: v2('reviews') }, RM), b.runner.start(train.name, { ratings: v2('ratings') }, RM)]);
+
+    expect(answers.filter((answer) => answer.ok)).toHaveLength(1);
+    const winner = answers.find((answer) => answer.ok);
+    expect(answers.find((answer) => !answer.ok)).toEqual({ ok: false, message: expect.stringMatching(new RegExp(`^train bookinfo-lane is already running \\(${winner?.ok ? winner.run.id : ''}, `)) });
+    expect(await liveRuns()).toHaveLength(1);
+  });
+
+  it('a /canary train start racing the start from the assembled pipelines', async () => {
+    const [a, b] = [startReplica(), startReplica()];
+    await Promise.all([a.runner.resume(), b.runner.resume()]);
+    const pipeline = (service: string) => ({ ...v2(service), sha: `${service}-sha`, mr: null, pipelineId: 7 });
+    await a.runner.assemble('reviews', pipeline('reviews'));
+    await a.runner.assemble('ratings', pipeline('ratings'));
+
+    const [assembled, started] = await Promise.all([a.runner.assemble('productpage', pipeline('productpage')), b.runner.start(train.name, { reviews: v2('reviews') }, RM)]);
+
+    expect([assembled?.started !== null, started.ok].filter(Boolean)).toHaveLength(1);
+    expect(await liveRuns()).toHaveLength(1);
   });
 });
 
