@@ -563,6 +563,31 @@ describe('decideTrain: spec.gitops members (one write per config repository for 
     expect(memberLines(log).slice(-3)).toEqual(['productpage scale-canary 0', 'reviews scale-canary 0', 'ratings scale-canary 0']);
   });
 
+  it('a controller that fails to apply the revert: the rollback still scales the canaries down, and the train fails saying so', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      answer: (member, effect) => (member === 'reviews' && effect.type === 'gitops-sync' ? 'terminal' : 'ok'),
+    });
+
+    expect(run.state).toBe('failed');
+    expect(run.reason).toContain('reviews: the revert is in Git but the GitOps controller failed: answered terminal');
+    expect(memberLines(log).slice(-3)).toEqual(['productpage scale-canary 0', 'reviews scale-canary 0', 'ratings scale-canary 0']);
+  });
+
+  it('a controller that does not apply the revert within its sync timeout: the same, once the timeout has passed', () => {
+    const { run, log } = drive(bookinfo, IMAGES, {
+      definitions: gitopsDefinitions(true),
+      preflight: true,
+      answer: (member, effect, current) => (member === 'reviews' && effect.type === 'gitops-sync' ? (current.state === 'promoting' ? 'terminal' : 'progressing') : 'ok'),
+    });
+
+    expect(run.state).toBe('failed');
+    expect(run.reason).toContain('reviews: the revert is in Git but the GitOps controller did not apply the revert within 2m');
+    expect(log.filter((line) => line === 'reviews gitops-sync r-platfo reviews:v1').length).toBeGreaterThan(30);
+    expect(memberLines(log).slice(-3)).toEqual(['productpage scale-canary 0', 'reviews scale-canary 0', 'ratings scale-canary 0']);
+  });
+
   it('waits for the train\'s merge request, polling, then goes on', () => {
     let polls = 0;
     const { run, log } = drive(bookinfo, IMAGES, {

@@ -5,7 +5,7 @@ import { combineVerdicts, type Measurement, type Verdict } from '../gate.js';
 import type { TrainDraft } from './train-draft.js';
 import { draftTrain, entryName, finishTrain, memberOf, POLL_MS, report, retryLater, trainAudit, unchangedTrain, wakeTrainAt } from './train-draft.js';
 import { recordMemberGitOps } from './train-gitops.js';
-import { ACTION_OF_PHASE, gitOpsResult } from './train-gitops-result.js';
+import { ACTION_OF_PHASE, gitOpsResult, revertSyncFailed } from './train-gitops-result.js';
 import { begin, endTrain, enterStep, memberPhaseEffect, neededChecks, phaseDone, phaseEffect, redrive, scaleDown, startPromotion, startRollback } from './train-phases.js';
 import { isTrainLive, type MemberCheck, type TrainDecision, type TrainInput, type TrainRun } from './train-run.js';
 import { phaseTraffic } from './train-draft.js';
@@ -111,6 +111,10 @@ function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'membe
         settled(d, name);
         return;
       case 'progressing':
+        if (r.state === 'rolling-back' && result.effect === 'gitops-sync' && r.deadlineAt !== null && now >= r.deadlineAt) {
+          revertSyncFailed(d, name, 'timeout');
+          return;
+        }
         if (r.deadlineAt !== null && now >= r.deadlineAt) {
           if (r.state === 'deploying') startRollback(d, 'rolled-back', `${name}: the canary was not ready within the readiness deadline${result.message ? ` (${result.message})` : ''}`);
           else if (r.state === 'promoting' && result.effect === 'gitops-sync') startRollback(d, 'rolled-back', `${name}: the GitOps controller did not apply the train's commit in time${result.message ? ` (${result.message})` : ''}`);
@@ -124,7 +128,8 @@ function onMemberResult(run: TrainRun, input: Extract<TrainInput, { type: 'membe
         retryLater(d, `${name}: ${result.effect} ${result.code}: ${result.message}`);
         return;
       case 'terminal':
-        terminal(d, name, `${name}: ${result.effect} failed: ${result.message}`);
+        if (r.state === 'rolling-back' && result.effect === 'gitops-sync') revertSyncFailed(d, name, result.message);
+        else terminal(d, name, `${name}: ${result.effect} failed: ${result.message}`);
     }
   });
 }

@@ -5,7 +5,7 @@
 import { formatDuration } from '../decide/describe.js';
 import type { TrainDraft } from './train-draft.js';
 import { report, retryLater, trainAudit, wakeTrainAt } from './train-draft.js';
-import { describeWrite, gitDeadlineMs, shareWrite, writeOf } from './train-gitops.js';
+import { describeWrite, gitDeadlineMs, memberWrite, shareWrite, syncDeadlineMs, writeOf } from './train-gitops.js';
 import { phaseDone, startRollback } from './train-phases.js';
 import type { TrainGitOpsAction, TrainInput } from './train-run.js';
 
@@ -75,4 +75,21 @@ function writeDone(d: TrainDraft, key: string): void {
   const r = d.next;
   r.waitingOn = r.waitingOn.filter((other) => other !== key);
   if (r.waitingOn.length === 0) phaseDone(d);
+}
+
+/**
+ * A rollback's controller did not apply the revert (timed out or failed): traffic is on stable
+ * already, so the rollback goes on to the scale-down and the run fails saying so.
+ */
+export function revertSyncFailed(d: TrainDraft, name: string, why: string): void {
+  const r = d.next;
+  const what = why === 'timeout' ? `the GitOps controller did not apply the revert within ${formatDuration(syncDeadlineMs(r))}` : `the GitOps controller failed: ${why}`;
+  const write = memberWrite(r, name);
+  if (write && write.revertRefused === null) {
+    write.revertRefused = `the revert is in Git but ${what}`;
+    shareWrite(d, write);
+  }
+  r.reason = `${r.reason ?? 'rollback'}; ${name}: the revert is in Git but ${what}`;
+  trainAudit(d, 'gitops-sync-failed', `${name}: ${what}`);
+  writeDone(d, name);
 }

@@ -176,6 +176,8 @@ export function phaseDone(d: TrainDraft): void {
       wakeTrainAt(d, d.now + settleMs(r), 'promote-settle');
       return;
     case 'rolling-back/git-revert':
+      // The controllers applying a revert are bounded by their sync timeout; canarybot's own restores poll.
+      r.deadlineAt = (r.gitops ?? []).some((write) => write.revert !== null) ? d.now + syncDeadlineMs(r) : null;
       begin(d, 'rolling-back', 'restore', membersToRestore(r));
       return;
     case 'rolling-back/restore':
