@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CanarybotError } from '../../src/core/errors.js';
 import type { GitOpsSpec } from '../../src/core/gitops-spec.js';
+import type { TrainGitOpsRequest } from '../../src/core/ports.js';
 import type { Release } from '../../src/core/release.js';
 import { createGitLabConfigRepository } from '../../src/gitops/gitlab-config-repository.js';
 import { createGitOpsAdapter } from '../../src/gitops/gitops-adapter.js';
@@ -309,5 +310,95 @@ describe('via: merge-request', () => {
     expect(failure.code).toBe('GITOPS_REFUSED');
     expect(failure.message).toBe('merge request !1 of platform/k8s-config was closed without being merged');
     expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+  });
+});
+
+describe('a release train\'s write (the members sharing one config repository and branch)', () => {
+  const RATINGS_VALUES = VALUES.replace(/reviews/g, 'ratings');
+  const RATINGS_NEW = 'registry.example.com/bookinfo/ratings:5e6f7a8b';
+
+  /** reviews (values.yaml, kustomization.yaml) and ratings (its values.yaml) after pre-flight, as the train records them. */
+  async function trainWrite(via: 'commit' | 'merge-request' = 'commit'): Promise<TrainGitOpsRequest> {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION, 'apps/ratings/values.yaml': RATINGS_VALUES, 'README.md': 'config\n' }, pipelines: via === 'merge-request' }] });
+    const reviews = { ...(await preflighted({ via })), id: 'train-9-reviews' };
+    const ratingsSpec: GitOpsSpec = { ...SPEC, via, files: [{ path: 'apps/ratings/values.yaml', pin: SPEC.files[0]!.pin }] };
+    const ratings0 = releaseRecord({ id: 'train-9-ratings', service: 'ratings', definition: reviewsDefinition({ name: 'ratings', gitops: ratingsSpec }), image: RATINGS_NEW, mr: null });
+    const report = await adapter().preflight(ratings0, 'registry.example.com/bookinfo/ratings:v1');
+    const ratings = { ...ratings0, gitops: { ...reviews.gitops!, pins: report.pins! } };
+    return { runId: 'train-9', train: 'bookinfo-lane', repository: PROJECT, branch: 'main', via, members: [reviews, ratings], mergeRequest: null };
+  }
+
+  it('is one commit of every member\'s pins, naming each member and tag, with the member MRs and the train\'s trailers; a re-run finds it and writes nothing', async () => {
+    const write = await trainWrite();
+    gitlab.clearCalls();
+
+    const first = await adapter().promoteTrain(write);
+    const again = await adapter().promoteTrain(write);
+
+    const head = gitlab.repositories.repository(42).resolve('main')!;
+    expect(first).toEqual({ done: true, report: { commit: { sha: head.id, url: `http://gitlab.test/${PROJECT}/-/commit/${head.id}` } } });
+    expect(again).toMatchObject({ done: true, report: { commit: { sha: head.id } } });
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits')).toHaveLength(1);
+    expect(head.message).toBe(
+      'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b\n\nMerge requests:\n- reviews http://gitlab.test/bookinfo/reviews/-/merge_requests/12\n\nCanarybot-Train: train-9\nCanarybot-Release: train-9-reviews\nCanarybot-Release: train-9-ratings\n',
+    );
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES.replace('"v1"', '"0a1b2c3d"'));
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION.replace('newTag: v1', 'newTag: 0a1b2c3d'));
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
+  });
+
+  it('retries a lost race ("incorrect old value provided") and commits exactly once', async () => {
+    const write = await trainWrite();
+    gitlab.repositories.repository(42).interleave('before-ref-update', () => human('README.md', 'docs\n'));
+    gitlab.clearCalls();
+
+    await adapter().promoteTrain(write);
+
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits').map((call) => call.status)).toEqual([400, 201]);
+    expect(commitsOnMain().slice(0, 2)).toEqual(['canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b', 'hand edit']);
+  });
+
+  it('a pin someone else changed since pre-flight: the check and the commit refuse, and nothing is written', async () => {
+    const write = await trainWrite();
+    human('apps/ratings/values.yaml', RATINGS_VALUES.replace('"v1"', '"v1-hotfix"'));
+    gitlab.clearCalls();
+
+    const checked = (await adapter().checkTrain(write).catch((error: unknown) => error)) as CanarybotError;
+    const committed = (await adapter().promoteTrain(write).catch((error: unknown) => error)) as CanarybotError;
+
+    const sentence = `apps/ratings/values.yaml image.tag is now v1-hotfix in ${PROJECT}@main, not v1 as read at pre-flight: changed during the release, left as it is (nothing was promoted)`;
+    expect([checked.code, checked.message]).toEqual(['GITOPS_REFUSED', sentence]);
+    expect([committed.code, committed.message]).toEqual(['GITOPS_REFUSED', sentence]);
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+  });
+
+  it('reverts in one commit back to the pre-flight values, and never over a human\'s later value', async () => {
+    const write = await trainWrite();
+    await adapter().promoteTrain(write);
+
+    const reverted = await adapter().revertTrain(write);
+    await adapter().promoteTrain({ ...write, runId: 'train-10' });
+    human('apps/reviews/kustomization.yaml', KUSTOMIZATION.replace('newTag: v1', 'newTag: hotfix1'));
+    const refused = await adapter().revertTrain(write);
+
+    expect(reverted.commit?.sha).toBeDefined();
+    expect(commitsOnMain().slice(0, 4)).toEqual(['hand edit', 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b', 'canarybot: roll back train bookinfo-lane: reviews to v1, ratings to v1', 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b']);
+    expect(refused.refused).toBe(`apps/reviews/kustomization.yaml images[name=registry.example.com/bookinfo/reviews].newTag is now hotfix1, not canarybot's 0a1b2c3d: changed after canarybot's commit, left as it is`);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
+  });
+
+  it('via: merge-request: one MR for the train from canarybot/<run>, followed until merged', async () => {
+    const write = await trainWrite('merge-request');
+
+    const first = await adapter().promoteTrain(write);
+    gitlab.repositories.finishPipeline(42, first.report.mergeRequest!.iid, 'success');
+    const merged = await adapter().promoteTrain({ ...write, mergeRequest: first.report.mergeRequest! });
+
+    expect(first).toMatchObject({ done: false, report: { mergeRequest: { iid: 1 }, waiting: { kind: 'merge-request' } } });
+    expect(gitlab.callsTo('POST /projects/:id/merge_requests')).toHaveLength(1);
+    expect(gitlab.callsTo('POST /projects/:id/merge_requests')[0]!.body).toMatchObject({ source_branch: 'canarybot/train-9', target_branch: 'main', title: 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b' });
+    expect(merged.done).toBe(true);
+    expect(merged.report.commit!.sha).toBe(gitlab.repositories.repository(42).resolve('main')!.id);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
   });
 });

@@ -8,6 +8,7 @@
 //      commit in ratings' repository; every Argo CD applies them and the stable images stay on the
 //      new tags (without the commits Argo CD would heal them back); canarybot never wrote a stable image;
 //   2. a human changes a pin during the canary: the train is refused before anything is written;
+//   pre-flight: Git and the cluster disagree on one member (onDrift: refuse): stopped, nothing written;
 //   3. aborted while Argo CD has not applied the commits yet: one revert commit per repository, Git
 //      back byte for byte, the stable images back on the old tags.
 
@@ -256,6 +257,28 @@ describe('a release train with spec.gitops members', () => {
     human(SHARED, 'back to v2', 'apps/reviews/kustomization.yaml', fileAt(SHARED, 'apps/reviews/kustomization.yaml')!.replace('newTag: hotfix1', 'newTag: v2'));
     await waitUntil('Argo CD to apply v2 again', () => stableImage('reviews') === trainImage('reviews', 'v2'));
   }, 50_000);
+
+  it('pre-flight: Git and the cluster disagree on a member (onDrift: refuse): the train stops with the sentence before anything is written', async () => {
+    argo.ratings.stop(); // so the tag pinned by hand is not applied: Git and the cluster disagree
+    const pinned = fileAt(RATINGS, 'apps/ratings/kustomization.yaml')!;
+    human(RATINGS, 'pin an old tag by hand', 'apps/ratings/kustomization.yaml', pinned.replace('newTag: v2', 'newTag: v0'));
+    const before = { shared: head(SHARED).id, ratings: head(RATINGS).id };
+    kube.clearRecord();
+    gitlab.clearCalls();
+
+    const run = await startTrain('v5');
+    const ended = await bot.trains.whenEnded(run.id);
+
+    expect(ended.state).toBe('rolled-back');
+    expect(ended.reason).toContain(
+      `Git and the cluster disagree (onDrift: refuse, nothing was written): apps/ratings/kustomization.yaml images[name=registry.example.com/bookinfo/ratings].newTag is v0 in ${RATINGS.path}@main, but Deployment ratings-primary on default runs ${trainImage('ratings', 'v2')}`,
+    );
+    expect([head(SHARED).id, head(RATINGS).id]).toEqual([before.shared, before.ratings]);
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(kube.writes().filter((write) => !write.path.includes('/events'))).toEqual([]);
+    human(RATINGS, 'back to v2', 'apps/ratings/kustomization.yaml', pinned);
+    argo.ratings.start();
+  }, 30_000);
 
   it('aborted after the commits landed while Argo CD has not applied them: one revert commit per repository, Git back byte for byte, the stable images on the old tags', async () => {
     const before = { shared: head(SHARED), ratings: head(RATINGS) };
