@@ -28,6 +28,23 @@ function describeEntry(train: TrainDefinition): string {
   return `${entry.member}: ${entry.weight}% of its requests enter the lane (tagged ${train.lane.header}: ${train.lane.value})`;
 }
 
+/** spec.gitops members: the train's Git write, one commit (or merge request) per config repository and branch. */
+function gitOpsLines(members: ReadonlyArray<Definition | undefined>, index: number): string[] {
+  const writes = new Map<string, { names: string[]; mergeRequest: boolean }>();
+  for (const definition of members) {
+    const spec = definition?.gitops;
+    if (!definition || !spec) continue;
+    const key = `${String(spec.repository)}@${spec.branch ?? '(default branch)'}`;
+    const write = writes.get(key) ?? { names: [], mergeRequest: false };
+    write.names.push(definition.name);
+    write.mergeRequest ||= spec.via === 'merge-request';
+    writes.set(key, write);
+  }
+  if (writes.size === 0) return [];
+  const each = [...writes.entries()].map(([key, write]) => `${write.mergeRequest ? 'one merge request' : 'one commit'} in ${key} for ${write.names.join(', ')}`);
+  return [`  ${index}. Git first, every pin re-read (one changed since pre-flight refuses the train, nothing written): ${each.join('; ')}`];
+}
+
 export function renderTrainPlan(train: TrainDefinition, definitions: readonly Definition[]): string {
   const members = train.members.map((name) => definitions.find((definition) => definition.name === name));
   const first = members[0];
@@ -35,6 +52,7 @@ export function renderTrainPlan(train: TrainDefinition, definitions: readonly De
   const leafFirst = [...train.members].reverse();
   const behind = train.members.slice(1);
   const width = Math.max(...train.members.map((name) => name.length));
+  const git = gitOpsLines(members, train.steps.length + 4);
   const out = [
     `${train.name}: release train of ${train.members.length} members${train.file ? ` (${train.file})` : ''}`,
     `lane:   ${describeLane(train.lane)}`,
@@ -59,10 +77,11 @@ export function renderTrainPlan(train: TrainDefinition, definitions: readonly De
       const cohort = train.entry.kind === 'weight' && step.kind !== 'setWeight' ? ` [cohort ${weights[index]}%]` : '';
       return `  ${index + 4}. ${describeTrainStep(step, train.analysis.intervalMs, train.analysis.count)}${cohort}`;
     }),
-    `  ${train.steps.length + 4}. promote ${train.promote === 'ordered' ? `one member at a time, leaf first: ${leafFirst.join(', ')}` : `every member at once`}; close the entry, then remove the lane routes last`,
+    ...git,
+    `  ${train.steps.length + 4 + git.length}. promote ${train.promote === 'ordered' ? `one member at a time, leaf first: ${leafFirst.join(', ')}` : `every member at once`}${git.length > 0 ? ' (a member with spec.gitops.sync: its controller applying the commit)' : ''}; close the entry, then remove the lane routes last`,
     '',
     'on a failed gate, a firing alert or an abort on any member: the whole train rolls back —',
-    `  close the entry (${train.entry.member}'s cohort back to stable) → remove the lane routes → scale every canary down`,
+    `  close the entry (${train.entry.member}'s cohort back to stable) → remove the lane routes${git.length > 0 ? ' → revert each Git commit that landed (one per repository, never over a human\'s later value)' : ''} → scale every canary down`,
     `a member whose canary gets no lane traffic while the entry's does is inconclusive: "not propagating ${train.lane.header}" (never healthy)`,
   ];
   return `${out.join('\n')}\n`;
