@@ -18,6 +18,8 @@ describe('deploymentEnvironment', () => {
     ['explicit name keeps the default tier', { name: 'payments' }, 'payments-prod', { name: 'payments', tier: 'production' }],
     ['explicit name, no tier', { name: 'review apps' }, 'bookinfo', { name: 'review apps' }],
     ['both explicit', { name: 'shop', tier: 'other' }, 'bookinfo', { name: 'shop', tier: 'other' }],
+    ['a name per cluster', { name: 'production/{{ cluster }}' }, 'payments-prod', { name: 'production/eu', tier: 'production' }],
+    ['every placeholder', { name: '{{ service }} in {{ namespace }} on {{ cluster }}', tier: 'staging' }, 'bookinfo', { name: 'reviews in bookinfo on eu', tier: 'staging' }],
   ])('%s', (_name, spec, namespace, expected) => {
     expect(deploymentEnvironment(spec, { cluster: 'eu', namespace, service: 'reviews' })).toEqual(expected);
   });

@@ -4,6 +4,7 @@
 // GitLab keeps guessing the tier from the name as it always did.
 
 import type { EnvironmentSpec, EnvironmentTier } from '../core/definition.js';
+import { renderEnvironmentName } from '../core/environment-name.js';
 
 export interface DeploymentEnvironment {
   name: string;
@@ -16,7 +17,7 @@ export function deploymentEnvironment(
   spec: EnvironmentSpec | undefined,
   where: { cluster: string; namespace: string; service: string },
 ): DeploymentEnvironment {
-  const name = spec?.name ?? `${where.cluster}/${where.namespace}/${where.service}`;
+  const name = spec?.name !== undefined ? renderEnvironmentName(spec.name, where) : `${where.cluster}/${where.namespace}/${where.service}`;
   const tier = spec?.tier ?? (PRODUCTION_NAMESPACE.test(where.namespace) ? 'production' : undefined);
   return tier ? { name, tier } : { name };
 }

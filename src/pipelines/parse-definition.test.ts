@@ -92,6 +92,7 @@ describe('parseDefinition: good variants', () => {
     ['onFailure rollback', 'spec.onFailure', 'rollback', (d) => d.onFailure, 'rollback'],
     ['environment name and tier', 'spec.environment', { name: 'payments/eu', tier: 'production' }, (d) => d.environment, { name: 'payments/eu', tier: 'production' }],
     ['environment tier only', 'spec.environment', { tier: 'staging' }, (d) => d.environment, { tier: 'staging' }],
+    ['environment name per cluster', 'spec.environment', { name: 'production/{{ cluster }}' }, (d) => d.environment, { name: 'production/{{ cluster }}' }],
     ['stable container', 'spec.target.stable', { subset: 'stable', deployment: 'reviews-primary', container: 'app' }, (d) => d.target.stable.container, 'app'],
     ['canary replicas', 'spec.target.canary', { subset: 'canary', deployment: 'reviews-canary', container: 'reviews', replicas: 2 }, (d) => d.target.canary.replicas, 2],
     ['settle 0s', 'spec.target.settle', '0s', (d) => d.target.settleMs, 0],
@@ -266,6 +267,7 @@ describe('parseDefinition: mistakes', () => {
     ['environment tier', 'spec.environment', { tier: 'prod' }, 'spec.environment.tier', 'must be one of production, staging, testing, development, other (got "prod")'],
     ['environment name', 'spec.environment', { name: '/payments' }, 'spec.environment.name', /must be a GitLab environment name.*\(got "\/payments"\)/],
     ['environment field', 'spec.environment', { url: 'x' }, 'spec.environment.url', 'unknown field "url"'],
+    ['environment placeholder', 'spec.environment', { name: 'production/{{ region }}' }, 'spec.environment.name', 'unknown placeholder {{ region }} (known: {{ cluster }}, {{ namespace }}, {{ service }})'],
   ])('%s', (_name, path, value, errorPath, message) => {
     const { definition, errors } = parse(variant(path, value));
 
@@ -275,6 +277,32 @@ describe('parseDefinition: mistakes', () => {
     if (typeof message === 'string') expect(error?.message).toBe(message);
     else expect(error?.message).toMatch(message);
     expect(error?.line).toBeGreaterThan(0);
+  });
+});
+
+describe('parseDefinition: an environment name per cluster', () => {
+  const withClusters = (name: string, clusters: string[]) => {
+    const doc = base() as { spec: { target: Record<string, unknown>; environment?: unknown } };
+    doc.spec.target.cluster = clusters;
+    doc.spec.environment = { name };
+    return parse(stringify(doc));
+  };
+
+  it('accepts {{ cluster }} where every cluster gives a GitLab name, and refuses a cluster that does not, naming it', () => {
+    const good = withClusters('production/{{ cluster }}', ['eu-west', 'us-east']);
+    const bad = withClusters('production/{{ cluster }}', ['eu-west', 'arn:aws:eks:eu-west-1:1:cluster/prod']);
+    const fixed = withClusters('production', ['eu-west', 'arn:aws:eks:eu-west-1:1:cluster/prod']);
+
+    expect(good.errors).toEqual([]);
+    expect(good.definition?.environment).toEqual({ name: 'production/{{ cluster }}' });
+    expect(bad.definition).toBeNull();
+    expect(bad.errors).toEqual([
+      expect.objectContaining({
+        path: 'spec.environment.name',
+        message: 'on cluster arn:aws:eks:eu-west-1:1:cluster/prod becomes "production/arn:aws:eks:eu-west-1:1:cluster/prod", which is not a GitLab environment name (letters, digits, spaces, - _ / $ { } . only)',
+      }),
+    ]);
+    expect(fixed.errors).toEqual([]);
   });
 });
 

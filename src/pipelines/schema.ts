@@ -2,6 +2,7 @@
 // normalized into the Definition the rest of the bot uses.
 
 import { z } from 'zod';
+import { environmentNameProblems, isGitLabEnvironmentName, renderEnvironmentName } from '../core/environment-name.js';
 import { cronProblem, type ReleaseWindow } from '../core/windows.js';
 import type {
   AlertSourceSpec,
@@ -311,11 +312,14 @@ function judgedAnalysisProblems(spec: SpecShape, ctx: z.RefinementCtx): void {
   for (const message of groupProblems(spec.analysis.metrics, spec.analysis.judge)) ctx.addIssue({ code: 'custom', path: ['analysis', 'judge', 'groups'], message });
 }
 
-// GitLab: letters, digits, spaces and - _ / $ { } . only, not starting or ending with '/', at most 255.
+// GitLab's rule (src/core/environment-name.ts); `{{ cluster }}`, `{{ namespace }}`, `{{ service }}` are filled per release.
 const environmentNameSchema = z
   .string()
-  .refine((name) => name.length > 0 && name.length <= 255 && /^[A-Za-z0-9 _/${}.-]+$/.test(name) && !name.startsWith('/') && !name.endsWith('/'), {
+  .refine((name) => isGitLabEnvironmentName(name), {
     error: (issue) => `must be a GitLab environment name: letters, digits, spaces, - _ / $ { } . and not starting or ending with / (got ${shown(issue.input)})`,
+  })
+  .superRefine((name, ctx) => {
+    for (const message of environmentNameProblems(name)) ctx.addIssue({ code: 'custom', message });
   });
 
 const environmentSchema = z
@@ -344,6 +348,7 @@ const specSchema = z
     environment: environmentSchema.optional(),
   })
   .superRefine((spec, ctx) => {
+    if (spec.environment?.name && Array.isArray(spec.target.clusters)) environmentNamePerCluster(spec.environment.name, spec.target.clusters, spec.target.namespace, ctx);
     if (spec.gitops && Array.isArray(spec.target.clusters)) {
       for (const problem of gitopsClusterProblems(spec.gitops, spec.target.clusters)) ctx.addIssue({ code: 'custom', path: ['gitops', ...problem.path], message: problem.message });
     }
@@ -364,6 +369,17 @@ const specSchema = z
       }
     });
   });
+
+/** The name each cluster would get must still be one GitLab accepts (a cluster name may hold ':' or '@'). */
+function environmentNamePerCluster(template: string, clusters: readonly string[], namespace: string, ctx: z.RefinementCtx): void {
+  for (const cluster of clusters) {
+    // The service is the definition's name, a Kubernetes name: always valid in a GitLab name.
+    const rendered = renderEnvironmentName(template, { cluster, namespace, service: 'service' });
+    if (!isGitLabEnvironmentName(rendered)) {
+      ctx.addIssue({ code: 'custom', path: ['environment', 'name'], message: `on cluster ${cluster} becomes ${shown(rendered)}, which is not a GitLab environment name (letters, digits, spaces, - _ / $ { } . only)` });
+    }
+  }
+}
 
 export const definitionSchema = z
   .strictObject({
