@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLimited, planAdmission, type AdmissionLimits, type Contender } from './admission.js';
+import { FRONT_OF_LINE, isLimited, planAdmission, supersederPlace, type AdmissionLimits, type Contender, type Standing } from './admission.js';
 
 const LIMITS: AdmissionLimits = { namespaces: { bookinfo: 2, shop: 1 }, tenants: { retail: 2 } };
 
@@ -72,5 +72,20 @@ describe('planAdmission', () => {
     [{ namespace: 'web', tenant: 'other' }, false],
   ])('isLimited(%j) is %s', (contender, limited) => {
     expect(isLimited(LIMITS, contender)).toBe(limited);
+  });
+});
+
+const placeRows: { name: string; superseded: Standing; carried: number | null; place: number | null }[] = [
+  { name: 'a release waiting in line hands on its place', superseded: { waiting: true, place: 7, admitted: false }, carried: null, place: 7 },
+  { name: 'its own place wins over one carried by an earlier newer image', superseded: { waiting: true, place: 7, admitted: false }, carried: 3, place: 7 },
+  { name: 'a release that won a slot but has not started hands on the front', superseded: { waiting: true, place: null, admitted: true }, carried: null, place: FRONT_OF_LINE },
+  { name: 'a waiting release no longer in line keeps the place an earlier newer image carried', superseded: { waiting: true, place: null, admitted: false }, carried: 3, place: 3 },
+  { name: 'a running release hands on no place: the newer one queues by arrival', superseded: { waiting: false, place: null, admitted: true }, carried: null, place: null },
+  { name: 'a running release keeps a carried place (it was admitted after the earlier newer image arrived)', superseded: { waiting: false, place: null, admitted: false }, carried: 3, place: 3 },
+];
+
+describe('supersederPlace', () => {
+  it.each(placeRows)('$name', ({ superseded, carried, place }) => {
+    expect(supersederPlace(superseded, carried)).toBe(place);
   });
 });

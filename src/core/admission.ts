@@ -2,7 +2,8 @@
 // what they wait for. A namespace and a tenant (TENANTS_FILE) may each cap the releases running in them
 // at once (`maxConcurrentReleases`). The queue is taken in arrival order: when a slot frees, the
 // earliest queued release that fits every limit it is under takes it; a release waits only on a scope
-// that is full, so a full namespace does not hold up a tenant's other namespaces.
+// that is full, so a full namespace does not hold up a tenant's other namespaces. A newer image that
+// supersedes a release waiting in line takes that release's place (the team keeps its turn by pushing a fix).
 
 export interface AdmissionLimits {
   /** maxConcurrentReleases per namespace. */
@@ -77,4 +78,29 @@ export function planAdmission(limits: AdmissionLimits, running: readonly Contend
     for (const scope of full) ahead.set(scope.label, [...(ahead.get(scope.label) ?? []), contender]);
   }
   return plan;
+}
+
+/** Where the superseded release stands in the line when a newer image of its service arrives. */
+export interface Standing {
+  /** It waits for a slot (pending, phase queued): only then has it a place to hand on. */
+  waiting: boolean;
+  /** Its place in the line (the queue's score), or null when it is not in the line. */
+  place: number | null;
+  /** It won a slot whose start it has not applied yet. */
+  admitted: boolean;
+}
+
+/** The place of the first in line: ahead of every release put in line by arrival (those count from 1). */
+export const FRONT_OF_LINE = 0;
+
+/**
+ * The place in line the newer release takes over, or null (it queues at the back, in arrival order).
+ * A waiting release hands on its place; one that already won a slot hands on the front, so the newer
+ * one gets the slot next. `carried` is the place an earlier newer image (replaced before it was
+ * created) took over: the superseded release may have left the line since.
+ */
+export function supersederPlace(superseded: Standing, carried: number | null): number | null {
+  if (!superseded.waiting) return carried;
+  if (superseded.place !== null) return superseded.place;
+  return superseded.admitted ? FRONT_OF_LINE : carried;
 }

@@ -4,8 +4,9 @@
 // at a time; a pass asked for meanwhile is run again by the holder), when a limited release is
 // created, when a release ends, and on every recovery pass, so a restart or a lost job only delays it.
 // Every step is idempotent: the start job has a fixed id, a queued release that is in neither set
-// (its process died between the create and the ZADD) is put back in line, and records that ended
-// leave both sets.
+// (its process died between the create and the ZADD) is put back in line (at the place it took over
+// from a superseded release, read from its pending trigger, else at the back), and records that
+// ended leave both sets.
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -13,7 +14,7 @@ import { isLimited, planAdmission, type AdmissionLimits, type Contender } from '
 import { CONCURRENCY_WAIT, QUEUED_PHASE } from '../core/decide/queue-wait.js';
 import type { Release } from '../core/release.js';
 import type { RedisClient } from '../redis/connect-redis.js';
-import type { ReleaseStore } from './release-store.js';
+import { slotOf, type ReleaseStore } from './release-store.js';
 
 export interface AdmissionConfig {
   limits: AdmissionLimits;
@@ -50,11 +51,20 @@ export class AdmissionQueue {
     return isLimited(this.config.limits, { namespace: release.namespace, tenant: this.config.tenantOf(release) });
   }
 
-  /** Put a created (phase `queued`) release in line, then admit what fits. */
-  async enqueue(release: Release): Promise<void> {
-    const seq = await this.redis.incr(this.keys.seq);
-    await this.redis.zadd(this.keys.queue, 'NX', seq, release.id);
+  /**
+   * Put a created (phase `queued`) release in line, then admit what fits: at `place` when it takes
+   * over a superseded release's place, else at the back. NX: a repeated call keeps the first place.
+   */
+  async enqueue(release: Release, place: number | null = null): Promise<void> {
+    const score = place ?? (await this.redis.incr(this.keys.seq));
+    await this.redis.zadd(this.keys.queue, 'NX', score, release.id);
     await this.pass();
+  }
+
+  /** Where a release stands in line now: its place (score) and whether it won a slot not yet started. */
+  async standing(releaseId: string): Promise<{ place: number | null; admitted: boolean }> {
+    const [place, admitted] = await Promise.all([this.redis.zscore(this.keys.queue, releaseId), this.redis.sismember(this.keys.admitted, releaseId)]);
+    return { place: place === null ? null : Number(place), admitted: admitted === 1 };
   }
 
   /** One admission pass (skipped when nothing waits, unless `full`: then queued records are re-checked too). */
@@ -77,6 +87,12 @@ export class AdmissionQueue {
     }
   }
 
+  /** The place in line a created release took over, while its pending trigger is still recorded. */
+  private async placeTakenOver(release: Release): Promise<number | null> {
+    const pending = await this.store.getPending(slotOf(release));
+    return pending?.id === release.id ? (pending.place ?? null) : null;
+  }
+
   private contender(release: Release): Contender {
     return { id: release.id, service: release.service, namespace: release.namespace, tenant: this.config.tenantOf(release) };
   }
@@ -90,11 +106,13 @@ export class AdmissionQueue {
     if (gone.length > 0) await this.redis.zrem(this.keys.queue, ...gone);
     line = line.filter((id) => !gone.includes(id));
     // A queued record in neither set: its process died before it was put in line.
-    for (const release of live) {
-      if (release.phase !== QUEUED_PHASE || release.state !== 'pending' || line.includes(release.id) || admitted.has(release.id)) continue;
-      await this.redis.zadd(this.keys.queue, 'NX', await this.redis.incr(this.keys.seq), release.id);
-      line.push(release.id);
+    const lost = live.filter((release) => release.phase === QUEUED_PHASE && release.state === 'pending' && !line.includes(release.id) && !admitted.has(release.id));
+    for (const release of lost) {
+      const place = await this.placeTakenOver(release);
+      await this.redis.zadd(this.keys.queue, 'NX', place ?? (await this.redis.incr(this.keys.seq)), release.id);
     }
+    // Read back in order: one put back at a place it took over is not at the end.
+    if (lost.length > 0) line = (await this.redis.zrange(this.keys.queue, 0, -1)).filter((id) => byId.get(id)?.phase === QUEUED_PHASE);
     const waiting = new Set(line);
     const plan = planAdmission(
       this.config.limits,

@@ -13,7 +13,8 @@ import type { Metrics } from '../metrics.js';
 import { closeRedis, redisConnectionsForUrl, type RedisClient, type RedisConnections } from '../redis/connect-redis.js';
 import type { AlertRequest, CommandRequest, ReleaseEngine, ReleaseQuery, TriggerResult } from './api.js';
 import { AdmissionQueue, sentenceDigest, type AdmissionConfig } from './admission-queue.js';
-import { QUEUED_PHASE } from '../core/decide/queue-wait.js';
+import { isQueued, QUEUED_PHASE } from '../core/decide/queue-wait.js';
+import { supersederPlace } from '../core/admission.js';
 import { createExecutor } from './executor.js';
 import { cappedBackoff, inputOf, jobOptions, QUEUE_NAME, safeId, type JobData } from './jobs.js';
 import { recordTransition } from './record-transition.js';
@@ -135,10 +136,18 @@ export function createEngine(options: EngineOptions): Engine {
     return admission?.limits(release) ? { ...release, phase: QUEUED_PHASE } : release;
   }
 
-  /** After the record is created: start it, or put it in line for a slot. */
-  async function startOrQueue(release: Release): Promise<void> {
-    if (release.phase === QUEUED_PHASE && admission) await admission.enqueue(release);
+  /** After the record is created: start it, or put it in line for a slot (at `place` when it took one over). */
+  async function startOrQueue(release: Release, place: number | null = null): Promise<void> {
+    if (release.phase === QUEUED_PHASE && admission) await admission.enqueue(release, place);
     else await enqueueStart(release);
+  }
+
+  /** The place in line a newer image takes over from the live release it supersedes (null: the back). */
+  async function placeTakenOver(holder: Release, replaced: PendingTrigger | null): Promise<number | null> {
+    const carried = replaced?.place ?? null;
+    if (!admission) return carried;
+    const waiting = isQueued(holder);
+    return supersederPlace({ waiting, ...(waiting ? await admission.standing(holder.id) : { place: null, admitted: false }) }, carried);
   }
 
   async function admissionPass(full: boolean): Promise<void> {
@@ -156,7 +165,7 @@ export function createEngine(options: EngineOptions): Engine {
       await queueBehind(created.holder, pending);
       return;
     }
-    await startOrQueue(release);
+    await startOrQueue(release, pending.place ?? null);
     await store.clearPending(slot, pending.id);
   }
 
@@ -365,7 +374,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (holder.image === release.image) return { enqueued: false, ignored: `${release.image} is already rolling out (release ${holder.id})` };
       const queued = await store.getPending(slot);
       if (queued?.trigger.image === release.image) return { enqueued: false, ignored: `${release.image} is already queued (release ${queued.id})` };
-      const pending = { id, trigger: releaseTrigger };
+      // Read before the supersede job ends the holder: its place in line is then gone.
+      const place = await placeTakenOver(holder, queued);
+      const pending: PendingTrigger = { id, trigger: releaseTrigger, ...(place === null ? {} : { place }) };
       await store.setPending(slot, pending);
       await queueBehind(holder.id, pending);
       // The live release may have ended before we queued behind it; nobody would start us then.

@@ -52,6 +52,8 @@ export class SlotTakenError extends CanarybotError {
 export interface PendingTrigger {
   id: string;
   trigger: ReleaseTrigger;
+  /** Concurrency limits: the place in line this release takes over from the one it supersedes (absent: the back). */
+  place?: number;
 }
 const DEFAULT_LIST_LIMIT = 100;
 
