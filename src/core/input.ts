@@ -49,6 +49,11 @@ export type Input =
        * refusal in the audit and replies with this sentence; nothing else changes.
        */
       refusal?: string;
+      /**
+       * Retry only: a concurrency limit (maxConcurrentReleases) applies to the release's namespace or
+       * tenant, so the retry goes through admission like a new release: it waits in phase `queued`.
+       */
+      limited?: boolean;
     }
   | { type: 'alert'; name: string; labels: Record<string, string>; startsAt: string; fingerprint: string }
   | { type: 'superseded'; byReleaseId: string; image: string }

@@ -26,11 +26,24 @@ export interface AdmissionHooks {
   /** Enqueue the release's start job (fixed id: repeating it is harmless). */
   start(release: Release): Promise<void>;
   /** Tell a waiting release what it waits for now. */
-  queued(releaseId: string, sentence: string, blockers: string[]): Promise<void>;
+  queued(release: Release, sentence: string, blockers: string[]): Promise<void>;
 }
 
 const LOCK_MS = 10_000;
-const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+export const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/**
+ * KEYS: queue, admitted, seq. ARGV: id, place ('' = the back). Puts a release in line once: one that
+ * already won a slot is left alone, one already in line keeps its place. Returns its place, or nil.
+ */
+export const ENQUEUE = `
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return false end
+local place = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if place then return place end
+if ARGV[2] == '' then place = redis.call('INCR', KEYS[3]) else place = ARGV[2] end
+redis.call('ZADD', KEYS[1], place, ARGV[1])
+return tostring(place)
+`;
 
 export class AdmissionQueue {
   private readonly keys: { queue: string; admitted: string; seq: string; lock: string; again: string };
@@ -53,12 +66,15 @@ export class AdmissionQueue {
 
   /**
    * Put a created (phase `queued`) release in line, then admit what fits: at `place` when it takes
-   * over a superseded release's place, else at the back. NX: a repeated call keeps the first place.
+   * over a superseded release's place, else at the back. Repeating it is harmless (ENQUEUE).
    */
   async enqueue(release: Release, place: number | null = null): Promise<void> {
-    const score = place ?? (await this.redis.incr(this.keys.seq));
-    await this.redis.zadd(this.keys.queue, 'NX', score, release.id);
+    await this.putInLine(release.id, place);
     await this.pass();
+  }
+
+  private async putInLine(releaseId: string, place: number | null): Promise<void> {
+    await this.redis.eval(ENQUEUE, 3, this.keys.queue, this.keys.admitted, this.keys.seq, releaseId, place === null ? '' : String(place));
   }
 
   /** Where a release stands in line now: its place (score) and whether it won a slot not yet started. */
@@ -108,8 +124,7 @@ export class AdmissionQueue {
     // A queued record in neither set: its process died before it was put in line.
     const lost = live.filter((release) => release.phase === QUEUED_PHASE && release.state === 'pending' && !line.includes(release.id) && !admitted.has(release.id));
     for (const release of lost) {
-      const place = await this.placeTakenOver(release);
-      await this.redis.zadd(this.keys.queue, 'NX', place ?? (await this.redis.incr(this.keys.seq)), release.id);
+      await this.putInLine(release.id, await this.placeTakenOver(release));
     }
     // Read back in order: one put back at a place it took over is not at the end.
     if (lost.length > 0) line = (await this.redis.zrange(this.keys.queue, 0, -1)).filter((id) => byId.get(id)?.phase === QUEUED_PHASE);
@@ -131,8 +146,8 @@ export class AdmissionQueue {
     }
     for (const { id, sentence, blockers } of plan.waiting) {
       const release = byId.get(id);
-      if (release?.wait?.kind === CONCURRENCY_WAIT && release.wait.sentence === sentence) continue;
-      await this.hooks.queued(id, sentence, blockers);
+      if (!release || (release.wait?.kind === CONCURRENCY_WAIT && release.wait.sentence === sentence)) continue;
+      await this.hooks.queued(release, sentence, blockers);
     }
   }
 }

@@ -126,7 +126,8 @@ export function createEngine(options: EngineOptions): Engine {
   const admission = options.admission
     ? new AdmissionQueue(redis, key, store, options.admission, {
       start: enqueueStart,
-      queued: (releaseId, sentence, blockers) => add({ kind: 'queued', releaseId, sentence, blockers }, safeId(`${releaseId}-queued-${sentenceDigest(sentence)}`)),
+      // Per attempt: a retry waiting with the same sentence as its first attempt is told again.
+      queued: (release, sentence, blockers) => add({ kind: 'queued', releaseId: release.id, sentence, blockers }, safeId(`${release.id}-${release.attempt}-queued-${sentenceDigest(sentence)}`)),
     }, logger)
     : null;
 
@@ -186,6 +187,21 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  /** A retry under a concurrency limit goes through admission like a new release. */
+  function admissionAware(input: Input, release: Release): Input {
+    if (input.type !== 'command' || input.verb !== 'retry' || !admission?.limits(release)) return input;
+    return { ...input, limited: true };
+  }
+
+  /**
+   * A retry under a concurrency limit is written waiting (phase queued): put it in line, at the back (it
+   * had its turn; the retry is a new arrival). Also when the job is run again after its process died
+   * past the write: ENQUEUE leaves a release already in line or admitted alone.
+   */
+  async function queueRetry(data: JobData, release: Release): Promise<void> {
+    if (admission && data.kind === 'command' && data.verb === 'retry' && isQueued(release)) await admission.enqueue(release);
+  }
+
   async function processJob(job: Job<JobData>, token?: string): Promise<void> {
     const data = job.data;
     stats.jobs++;
@@ -229,11 +245,14 @@ export function createEngine(options: EngineOptions): Engine {
     });
     try {
       await run.drain();
-      if (job.id && run.hasConsumed(job.id)) return;
+      if (job.id && run.hasConsumed(job.id)) {
+        await queueRetry(data, run.release);
+        return;
+      }
       await refreshFreezes(run);
       let outcome: { ok: boolean; message: string } | undefined;
       try {
-        outcome = await run.apply(inputOf(data), { jobId: job.id, tickKeys: data.kind === 'tick' ? [data.key] : [] });
+        outcome = await run.apply(admissionAware(inputOf(data), run.release), { jobId: job.id, tickKeys: data.kind === 'tick' ? [data.key] : [] });
         // A command's outcome is told only once it is written.
         if (data.kind === 'command') await run.flush();
       } catch (error) {
@@ -246,6 +265,7 @@ export function createEngine(options: EngineOptions): Engine {
         await reply(data, outcome ?? { ok: true, message: `${data.verb}: done for release ${data.releaseId}.` });
       }
       await run.drain();
+      await queueRetry(data, run.release);
     } finally {
       clearInterval(renew);
       await store.finish(data.releaseId, lockToken, run.stored.version, run.outboxStale).catch((error: Error) => {

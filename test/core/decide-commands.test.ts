@@ -21,7 +21,7 @@ function at(state: Release['state'], phase: string, stepIndex: number, patch: Pa
   return release(def, { state, phase, stepIndex, weights: weight(canary).weights, traffic: weight(canary), ...patch });
 }
 
-function command(verb: ActingVerb, stepIndex: number, extra: { releaseId?: string; reason?: string; refusal?: string } = {}): Input {
+function command(verb: ActingVerb, stepIndex: number, extra: { releaseId?: string; reason?: string; refusal?: string; limited?: boolean } = {}): Input {
   return {
     type: 'command',
     verb,
@@ -30,6 +30,7 @@ function command(verb: ActingVerb, stepIndex: number, extra: { releaseId?: strin
     stepIndex,
     ...(extra.reason ? { reason: extra.reason } : {}),
     ...(extra.refusal ? { refusal: extra.refusal } : {}),
+    ...(extra.limited ? { limited: true } : {}),
   };
 }
 
@@ -257,6 +258,21 @@ describe('decide: commands', () => {
     });
     expect(next.gates).toEqual(rolledBack.gates);
     expect(reply).toEqual({ ok: true, message: `Retrying reviews with ${IMAGE} (attempt 2) from the first step.` });
+  });
+
+  it('retry under a concurrency limit: the same retry, but it waits in line for the admission instead of starting', () => {
+    const failed = at('failed', 'done', 4, { weights: ALL_STABLE.weights, traffic: ALL_STABLE, approvals: [{ releaseId: 'rel-1', stepIndex: 4, actor: MIA, at: T0 }] });
+
+    const { next, effects, reply } = decide(failed, command('retry', 4, { limited: true }), NOW);
+    const tick = decide(next, { type: 'tick' }, NOW + 60_000);
+    const admitted = decide(next, { type: 'start' }, NOW + 60_000);
+
+    expect(effects).toEqual([]);
+    expect(next).toMatchObject({ id: 'rel-1', state: 'pending', phase: 'queued', attempt: 2, stepIndex: -1, approvals: [], endedAt: null });
+    expect(next.audit.at(-1)).toMatchObject({ action: 'retry', actor: MIA });
+    expect(reply).toEqual({ ok: true, message: `Retrying reviews with ${IMAGE} (attempt 2) from the first step once a release slot is free (maxConcurrentReleases).` });
+    expect(tick).toEqual({ next, effects: [] });
+    expect(admitted.effects).toEqual([{ type: 'preflight' }]);
   });
 
   it('a retried release needs a new approval and uses new tick keys', () => {

@@ -1,6 +1,7 @@
 // Fairness of the concurrency queue in the engine, on a real Redis (namespace bookinfo allows one
 // release at once): a newer image superseding a queued release takes that release's place in line
-// (not the back), and the releases behind are told the newer one is ahead of them.
+// (not the back), and the releases behind are told the newer one is ahead of them; `/canary retry`
+// goes through admission like a new release (it waits in line while the namespace is full).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Definition } from '../../src/core/definition.js';
@@ -19,6 +20,11 @@ let engine: Engine | undefined;
 
 function gated(name: string): Definition {
   return canaryDefinition({ name, steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'approval' }, { kind: 'setWeight', weight: 100 }] });
+}
+
+/** Two approvals: one given before the abort, so the retry has one to drop. */
+function twiceGated(name: string): Definition {
+  return canaryDefinition({ name, steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'approval' }, { kind: 'setWeight', weight: 50 }, { kind: 'approval' }, { kind: 'setWeight', weight: 100 }] });
 }
 
 async function start(): Promise<Engine> {
@@ -73,5 +79,52 @@ describe('a newer image superseding a queued release', () => {
     expect(started.id).toBe(newer.id);
     const still = await bot.get(behind.id);
     expect([still?.phase, still?.wait?.sentence]).toEqual(['queued', expect.stringContaining(`reviews (${newer.id}) is running`)]);
+  }, 90_000);
+});
+
+describe('/canary retry under a concurrency limit', () => {
+  it('waits in line while the namespace is full and starts when the slot frees, as attempt 2 without approvals', async () => {
+    const bot = await start();
+    await bot.trigger(triggerFor(twiceGated('reviews'), 'r0000001'));
+    const failed = await latest(bot, 'reviews', awaitingApproval, 'reviews to run');
+    await bot.command({ verb: 'approve', actor: RM, releaseId: failed.id, stepIndex: failed.stepIndex });
+    await latest(bot, 'reviews', (r) => r.approvals.length === 1 && awaitingApproval(r) && r.stepIndex > failed.stepIndex, 'reviews at its second approval');
+    await bot.command({ verb: 'abort', actor: RM, releaseId: failed.id, stepIndex: -1 });
+    expect((await waitForEnd(bot, failed.id)).state).toBe('aborted');
+    await bot.trigger(triggerFor(gated('ratings'), 'a0000001'));
+    const running = await latest(bot, 'ratings', awaitingApproval, 'ratings to take the slot');
+
+    const reviewsCalls = () => ports.router.calls.filter((call) => call.service === 'reviews').length;
+    const callsBefore = reviewsCalls();
+    await bot.command({ verb: 'retry', actor: RM, releaseId: failed.id, stepIndex: -1 });
+    const waiting = await latest(bot, 'reviews', (r) => r.attempt === 2 && inLine(r), 'the retry to wait in line');
+
+    expect([waiting.id, waiting.state, waiting.approvals]).toEqual([failed.id, 'pending', []]);
+    expect(waiting.wait?.sentence).toBe(`Waiting for a free release slot: namespace bookinfo allows 1 release at once and ratings (${running.id}) is running. It starts on its own when one ends.`);
+    expect(reviewsCalls()).toBe(callsBefore);
+
+    await bot.command({ verb: 'approve', actor: RM, releaseId: running.id, stepIndex: running.stepIndex });
+    await waitForEnd(bot, running.id);
+    const started = await latest(bot, 'reviews', (r) => r.attempt === 2 && awaitingApproval(r), 'the retry to start once ratings ended');
+
+    expect([started.id, started.approvals, started.wait ?? null]).toEqual([failed.id, [], null]);
+    expect(started.audit.map((a) => a.action)).toEqual(expect.arrayContaining(['retry', 'queued', 'admitted']));
+  }, 90_000);
+
+  it('a release aborted while in line and retried waits again, told the same sentence as its first attempt', async () => {
+    const bot = await start();
+    await bot.trigger(triggerFor(gated('ratings'), 'a0000001'));
+    const running = await latest(bot, 'ratings', awaitingApproval, 'ratings to run');
+    await bot.trigger(triggerFor(gated('reviews'), 'r0000001'));
+    const first = await latest(bot, 'reviews', inLine, 'reviews to wait in line');
+    await bot.command({ verb: 'abort', actor: RM, releaseId: first.id, stepIndex: -1 });
+    expect((await waitForEnd(bot, first.id)).state).toBe('aborted');
+
+    await bot.command({ verb: 'retry', actor: RM, releaseId: first.id, stepIndex: -1 });
+    const again = await latest(bot, 'reviews', (r) => r.attempt === 2 && inLine(r), 'the retry to wait in line');
+
+    expect(again.wait?.sentence).toBe(first.wait?.sentence);
+    expect(again.wait?.sentence).toContain(`ratings (${running.id}) is running`);
+    expect(ports.router.calls.filter((call) => call.service === 'reviews')).toEqual([]);
   }, 90_000);
 });

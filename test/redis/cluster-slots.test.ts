@@ -1,5 +1,6 @@
 // Cluster safety of every key and Lua script, on a real redis-server: a whole release (pipeline,
-// a second pipeline superseding it, approval, promotion, write-back, chat notifications) runs under
+// a second pipeline superseding it, approval, promotion, write-back, chat notifications, all under a
+// concurrency limit so they go through the admission queue) runs under
 // MONITOR, then every script call (its declared keys and every key its commands touch), every
 // MULTI … EXEC and every multi-key command must map to ONE Cluster slot. Scripts the flow did not
 // reach are called through the modules' own APIs, and the test fails if any of our scripts was
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TAKE as CHAT_RATE_TAKE } from '../../src/chatops/token-bucket.js';
+import { ENQUEUE as ADMISSION_ENQUEUE, UNLOCK as ADMISSION_UNLOCK } from '../../src/engine/admission-queue.js';
 import { loadConfig } from '../../src/config.js';
 import { CLEAR_PENDING_SCRIPT, CREATE_SCRIPT, EXTEND_LOCK_SCRIPT, FINISH_SCRIPT, LOCK_AND_LOAD_SCRIPT, UPDATE_SCRIPT } from '../../src/engine/store-scripts.js';
 import { STORE as WRITEBACK_STORE } from '../../src/gitlab/gitlab-reporter.js';
@@ -22,6 +24,7 @@ import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { redisConnectionsForUrl } from '../../src/redis/connect-redis.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
+import { NS } from '../mesh/fixtures.js';
 import { commentHook, pipelineHook, REVIEWS_YAML, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
 import { startChatServer, type ChatServer } from '../support/chat-server.js';
 import { keySlot } from '../support/key-slot.js';
@@ -42,6 +45,8 @@ const OUR_SCRIPTS: Record<string, string> = {
   'write-back outbox finish': OUTBOX_FINISH,
   'write-back rate limit': OUTBOX_TAKE,
   'chat rate limit': CHAT_RATE_TAKE,
+  'admission enqueue': ADMISSION_ENQUEUE,
+  'admission unlock': ADMISSION_UNLOCK,
 };
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
@@ -79,6 +84,7 @@ beforeAll(async () => {
   [world, redis, chat] = await Promise.all([startWorld(), startRedisServer(), startChatServer()]);
   pipelinesDir = mkdtempSync(join(tmpdir(), 'canarybot-slots-'));
   writeFileSync(join(pipelinesDir, 'reviews.yaml'), `${REVIEWS_YAML}  notify:\n    slack: { channel: '#releases' }\n`);
+  writeFileSync(join(pipelinesDir, 'tenants.json'), JSON.stringify({ namespaces: { [NS]: { maxConcurrentReleases: 2 } } }));
   monitor = await monitorRedis(redis.url);
   const config = loadConfig({
     REDIS_URL: redis.url,
@@ -89,6 +95,7 @@ beforeAll(async () => {
     SLACK_WEBHOOK_URL: `${chat.url}/hooks/slack`,
     KUBECONFIG: world.kubeconfig,
     PIPELINES_DIR: pipelinesDir,
+    TENANTS_FILE: join(pipelinesDir, 'tenants.json'),
     LOG_LEVEL: 'silent',
   });
   bot = await createBot(config, {

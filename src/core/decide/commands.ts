@@ -10,6 +10,7 @@ import { who } from './describe.js';
 import type { Decision, Draft } from './draft.js';
 import { announce, audit, copyTraffic, draft, emit, finish, refuse } from './draft.js';
 import { startPromotion } from './promote.js';
+import { QUEUED_PHASE } from './queue-wait.js';
 import { endHold, isHeld } from './hold.js';
 import { WINDOW_WAIT_KINDS, releaseWindowVerdict } from './window-gate.js';
 import { startRollback } from './rollback.js';
@@ -144,7 +145,11 @@ function overrideFreeze(release: Release, input: Command, now: number): Decision
   return ok(d, `Freezes and deny windows no longer hold ${release.service} (release ${release.id}); audited: ${input.reason}.`);
 }
 
-/** Retry reuses the record: same id and image, attempt + 1, from preflight; earlier approvals are dropped. */
+/**
+ * Retry reuses the record: same id and image, attempt + 1, from preflight; earlier approvals are dropped.
+ * Under a concurrency limit it goes through admission like a new release: it waits in line (phase
+ * queued) and the admission starts it, at the back of the line (it had its turn; the retry is a new arrival).
+ */
 function retry(release: Release, input: Command, now: number): Decision {
   if (!RETRYABLE.has(release.state)) {
     return refuse(release, isLive(release.state)
@@ -155,12 +160,15 @@ function retry(release: Release, input: Command, now: number): Decision {
   const r = d.next;
   audit(d, 'retry', `attempt ${release.attempt + 1} by ${who(input.actor)} after ${release.state}: ${release.reason ?? ''}`.trim(), input.actor);
   Object.assign(r, {
-    state: 'pending', phase: 'preflight', attempt: release.attempt + 1, stepIndex: -1, stepStartedAt: now,
+    state: 'pending', phase: input.limited === true ? QUEUED_PHASE : 'preflight', attempt: release.attempt + 1, stepIndex: -1, stepStartedAt: now,
     deadlineAt: null, wakeAt: null, wakeKey: null, resumeTo: null, trafficChangedAt: null, analysis: null, approvals: [],
     rollbackOutcome: null, reason: null, endedAt: null,
     traffic: copyTraffic(ALL_STABLE), weights: { ...ALL_STABLE.weights },
   } satisfies Partial<Release>);
   if (r.restoreStable !== undefined) r.restoreStable = false;
+  if (input.limited === true) {
+    return ok(d, `Retrying ${release.service} with ${release.image} (attempt ${r.attempt}) from the first step once a release slot is free (maxConcurrentReleases).`);
+  }
   emit(d, { type: 'preflight' });
   return ok(d, `Retrying ${release.service} with ${release.image} (attempt ${r.attempt}) from the first step.`);
 }
