@@ -2,7 +2,8 @@
 // check, and why it ended.
 
 import { describeLane } from '../core/train/lane.js';
-import type { TrainEventKind, TrainRun } from '../core/train/train-run.js';
+import { isTrainLive, type TrainEventKind, type TrainRun } from '../core/train/train-run.js';
+import { waitText } from './notification-text.js';
 import { describeTrainStep } from '../core/train/train-phases.js';
 
 export function trainLine(run: TrainRun): string {
@@ -23,7 +24,8 @@ export function trainStatus(run: TrainRun): string {
     lines.push(`• ${member.name} ${version} · canary ${member.canary}, stable ${member.stable}${figures}`);
   }
   if (run.reason) lines.push(`Reason: ${run.reason}`);
-  if (run.state === 'awaiting-approval') lines.push(`Waiting for \`/canary train approve ${run.train.name}\` (or promote/abort).`);
+  if (run.wait && isTrainLive(run.state)) lines.push(`⏳ ${waitText(run.wait)}`);
+  else if (run.state === 'awaiting-approval') lines.push(`Waiting for \`/canary train approve ${run.train.name}\` (or promote/abort).`);
   return lines.join('\n');
 }
 

@@ -207,7 +207,7 @@ function linkLines(release: Release, links: ProgressNoteLinks): string[] {
 }
 
 /** Why the release stands still, said generically (sentence, until, link) whatever set it. */
-function waitLine(wait: NonNullable<Release['wait']>): string {
+export function waitLine(wait: NonNullable<Release['wait']>): string {
   const until = wait.until != null ? ` Until ${clock(wait.until)}.` : '';
   const link = wait.link ? ` [Details](${wait.link})` : '';
   return `> ⏳ **Waiting since ${clock(wait.since)}:** ${wait.sentence.replace(/\r?\n/g, ' ')}${until}${link}`;

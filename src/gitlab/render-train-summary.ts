@@ -2,7 +2,8 @@
 // member's figures, what happened in order). Each member's MR progress note links to it.
 
 import { describeLane } from '../core/train/lane.js';
-import type { TrainRun } from '../core/train/train-run.js';
+import { isTrainLive, type TrainRun } from '../core/train/train-run.js';
+import { waitLine } from './render-progress-note.js';
 
 const STATE: Record<string, string> = {
   succeeded: '✅ promoted',
@@ -67,6 +68,7 @@ export function renderTrainSummary(run: TrainRun, time: (at: number) => string =
     '',
     `**Lane:** \`${describeLane(train.lane)}\` · **Cohort:** ${cohortText(run)} at \`${train.entry.member}\` · **Promotion:** ${train.promote === 'ordered' ? 'leaf first' : 'together'}`,
     ...gitLines(run),
+    ...(run.wait && isTrainLive(run.state) ? ['', waitLine(run.wait)] : []),
     ...(run.reason ? ['', `**Why:** ${run.reason}`] : []),
     '',
     '| # | member | version | canary | stable | lane requests (last check) | success rate | verdict |',

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../redis/connect-redis.js';
 import { CanarybotError } from '../core/errors.js';
-import type { TrainMember, TrainRun } from '../core/train/train-run.js';
+import { isTrainLive, type TrainMember, type TrainRun } from '../core/train/train-run.js';
+import { waitLine } from './render-progress-note.js';
 import type { GitLabApi } from './gitlab-api.js';
 import { memberGitText, renderTrainSummary } from './render-train-summary.js';
 import type { SyncOutcome, SyncTools } from './writeback-outbox.js';
@@ -61,6 +62,7 @@ export function renderMemberNote(run: TrainRun, member: TrainMember, publicUrl?:
       (check ? `; last lane check ${check.verdict} with ${check.laneRequests ?? 'unknown'} lane requests${check.message ? ` — ${check.message}` : ''}` : '') +
       '.' +
       (memberGitText(member) ? ` ${memberGitText(member)}.` : ''),
+    ...(run.wait && isTrainLive(run.state) ? ['', waitLine(run.wait)] : []),
     '',
     `**Train summary:** ${summaryLink ? `[${run.id}](${summaryLink})` : `run \`${run.id}\``} · commands: \`/canary train approve|promote|abort ${run.train.name}\``,
     '',

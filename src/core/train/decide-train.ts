@@ -7,6 +7,7 @@ import { draftTrain, entryName, finishTrain, memberOf, POLL_MS, report, retryLat
 import { recordMemberGitOps } from './train-gitops.js';
 import { ACTION_OF_PHASE, gitOpsResult, revertSyncFailed } from './train-gitops-result.js';
 import { begin, endTrain, enterStep, memberPhaseEffect, neededChecks, phaseDone, phaseEffect, redrive, scaleDown, startPromotion, startRollback } from './train-phases.js';
+import { trainWait } from './train-wait.js';
 import { isTrainLive, type MemberCheck, type TrainDecision, type TrainInput, type TrainRun } from './train-run.js';
 import { phaseTraffic } from './train-draft.js';
 
@@ -40,6 +41,7 @@ export function decideTrain(run: TrainRun, input: TrainInput, now: number): Trai
 function step(run: TrainRun, now: number, change: (d: TrainDraft) => void): TrainDecision {
   const d = draftTrain(run, now);
   change(d);
+  d.next.wait = trainWait(d.next, run.wait, now);
   return finishTrain(d);
 }
 

@@ -6,7 +6,7 @@ import type { Effect } from '../effect.js';
 import type { CheckResult, Measurement, Verdict } from '../gate.js';
 import type { GitOpsState } from '../gitops-state.js';
 import type { EffectOutcome, GitOpsReport, Input } from '../input.js';
-import type { Actor, AuditEntry, MergeRequestRef } from '../release.js';
+import type { Actor, AuditEntry, MergeRequestRef, ReleaseWait } from '../release.js';
 import { ALL_STABLE, type TrafficState } from '../traffic.js';
 import type { TrainDefinition } from './train-definition.js';
 
@@ -94,6 +94,12 @@ export interface TrainRun {
   /** When the current wait (`wakeKey`) ends; kept so a restarted bot schedules the same tick again. */
   wakeAt: number | null;
   trafficChangedAt: number | null;
+  /**
+   * What the run is waiting for right now (every canary ready, an approval and by whom, a pause, the
+   * lane's analysis, a blocked rollback, Git, a merge request, a controller's sync), in the generic
+   * shape of a release's `wait`; set by the core after every decision, null when nothing holds it.
+   */
+  wait?: ReleaseWait | null;
   /** How the rollback ends. */
   rollbackOutcome: 'rolled-back' | 'aborted' | null;
   reason: string | null;

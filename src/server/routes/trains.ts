@@ -50,6 +50,8 @@ export function trainView(run: TrainRun) {
     })),
     gitops: run.gitops ?? [],
     analysis: run.analysis,
+    /** What the run waits for now, as a release's `wait` (null when nothing holds it). */
+    wait: run.wait ?? null,
     reason: run.reason,
     triggeredBy: run.triggeredBy,
     audit: run.audit,
