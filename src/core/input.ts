@@ -78,4 +78,6 @@ export interface GitOpsReport {
   waiting?: { kind: 'merge-request' | 'sync'; sentence: string; link: string | null };
   /** A revert that was refused because a human changed the value after canarybot's commit. */
   refused?: string;
+  /** A rollback before the merge: the promotion's merge request, closed unmerged (nothing to revert). */
+  closedMergeRequest?: { iid: number; url: string };
 }

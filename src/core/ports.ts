@@ -93,7 +93,10 @@ export interface GitOpsPort {
   checkTrain(write: TrainGitOpsRequest): Promise<void>;
   /** One commit (or one merge request) of every member's pins in the write's repository and branch; idempotent. */
   promoteTrain(write: TrainGitOpsRequest): Promise<GitOpsAnswer>;
-  /** One revert commit of the write back to the pre-flight values; `refused` when a human changed a value since. */
+  /**
+   * One revert commit of the write back to the pre-flight values; `refused` when a human changed a
+   * value since. A write whose merge request is not merged yet: the MR is closed instead (`closedMergeRequest`).
+   */
   revertTrain(write: TrainGitOpsRequest): Promise<GitOpsReport>;
 }
 
@@ -108,6 +111,8 @@ export interface TrainGitOpsRequest {
   members: Release[];
   /** The write's merge request, once opened. */
   mergeRequest: { iid: number; url: string } | null;
+  /** The write's commit (for via: merge-request, the merge commit), once known. */
+  commit: { sha: string; url: string } | null;
 }
 
 export interface GateEvaluator {

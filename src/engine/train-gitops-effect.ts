@@ -27,6 +27,7 @@ export async function runTrainGitOps(
     via: write.via,
     members: write.members.flatMap((name) => run.members.filter((member) => member.name === name).map(asRelease)),
     mergeRequest: write.mergeRequest,
+    commit: write.commit,
   };
   try {
     switch (effect.action) {

@@ -47,6 +47,8 @@ export interface ConfigRepository {
   mergeRequest(project: string | number, iid: number): Promise<ConfigMergeRequest>;
   /** Merge when the pipeline succeeds (when it is running), else merge now. */
   merge(project: string | number, iid: number, options: { whenPipelineSucceeds: boolean; sha?: string }): Promise<ConfigMergeRequest>;
+  /** Closes an open merge request (its auto-merge goes with it); a merged one stays merged. */
+  closeMergeRequest(project: string | number, iid: number): Promise<ConfigMergeRequest>;
   /** Link to a commit in GitLab's UI. */
   commitUrl(project: string | number, sha: string): string;
 }

@@ -114,6 +114,9 @@ export function createGitLabConfigRepository(options: { url: string; token: stri
         api.MergeRequests.merge(project, iid, { ...(options.whenPipelineSucceeds ? { mergeWhenPipelineSucceeds: true } : {}), ...(options.sha ? { sha: options.sha } : {}), shouldRemoveSourceBranch: true }),
       ));
     },
+    async closeMergeRequest(project, iid) {
+      return toMergeRequest(await call('PUT /projects/:id/merge_requests/:iid', () => api.MergeRequests.edit(project, iid, { stateEvent: 'close' })));
+    },
     commitUrl(project, sha) {
       return `${host}/${paths.get(String(project)) ?? String(project)}/-/commit/${sha}`;
     },

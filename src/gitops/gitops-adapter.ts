@@ -300,6 +300,11 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
 
     async revertTrain(write): Promise<GitOpsReport> {
       const branch = await trainBranch(write);
+      // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
+      if (write.commit === null && write.mergeRequest !== null) {
+        const mr = await repo.closeMergeRequest(write.repository, write.mergeRequest.iid);
+        if (mr.state !== 'merged') return { closedMergeRequest: write.mergeRequest };
+      }
       return revertCommit(write.repository, branch, write.members.flatMap((member) => editsFor(member, 'revert')), trainMessage(write, 'roll back'));
     },
 

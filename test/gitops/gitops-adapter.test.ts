@@ -325,7 +325,7 @@ describe('a release train\'s write (the members sharing one config repository an
     const ratings0 = releaseRecord({ id: 'train-9-ratings', service: 'ratings', definition: reviewsDefinition({ name: 'ratings', gitops: ratingsSpec }), image: RATINGS_NEW, mr: null });
     const report = await adapter().preflight(ratings0, 'registry.example.com/bookinfo/ratings:v1');
     const ratings = { ...ratings0, gitops: { ...reviews.gitops!, pins: report.pins! } };
-    return { runId: 'train-9', train: 'bookinfo-lane', repository: PROJECT, branch: 'main', via, members: [reviews, ratings], mergeRequest: null };
+    return { runId: 'train-9', train: 'bookinfo-lane', repository: PROJECT, branch: 'main', via, members: [reviews, ratings], mergeRequest: null, commit: null };
   }
 
   it('is one commit of every member\'s pins, naming each member and tag, with the member MRs and the train\'s trailers; a re-run finds it and writes nothing', async () => {
@@ -400,5 +400,27 @@ describe('a release train\'s write (the members sharing one config repository an
     expect(merged.done).toBe(true);
     expect(merged.report.commit!.sha).toBe(gitlab.repositories.repository(42).resolve('main')!.id);
     expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
+  });
+
+  it('via: merge-request, rolled back before the merge: the MR is closed unmerged (its auto-merge with it), nothing committed to main; merged meanwhile: reverted', async () => {
+    const write = await trainWrite('merge-request');
+    const opened = await adapter().promoteTrain(write);
+    const mainBefore = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const closed = await adapter().revertTrain({ ...write, mergeRequest: opened.report.mergeRequest! });
+    gitlab.repositories.finishPipeline(42, opened.report.mergeRequest!.iid, 'success');
+
+    expect(closed).toEqual({ closedMergeRequest: opened.report.mergeRequest });
+    expect(gitlab.callsTo('PUT /projects/:id/merge_requests/:iid')[0]!.body).toMatchObject({ state_event: 'close' });
+    expect(gitlab.repositories.repository(42).resolve('main')!.id).toBe(mainBefore);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES);
+
+    const second = await adapter().promoteTrain({ ...write, runId: 'train-11' });
+    gitlab.repositories.finishPipeline(42, second.report.mergeRequest!.iid, 'success');
+    const reverted = await adapter().revertTrain({ ...write, runId: 'train-11', mergeRequest: second.report.mergeRequest! });
+
+    expect(reverted.commit?.sha).toBe(gitlab.repositories.repository(42).resolve('main')!.id);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES);
+    expect(commitsOnMain()[0]).toBe('canarybot: roll back train bookinfo-lane: reviews to v1, ratings to v1');
   });
 });

@@ -80,6 +80,7 @@ function inProcess(repo: Repository): ConfigRepository {
     createMergeRequest: unsupported,
     mergeRequest: unsupported,
     merge: unsupported,
+    closeMergeRequest: unsupported,
     commitUrl: (_project, sha) => `http://gitlab.test/c/${sha}`,
   };
 }

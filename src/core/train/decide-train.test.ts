@@ -605,6 +605,25 @@ describe('decideTrain: spec.gitops members (one write per config repository for 
     expect(run.members[1]?.gitops?.mergeRequest?.iid).toBe(7);
   });
 
+  it('aborted while the train\'s merge request waits: the MR is closed (not left to merge later), nothing is reverted or restored', () => {
+    const mr = { iid: 7, url: 'https://gitlab.example.com/platform/config/-/merge_requests/7' };
+    const world: World = {
+      definitions: gitopsDefinitions(true, ['productpage', 'reviews']),
+      preflight: true,
+      gitops: (action) =>
+        action === 'check' ? { outcome: 'ok' } : action === 'commit' ? { outcome: 'progressing', message: 'merge request !7 is open', gitops: { mergeRequest: mr } } : { outcome: 'ok', gitops: { closedMergeRequest: mr } },
+    };
+    const waiting = drive(bookinfo, IMAGES, { ...world, until: (run) => run.gitops?.[0]?.mergeRequest !== null && run.gitops?.[0]?.mergeRequest !== undefined }).run;
+
+    const { run, log } = drive(bookinfo, IMAGES, world, 500, { run: waiting, input: { type: 'command', verb: 'abort', actor: RM } });
+
+    expect(run.state).toBe('aborted');
+    expect(log.filter((line) => line.startsWith('gitops'))).toEqual([`gitops revert ${SHARED}`]);
+    expect(log.filter((line) => line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(run.gitops?.[0]).toMatchObject({ mergeRequestClosed: true, revert: null, commit: null });
+    expect(run.audit.map((entry) => entry.action)).toContain('gitops-merge-request-closed');
+  });
+
   it('after a restart in the git phase, asks again for the writes still outstanding (each idempotent) and goes on', () => {
     const world: World = { definitions: gitopsDefinitions(true), preflight: true };
     const crashed = drive(bookinfo, IMAGES, { ...world, until: (run) => run.phase === 'git' }).run;

@@ -31,6 +31,9 @@ export function gitOpsResult(d: TrainDraft, input: Extract<TrainInput, { type: '
         report(d, 'committed');
       } else if (input.action === 'revert' && found?.refused) {
         refuseRevert(d, input.write, found.refused);
+      } else if (input.action === 'revert' && found?.closedMergeRequest) {
+        write.mergeRequestClosed = true;
+        trainAudit(d, 'gitops-merge-request-closed', `${write.key} !${found.closedMergeRequest.iid}: not merged, closed (nothing to revert)`);
       } else if (input.action === 'revert' && found?.commit) {
         write.revert = found.commit;
         trainAudit(d, 'gitops-reverted', describeWrite(r, write, 'revert'));

@@ -66,6 +66,8 @@ export interface TrainGitOpsWrite {
   revert: { sha: string; url: string } | null;
   /** A revert refused because a pin no longer holds canarybot's value (a human's change, left alone). */
   revertRefused: string | null;
+  /** Rolled back before its merge request merged: the MR was closed unmerged. */
+  mergeRequestClosed?: boolean;
 }
 
 export interface TrainAnalysisProgress {

@@ -241,6 +241,17 @@ export class GitLabRepositories {
       this.store.mergeRequests.set(`${p.id}#${iid}`, mr);
       return { status: 201, body: this.store.mergeRequestJson(mr) };
     });
+    // https://docs.gitlab.com/api/merge_requests/#update-mr — state_event close|reopen; a merged MR
+    // cannot change state (GitLab's state machine refuses the transition and the update ignores it).
+    route('PUT', '/projects/:id/merge_requests/:iid', (req) => {
+      const p = project(req);
+      const mr = this.store.mergeRequest(p.id, Number(req.params.iid));
+      const event = req.body.state_event;
+      if (event !== undefined && event !== 'close' && event !== 'reopen') throw new GitLabError(400, 'state_event does not have a valid value');
+      if (event === 'close' && mr.state === 'opened') this.closeMergeRequest(p.id, mr.iid);
+      if (event === 'reopen' && mr.state === 'closed') mr.state = 'opened';
+      return { status: 200, body: this.store.mergeRequestJson(mr) };
+    });
     route('PUT', '/projects/:id/merge_requests/:iid/merge', (req) => {
       const p = project(req);
       const mr = this.store.mergeRequest(p.id, Number(req.params.iid));
