@@ -57,7 +57,7 @@ const ALERT_DEDUPE_TTL_S = 24 * 3600;
 const COMMAND_TTL_MS = 10 * 60_000;
 
 // KEYS[1] lease; ARGV owner, ttl. Renews our own lease or takes a free one.
-const CLAIM_SCRIPT = `
+export const CLAIM_SCRIPT = `
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -68,7 +68,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
 
-const RELEASE_SCRIPT = `
+export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;

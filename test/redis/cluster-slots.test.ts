@@ -20,6 +20,8 @@ import { createIntakeForwarder, REQUEUE } from '../../src/gitlab/intake-forwarde
 import { ACCEPT_BATCH, intakeInboxKeys } from '../../src/gitlab/intake-inbox.js';
 import { createIntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { CLAIM, FINISH as OUTBOX_FINISH, TAKE as OUTBOX_TAKE } from '../../src/gitlab/writeback-outbox.js';
+import type { TrainRun } from '../../src/core/train/train-run.js';
+import { CLAIM_SCRIPT as TRAIN_CLAIM, createRedisTrainStore, RELEASE_SCRIPT as TRAIN_RELEASE } from '../../src/engine/train-store.js';
 import type { AlertGate } from '../../src/gates/alertmanager.js';
 import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { redisConnectionsForUrl } from '../../src/redis/connect-redis.js';
@@ -47,6 +49,8 @@ const OUR_SCRIPTS: Record<string, string> = {
   'chat rate limit': CHAT_RATE_TAKE,
   'admission enqueue': ADMISSION_ENQUEUE,
   'admission unlock': ADMISSION_UNLOCK,
+  'train lease claim': TRAIN_CLAIM,
+  'train lease release': TRAIN_RELEASE,
 };
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
@@ -129,6 +133,17 @@ beforeAll(async () => {
   await waitUntil('the stuck item to be requeued', async () => (await client.llen(intakeInboxKeys(PREFIX).processing)) === 0);
   await forwarder.close();
   await queue.close();
+  // A train run's record, lease, inbox, alert dedupe and command answer (no train in this flow).
+  const trainStore = createRedisTrainStore(client, PREFIX);
+  await trainStore.save({ id: 'slots-train-1', createdAt: 1, state: 'pending' } as TrainRun);
+  await trainStore.claim('slots-train-1', 'owner', 1_000);
+  await trainStore.pushInbox('slots-train-1', { id: 'm1', input: { type: 'alert', member: 'reviews', name: 'ReviewsErrors' } });
+  await trainStore.peekInbox('slots-train-1', 10);
+  await trainStore.trimInbox('slots-train-1', 1);
+  await trainStore.claimAlert('slots-train-1', 'fingerprint:2026-12-06T10:00:00Z');
+  await trainStore.takeCommand('m2', 'driver');
+  await trainStore.putReply('m2', { ok: true, message: 'done' });
+  await trainStore.release('slots-train-1', 'owner');
   client.disconnect();
 
   await bot.close();
