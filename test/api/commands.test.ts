@@ -6,31 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Release } from '../../src/core/release.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { ALICE, commentHook, PROJECT, pipelineHook, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 const SECRET = 'api-webhook-secret';
 const DEV = { id: 12, username: 'dev', name: 'Dev' };
 const OUTSIDER = { id: 13, username: 'outsider', name: 'Outsider' };
 const TOKENS = { root: 'glpat-root-token', alice: 'glpat-alice-token', dev: 'oauth-dev-token', outsider: 'glpat-outsider' };
-
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-
-/** An Alertmanager with no active alert. */
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
 
 let world: World;
 let redis: RedisServer;

@@ -143,6 +143,18 @@ async function signedIn(token: string, viewport = { width: 1280, height: 900 }):
   return { context, page };
 }
 
+/** Signed in to GitLab as `user`, the tab goes through "Sign in with GitLab" and lands on the board. */
+async function signedInWithGitLab(user: { id: number; username: string }): Promise<{ context: BrowserContext; page: Page }> {
+  world.gitlab.oauth.signIn(user.id);
+  const context = await browser.newContext({ baseURL: baseUrl });
+  const page = await context.newPage();
+  await page.goto('/signin');
+  await page.getByRole('link', { name: 'Sign in with GitLab' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await expect.poll(() => page.locator('.username').textContent()).toBe(`@${user.username}`);
+  return { context, page };
+}
+
 async function deliver(path: string, body: unknown, headers: Record<string, string>): Promise<number> {
   return (await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).status;
 }
@@ -181,13 +193,7 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('signs in with GitLab (OAuth): GitLab sends the browser back and the board knows the user', async () => {
-    world.gitlab.oauth.signIn(ALICE.id);
-    const context = await browser.newContext({ baseURL: baseUrl });
-    const page = await context.newPage();
-    await page.goto('/signin');
-    await page.getByRole('link', { name: 'Sign in with GitLab' }).click();
-    await page.waitForURL(`${baseUrl}/`);
-    await expect.poll(() => page.locator('.username').textContent()).toBe('@alice');
+    const { context, page } = await signedInWithGitLab(ALICE);
     const url = page.url();
     await context.close();
 
@@ -294,21 +300,17 @@ describe('the dashboard in Chromium', () => {
     // The bot's answer: done, or (a busy release) accepted with the outcome to follow in the audit.
     const answer = row.getByRole('status').filter({ hasText: /no longer hold reviews|Accepted/ });
     await answer.waitFor({ timeout: 15_000 });
-    await row.getByText(/canary (10|30)%/).waitFor({ timeout: 20_000 });
+    // The card names its first step (canary 10%) while it waits, so the traffic bar says it moved.
+    await row.getByRole('img', { name: /^Traffic: stable (90|70) %, canary (10|30) %$/ }).waitFor({ timeout: 20_000 });
+    const weights = await waitUntil('canary traffic in the VirtualService', () => ((routeWeights(world).canary ?? 0) >= 10 ? routeWeights(world) : null));
 
     expect(developerSees).toBe(0);
     expect(disabledWithoutReason).toBe(true);
-    expect(routeWeights(world).canary).toBeGreaterThanOrEqual(10);
+    expect(weights.canary).toBeGreaterThanOrEqual(10);
   });
 
   it('renews an expired GitLab sign-in with its refresh token on the next call, without signing the user out', async () => {
-    world.gitlab.oauth.signIn(ALICE.id);
-    const context = await browser.newContext({ baseURL: baseUrl });
-    const page = await context.newPage();
-    await page.goto('/signin');
-    await page.getByRole('link', { name: 'Sign in with GitLab' }).click();
-    await page.waitForURL(`${baseUrl}/`);
-    await expect.poll(() => page.locator('.username').textContent()).toBe('@alice');
+    const { context, page } = await signedInWithGitLab(ALICE);
     const storedToken = () => page.evaluate<string | null>("sessionStorage.getItem('canarybot.token')");
     const before = await storedToken();
     const refreshes = world.gitlab.oauth.refreshes;

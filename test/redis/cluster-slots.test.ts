@@ -22,8 +22,6 @@ import { createIntakeQueue } from '../../src/gitlab/intake-queue.js';
 import { CLAIM, FINISH as OUTBOX_FINISH, TAKE as OUTBOX_TAKE } from '../../src/gitlab/writeback-outbox.js';
 import type { TrainRun } from '../../src/core/train/train-run.js';
 import { CLAIM_SCRIPT as TRAIN_CLAIM, createRedisTrainStore, RELEASE_SCRIPT as TRAIN_RELEASE } from '../../src/engine/train-store.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { redisConnectionsForUrl } from '../../src/redis/connect-redis.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { NS } from '../mesh/fixtures.js';
@@ -32,6 +30,7 @@ import { startChatServer, type ChatServer } from '../support/chat-server.js';
 import { keySlot } from '../support/key-slot.js';
 import { monitorRedis, scriptId, type MonitoredCall, type RedisMonitor } from '../support/redis-monitor.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 const OUR_SCRIPTS: Record<string, string> = {
   'store create': CREATE_SCRIPT,
@@ -56,21 +55,6 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 
 const SECRET = 'slots-webhook-secret';
 const PREFIX = `{cbslots-${Date.now().toString(36)}}`;
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-
-/** An Alertmanager with no active alert. */
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
-
 let world: World;
 let redis: RedisServer;
 let chat: ChatServer;

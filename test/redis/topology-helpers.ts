@@ -3,26 +3,11 @@
 // what the Cluster, Sentinel and TLS tests share.
 
 import { loadConfig } from '../../src/config.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { BOT_USER, commentHook, pipelineHook, PROJECT, ROOT, webhookHeaders, type World } from '../e2e/world.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 export const SECRET = 'topology-webhook-secret';
-
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
 
 export async function startBot(world: World, redisEnv: Record<string, string>): Promise<Bot> {
   const config = loadConfig({

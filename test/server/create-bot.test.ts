@@ -9,29 +9,12 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/engine/jobs.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, InvalidDefinitionsError, type Bot } from '../../src/server/create-bot.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { commentHook, pipelineHook, progressNotes, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 const SECRET = 'wiring-webhook-secret';
-
-/** Istio figures of a healthy canary: plenty of requests, all successful, fast. */
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-
-/** An Alertmanager with no active alert. */
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
 
 let world: World;
 let redis: RedisServer;

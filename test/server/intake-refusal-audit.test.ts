@@ -10,24 +10,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { startChatServer, type ChatServer } from '../support/chat-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { slackSlash } from '../chatops/slash-requests.js';
 import { commentHook, pipelineHook, PROJECT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { healthyMetrics as healthy } from '../support/healthy-gates.js';
 
 const SECRET = 'refusal-webhook-secret';
 const SLACK_SECRET = 'refusal-slack-signing-secret';
 const OUTSIDER = { id: 77, username: 'outsider', name: 'Outsider' };
 
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
 const quiet: AlertGate = { check: async () => [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }] };
 
 let world: World;
