@@ -10,14 +10,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { TRAIN_DEFINITION, TRAIN_NAME, TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { waitUntil, webhookHeaders } from '../e2e/world.js';
 import { fixture } from '../gitlab/helpers.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 const SECRET = 'train-webhook-secret';
 const ALERT_SECRET = 'train-alert-secret';
@@ -26,19 +25,6 @@ const DEV = { id: 8, username: 'dev', name: 'Dev' };
 const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
 const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
 const TOKENS = { root: 'glpat-root-train', dev: 'glpat-dev-train' };
-
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
 
 let kube: KubeApiServer;
 let gitlab: GitLabApiServer;

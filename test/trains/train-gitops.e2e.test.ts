@@ -20,8 +20,6 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import type { TrainRun } from '../../src/core/train/train-run.js';
 import { TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
-import type { AlertGate } from '../../src/gates/alertmanager.js';
-import type { MetricProvider } from '../../src/gates/query-outcome.js';
 import { renderMemberNote } from '../../src/gitlab/train-notes.js';
 import { createBot, type Bot } from '../../src/server/create-bot.js';
 import { SimulatedArgoCd } from '../../src/sim/gitops-controller.js';
@@ -29,6 +27,7 @@ import { waitUntil } from '../e2e/world.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 type Service = (typeof TRAIN_SERVICES)[number];
 const TRAIN = 'bookinfo-gitops';
@@ -36,19 +35,6 @@ const SHARED = { id: 61, path: 'platform/bookinfo-config' };
 const RATINGS = { id: 62, path: 'platform/ratings-config' };
 const REPO_OF: Record<Service, { id: number; path: string }> = { productpage: SHARED, reviews: SHARED, ratings: RATINGS };
 const RM = { username: 'rm', channel: 'api' as const };
-
-const healthy: MetricProvider = {
-  async query(promql) {
-    if (promql.includes('increase(')) return { kind: 'value', value: 500, series: 1 };
-    if (promql.includes('histogram_quantile')) return { kind: 'value', value: 20, series: 1 };
-    return { kind: 'value', value: 100, series: 1 };
-  },
-};
-const quietAlertmanager: AlertGate = {
-  async check() {
-    return [{ name: 'alert:alertmanager', verdict: 'pass', value: 0, threshold: 'no active matching alert' }];
-  },
-};
 
 // ---- the config repositories: each member's stable Deployment, its tag pinned in kustomization.yaml
 
