@@ -10,39 +10,18 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainRun } from '../../src/core/train/train-run.js';
-import { TRAIN_NAME, TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
+import { TRAIN_NAME, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
 import { waitUntil, webhookHeaders } from '../e2e/world.js';
-import { fixture } from '../gitlab/helpers.js';
 import { startAlertmanager, type AlertmanagerServer } from '../support/alertmanager.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { MeshWatch } from '../support/train-mesh-watch.js';
+import { canaryReplicas, newestTrainRun, seedTrainGitLab, trainCommentHook, trainYaml } from '../support/train-world.js';
 
 const SECRET = 'train-replicas-secret';
 const ALERT_SECRET = 'train-replicas-alert-secret';
-const ROOT = { id: 1, username: 'root', name: 'Administrator' };
-const DEV = { id: 8, username: 'dev', name: 'Dev' };
-const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
-const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
-const PREFIX = '{canarybot}';
-
-const TRAIN = `apiVersion: canarybot/v1
-kind: ReleaseTrain
-metadata:
-  name: ${TRAIN_NAME}
-spec:
-  members: [${TRAIN_SERVICES.join(', ')}]
-  lane: { header: x-canary-lane, value: bookinfo-v2 }
-  entry:
-    member: productpage
-    cohort:
-      - headers: { x-user-group: { exact: beta } }
-  steps:
-    - approval: {}
-  promote: ordered
-`;
 
 let kube: KubeApiServer;
 let gitlab: GitLabApiServer;
@@ -63,17 +42,12 @@ beforeAll(async () => {
   ]);
   for (const object of trainKubeSeed()) kube.seed(object);
   watch = new MeshWatch(kube);
-  gitlab.seed({
-    users: [ROOT, DEV],
-    projects: TRAIN_SERVICES.map((service) => ({ id: PROJECTS[service], path: `bookinfo/${service}`, defaultBranch: 'main' })),
-    mergeRequests: [{ projectId: ENTRY.id, iid: 1, authorId: DEV.id, title: 'productpage v2', targetBranch: 'main' }],
-    members: TRAIN_SERVICES.map((service) => ({ projectId: PROJECTS[service], userId: ROOT.id, accessLevel: 40 })),
-  });
+  seedTrainGitLab(gitlab);
   dir = mkdtempSync(join(tmpdir(), 'canarybot-train-replicas-'));
   for (const service of TRAIN_SERVICES) {
     writeFileSync(join(dir, `${service}.yaml`), `${trainMemberDefinition(service)}  alerts:\n    - alertmanager: { matchers: ['service="${service}"', 'severity="critical"'] }\n`);
   }
-  writeFileSync(join(dir, 'train.yaml'), TRAIN);
+  writeFileSync(join(dir, 'train.yaml'), trainYaml('    - approval: {}'));
   reader = new Redis(redis.url);
   const env = {
     REDIS_URL: redis.url,
@@ -98,15 +72,7 @@ afterAll(async () => {
 });
 
 async function comment(to: ServeHarness, text: string): Promise<void> {
-  const note = gitlab.addNote(ENTRY.id, 1, text, ROOT.id);
-  const hook = fixture('note-on-mr');
-  const createdAt = new Date().toISOString();
-  hook.user = { ...hook.user, id: ROOT.id, username: ROOT.username, name: ROOT.name };
-  hook.project = { ...hook.project, id: ENTRY.id, path_with_namespace: ENTRY.path };
-  hook.project_id = ENTRY.id;
-  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: ROOT.id, discussion_id: note.discussionId, project_id: ENTRY.id, created_at: createdAt, updated_at: createdAt };
-  hook.merge_request = { ...hook.merge_request, iid: 1, author_id: DEV.id, target_project_id: ENTRY.id, source_project_id: ENTRY.id };
-  const response = await fetch(`${to.url}/webhooks/gitlab`, { method: 'POST', headers: webhookHeaders(SECRET, 'Note Hook'), body: JSON.stringify(hook) });
+  const response = await fetch(`${to.url}/webhooks/gitlab`, { method: 'POST', headers: webhookHeaders(SECRET, 'Note Hook'), body: JSON.stringify(trainCommentHook(gitlab, text)) });
   expect(response.status).toBeLessThan(300);
 }
 
@@ -122,12 +88,7 @@ async function fireReviewsAlert(to: ServeHarness): Promise<number> {
   return response.status;
 }
 
-async function newestRun(): Promise<TrainRun | null> {
-  const [id] = await reader.zrevrange(`${PREFIX}:train:runs`, 0, 0);
-  if (!id) return null;
-  const text = await reader.get(`${PREFIX}:train:run:${id}`);
-  return text ? (JSON.parse(text) as TrainRun) : null;
-}
+const newestRun = (): Promise<TrainRun | null> => newestTrainRun(reader);
 
 async function startAwaitingApproval(tag: string): Promise<TrainRun> {
   await comment(driver, `/canary train start ${TRAIN_NAME} productpage=${tag} reviews=${tag} ratings=${tag}`);
@@ -144,7 +105,7 @@ async function ended(id: string): Promise<TrainRun> {
   }, 60_000);
 }
 
-const replicas = (service: string): number => ((kube.object('Deployment', TRAIN_NAMESPACE, `${service}-canary`)?.spec ?? {}) as { replicas?: number }).replicas ?? 0;
+const replicas = (service: string): number => canaryReplicas(kube, service);
 
 function expectRolledBackInOrder(run: TrainRun, from: number): void {
   expect(run.state).toBe('rolled-back');

@@ -12,35 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainRun } from '../../src/core/train/train-run.js';
 import { TRAIN_NAME, TRAIN_NAMESPACE, TRAIN_SERVICES, trainImage, trainKubeSeed, trainMemberDefinition } from '../../src/demo/bookinfo-train.js';
 import { waitUntil, webhookHeaders } from '../e2e/world.js';
-import { fixture } from '../gitlab/helpers.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { MeshWatch } from '../support/train-mesh-watch.js';
+import { canaryReplicas, newestTrainRun, seedTrainGitLab, stableImage, trainCommentHook, trainYaml, TRAIN_PREFIX as PREFIX } from '../support/train-world.js';
 
 const SECRET = 'train-restart-secret';
-const ROOT = { id: 1, username: 'root', name: 'Administrator' };
-const DEV = { id: 8, username: 'dev', name: 'Dev' };
-const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
-const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
-const PREFIX = '{canarybot}';
-
-const TRAIN = `apiVersion: canarybot/v1
-kind: ReleaseTrain
-metadata:
-  name: ${TRAIN_NAME}
-spec:
-  members: [${TRAIN_SERVICES.join(', ')}]
-  lane: { header: x-canary-lane, value: bookinfo-v2 }
-  entry:
-    member: productpage
-    cohort:
-      - headers: { x-user-group: { exact: beta } }
-  steps:
-    - pause: { duration: 4s }
-  promote: ordered
-`;
 
 let kube: KubeApiServer;
 let gitlab: GitLabApiServer;
@@ -58,16 +37,11 @@ beforeAll(async () => {
   ]);
   for (const object of trainKubeSeed()) kube.seed(object);
   watch = new MeshWatch(kube);
-  gitlab.seed({
-    users: [ROOT, DEV],
-    projects: TRAIN_SERVICES.map((service) => ({ id: PROJECTS[service], path: `bookinfo/${service}`, defaultBranch: 'main' })),
-    mergeRequests: [{ projectId: ENTRY.id, iid: 1, authorId: DEV.id, title: 'productpage v2', targetBranch: 'main' }],
-    members: TRAIN_SERVICES.map((service) => ({ projectId: PROJECTS[service], userId: ROOT.id, accessLevel: 40 })),
-  });
+  seedTrainGitLab(gitlab);
   dir = mkdtempSync(join(tmpdir(), 'canarybot-train-restart-'));
   // Readiness within 12 s, so a canary that never becomes ready rolls the train back soon.
   for (const service of TRAIN_SERVICES) writeFileSync(join(dir, `${service}.yaml`), trainMemberDefinition(service).replace('readinessDeadline: 30s', 'readinessDeadline: 12s'));
-  writeFileSync(join(dir, 'train.yaml'), TRAIN);
+  writeFileSync(join(dir, 'train.yaml'), trainYaml('    - pause: { duration: 4s }'));
   reader = new Redis(redis.url);
   serve = await startServeHarness({
     env: {
@@ -90,29 +64,13 @@ afterAll(async () => {
 });
 
 async function comment(text: string): Promise<void> {
-  const note = gitlab.addNote(ENTRY.id, 1, text, ROOT.id);
-  const hook = fixture('note-on-mr');
-  const createdAt = new Date().toISOString();
-  hook.user = { ...hook.user, id: ROOT.id, username: ROOT.username, name: ROOT.name };
-  hook.project = { ...hook.project, id: ENTRY.id, path_with_namespace: ENTRY.path };
-  hook.project_id = ENTRY.id;
-  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: ROOT.id, discussion_id: note.discussionId, project_id: ENTRY.id, created_at: createdAt, updated_at: createdAt };
-  hook.merge_request = { ...hook.merge_request, iid: 1, author_id: DEV.id, target_project_id: ENTRY.id, source_project_id: ENTRY.id };
-  const response = await fetch(`${serve.url}/webhooks/gitlab`, { method: 'POST', headers: webhookHeaders(SECRET, 'Note Hook'), body: JSON.stringify(hook) });
+  const response = await fetch(`${serve.url}/webhooks/gitlab`, { method: 'POST', headers: webhookHeaders(SECRET, 'Note Hook'), body: JSON.stringify(trainCommentHook(gitlab, text)) });
   expect(response.status).toBeLessThan(300);
 }
 
-/** The newest run as the store holds it (what survives the process). */
-async function newestRun(): Promise<TrainRun | null> {
-  const [id] = await reader.zrevrange(`${PREFIX}:train:runs`, 0, 0);
-  if (!id) return null;
-  const text = await reader.get(`${PREFIX}:train:run:${id}`);
-  return text ? (JSON.parse(text) as TrainRun) : null;
-}
+const newestRun = (): Promise<TrainRun | null> => newestTrainRun(reader);
 
-const replicas = (service: string): number => ((kube.object('Deployment', TRAIN_NAMESPACE, `${service}-canary`)?.spec ?? {}) as { replicas?: number }).replicas ?? 0;
-const stableImage = (service: string): string =>
-  ((kube.object('Deployment', TRAIN_NAMESPACE, `${service}-primary`)?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image ?? '');
+const replicas = (service: string): number => canaryReplicas(kube, service);
 const laneRoutes = (): string[] =>
   TRAIN_SERVICES.flatMap((service) =>
     (((kube.object('VirtualService', TRAIN_NAMESPACE, service)?.spec ?? {}) as { http?: Array<{ name?: string }> }).http ?? []).map((route) => route.name ?? '').filter((name) => name.endsWith('-lane')),
@@ -148,7 +106,7 @@ describe('a release train survives canarybot serve being killed', () => {
       'reviews canary scaled to 0',
       'ratings canary scaled to 0',
     ]);
-    for (const service of TRAIN_SERVICES) expect(stableImage(service)).toBe(trainImage(service, 'v2'));
+    for (const service of TRAIN_SERVICES) expect(stableImage(kube, service)).toBe(trainImage(service, 'v2'));
     expect(await reader.smembers(`${PREFIX}:train:live`)).toEqual([]);
   });
 
@@ -184,7 +142,7 @@ describe('a release train survives canarybot serve being killed', () => {
     expect(watch.violations).toEqual([]);
     expect(laneRoutes()).toEqual([]);
     for (const service of TRAIN_SERVICES) expect(replicas(service)).toBe(0);
-    for (const service of TRAIN_SERVICES) expect(stableImage(service)).toBe(trainImage(service, 'v2'));
+    for (const service of TRAIN_SERVICES) expect(stableImage(kube, service)).toBe(trainImage(service, 'v2'));
     expect(watch.events.slice(from).filter((event) => event.includes('lane route') || event.startsWith('entry'))).toEqual([]);
   });
 });

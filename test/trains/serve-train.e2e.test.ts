@@ -15,15 +15,12 @@ import { waitUntil, webhookHeaders } from '../e2e/world.js';
 import { fixture } from '../gitlab/helpers.js';
 import { startGitLabApiServer, type GitLabApiServer } from '../support/gitlab-api-server.js';
 import { KubeApiServer } from '../support/kube-api-server.js';
+import { seedTrainGitLab, trainCommentHook, TRAIN_DEV as DEV, TRAIN_ENTRY as ENTRY, TRAIN_PROJECTS as PROJECTS, TRAIN_ROOT as ROOT, type TrainPerson } from '../support/train-world.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { healthyMetrics as healthy, quietAlertmanager } from '../support/healthy-gates.js';
 
 const SECRET = 'train-webhook-secret';
 const ALERT_SECRET = 'train-alert-secret';
-const ROOT = { id: 1, username: 'root', name: 'Administrator' };
-const DEV = { id: 8, username: 'dev', name: 'Dev' };
-const PROJECTS = { productpage: 21, reviews: 22, ratings: 23 } as const;
-const ENTRY = { id: PROJECTS.productpage, path: 'bookinfo/productpage' };
 const TOKENS = { root: 'glpat-root-train', dev: 'glpat-dev-train' };
 
 let kube: KubeApiServer;
@@ -44,18 +41,12 @@ function member(service: string): string {
 beforeAll(async () => {
   [kube, gitlab, redis] = await Promise.all([KubeApiServer.start({ rolloutDelayMs: 100, tls: false }), startGitLabApiServer({ botUser: { id: 99, username: 'canarybot', name: 'canarybot' } }), startRedisServer()]);
   for (const object of trainKubeSeed()) kube.seed(object);
-  gitlab.seed({
-    users: [ROOT, DEV],
-    projects: TRAIN_SERVICES.map((service) => ({ id: PROJECTS[service], path: `bookinfo/${service}`, defaultBranch: 'main' })),
-    mergeRequests: [{ projectId: ENTRY.id, iid: 1, authorId: DEV.id, title: 'productpage v2', targetBranch: 'main' }],
+  seedTrainGitLab(gitlab, {
+    developers: true,
     tokens: [
       { token: TOKENS.root, userId: ROOT.id },
       { token: TOKENS.dev, userId: DEV.id },
     ],
-    members: TRAIN_SERVICES.flatMap((service) => [
-      { projectId: PROJECTS[service], userId: ROOT.id, accessLevel: 40 },
-      { projectId: PROJECTS[service], userId: DEV.id, accessLevel: 30 },
-    ]),
   });
   dir = mkdtempSync(join(tmpdir(), 'canarybot-serve-train-'));
   for (const service of TRAIN_SERVICES) writeFileSync(join(dir, `${service}.yaml`), member(service));
@@ -91,16 +82,8 @@ afterAll(async () => {
 });
 
 /** A comment on productpage's MR 1, delivered as GitLab's Note Hook. */
-async function comment(text: string, author: { id: number; username: string; name: string }): Promise<void> {
-  const note = gitlab.addNote(ENTRY.id, 1, text, author.id);
-  const hook = fixture('note-on-mr');
-  const createdAt = new Date().toISOString();
-  hook.user = { ...hook.user, id: author.id, username: author.username, name: author.name };
-  hook.project = { ...hook.project, id: ENTRY.id, path_with_namespace: ENTRY.path };
-  hook.project_id = ENTRY.id;
-  hook.object_attributes = { ...hook.object_attributes, id: note.id, note: text, author_id: author.id, discussion_id: note.discussionId, project_id: ENTRY.id, created_at: createdAt, updated_at: createdAt };
-  hook.merge_request = { ...hook.merge_request, iid: 1, author_id: DEV.id, target_project_id: ENTRY.id, source_project_id: ENTRY.id };
-  const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Note Hook'), payload: hook });
+async function comment(text: string, author: TrainPerson): Promise<void> {
+  const response = await bot.app.inject({ method: 'POST', url: '/webhooks/gitlab', headers: webhookHeaders(SECRET, 'Note Hook'), payload: trainCommentHook(gitlab, text, author) });
   expect(response.statusCode).toBeLessThan(300);
 }
 
