@@ -83,7 +83,7 @@ export interface TrainActRequest {
   actor: Actor & { userId: number };
 }
 
-export type TrainActAnswer = { ok: boolean; message: string; runId?: string };
+export type TrainActAnswer = { ok: boolean; message: string; runId?: string; delivery?: 'not-applied' | 'pending' };
 
 /**
  * `/canary train approve|abort|promote|status <train>` (MR, chat or API): the train's live run as
@@ -118,7 +118,7 @@ export async function actOnTrainCommand(deps: TrainActDeps, request: TrainActReq
     ...(refusal !== undefined ? { refusal } : {}),
   });
   deps.logger?.info({ trainRun: run.id, verb, actor: actor.username, channel: actor.channel, ok: answer.ok }, 'train command');
-  return { ok: answer.ok, message: capitalize(answer.message), runId: run.id };
+  return { ok: answer.ok, message: capitalize(answer.message), runId: run.id, ...(answer.delivery ? { delivery: answer.delivery } : {}) };
 }
 
 function capitalize(text: string): string {

@@ -79,6 +79,16 @@ export interface TrainRunnerOptions {
   timing?: Partial<TrainRunnerTiming>;
 }
 
+/**
+ * A command's answer. `delivery` says what became of a command no driver answered in time:
+ * `not-applied` (it never will be: try again) or `pending` (the driver took it; it may still apply).
+ */
+export interface TrainCommandAnswer {
+  ok: boolean;
+  message: string;
+  delivery?: 'not-applied' | 'pending';
+}
+
 export type TrainStartResult = { ok: true; run: TrainRun } | { ok: false; message: string };
 
 /** What became of a member's pipeline: it started its train, or joined the train's assembly (with why it did not start). */
@@ -461,7 +471,7 @@ export class TrainRunner {
    * replica driving the run, this one or another, and the driver's answer comes back; with no answer
    * in time the caller is told plainly whether the command was not applied or may still apply.
    */
-  async command(id: string, input: Extract<TrainInput, { type: 'command' }>): Promise<{ ok: boolean; message: string }> {
+  async command(id: string, input: Extract<TrainInput, { type: 'command' }>): Promise<TrainCommandAnswer> {
     const store = this.options.store;
     if (!store) return this.commandHere(id, input);
     const run = await this.find(id);
@@ -472,7 +482,7 @@ export class TrainRunner {
     try {
       await store.pushInbox(id, message);
     } catch (error) {
-      return { ok: false, message: `train ${run.train.name}: the command could not be handed to the run (${error instanceof Error ? error.message : String(error)}), so it was not applied; try again` };
+      return { ok: false, delivery: 'not-applied', message: `train ${run.train.name}: the command could not be handed to the run (${error instanceof Error ? error.message : String(error)}), so it was not applied; try again` };
     }
     if (this.owned.has(id)) void this.drain(id);
     try {
@@ -480,12 +490,13 @@ export class TrainRunner {
     } catch (error) {
       return {
         ok: false,
+        delivery: 'pending',
         message: `train ${run.train.name}: the answer of the replica driving run ${run.id} could not be read (${error instanceof Error ? error.message : String(error)}); the command may still apply — see /canary train status ${run.train.name}`,
       };
     }
   }
 
-  private async awaitAnswer(run: TrainRun, message: TrainInboxMessage): Promise<{ ok: boolean; message: string }> {
+  private async awaitAnswer(run: TrainRun, message: TrainInboxMessage): Promise<TrainCommandAnswer> {
     const store = this.options.store!;
     const messageId = message.id;
     const seconds = Math.round(this.timing.commandTimeoutMs / 100) / 10;
@@ -511,12 +522,13 @@ export class TrainRunner {
     if ((await store.takeCommand(messageId, 'caller')) === 'caller') {
       const over = ended as TrainRun | null;
       if (over) return decideTrain(over, message.input, this.options.ports.clock.now()).reply ?? { ok: false, message: `train ${run.train.name} has ended (${over.state})` };
-      return { ok: false, message: `train ${run.train.name}: the replica driving run ${run.id} did not take the command within ${seconds} s, so it was not applied; try again` };
+      return { ok: false, delivery: 'not-applied', message: `train ${run.train.name}: the replica driving run ${run.id} did not take the command within ${seconds} s, so it was not applied; try again` };
     }
     const late = await answered(Date.now() + REPLY_GRACE_MS);
     if (late) return late;
     return {
       ok: false,
+      delivery: 'pending',
       message: `train ${run.train.name}: the replica driving run ${run.id} took the command but did not answer within ${seconds} s; it may still apply — see /canary train status ${run.train.name}`,
     };
   }

@@ -160,6 +160,7 @@ describe('a train command reaches the run whichever replica receives it', () => 
 
     expect(await b.runner.command(id, { type: 'command', verb: 'abort', actor: RM, reason: 'too late' })).toEqual({
       ok: false,
+      delivery: 'not-applied',
       message: `train bookinfo-lane: the replica driving run ${id} did not take the command within 0.4 s, so it was not applied; try again`,
     });
 

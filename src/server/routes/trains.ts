@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { TrainRun } from '../../core/train/train-run.js';
 import { requireCaller } from '../../api/api-auth.js';
-import { actOnTrainCommand, type TrainActDeps } from '../../engine/train-commands.js';
+import { actOnTrainCommand, type TrainActAnswer, type TrainActDeps } from '../../engine/train-commands.js';
 import type { TrainRunner } from '../../engine/train-runner.js';
 import { renderTrainSummary } from '../../gitlab/render-train-summary.js';
 import type { RouteModule } from '../app.js';
@@ -97,8 +97,21 @@ export function trainsRoutes(options: TrainsRoutesOptions): RouteModule {
         { runner: options.runner, gitlab: options.gitlab, ...(options.logger ? { logger: options.logger } : {}) },
         { command: { verb: command, train: run.id, ...(reason ? { reason } : {}) }, actor: { username: caller.username, userId: caller.id, channel: 'api' } },
       );
-      const status = answer.ok ? 200 : answer.message.startsWith('Refused') ? 403 : 409;
-      return reply.code(status).send({ ok: answer.ok, message: answer.message, trainRunId: run.id });
+      const status = trainCommandStatus(answer);
+      if (status === 503) reply.header('retry-after', '5');
+      return reply.code(status).send({ ok: status === 202 ? null : answer.ok, message: answer.message, trainRunId: run.id });
     });
   };
+}
+
+/**
+ * The HTTP status of a train command's answer: done 200, refused by the policy 403, not accepted in
+ * the run's state 409, never applied because no replica took it in time 503 (try again), taken by
+ * the driving replica but not answered in time 202 (it may still apply), as release commands do.
+ */
+export function trainCommandStatus(answer: TrainActAnswer): 200 | 202 | 403 | 409 | 503 {
+  if (answer.ok) return 200;
+  if (answer.delivery === 'not-applied') return 503;
+  if (answer.delivery === 'pending') return 202;
+  return answer.message.startsWith('Refused') ? 403 : 409;
 }
