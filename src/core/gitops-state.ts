@@ -19,6 +19,8 @@ export interface GitOpsState {
   /** The promotion's commit (for via: merge-request, the merge commit), once written. */
   commit: { sha: string; url: string } | null;
   mergeRequest: { iid: number; url: string } | null;
+  /** Rolled back before the merge request merged: the MR was closed unmerged (nothing to revert). */
+  mergeRequestClosed?: boolean;
   /** The rollback's revert commit, once written. */
   revert: { sha: string; url: string } | null;
   /** A revert refused because the file no longer holds canarybot's value: the release fails loudly. */

@@ -80,4 +80,6 @@ export interface GitOpsReport {
   refused?: string;
   /** A rollback before the merge: the promotion's merge request, closed unmerged (nothing to revert). */
   closedMergeRequest?: { iid: number; url: string };
+  /** A rollback found the promotion's merge request merged before it could close it: its merge commit (`commit` is the revert). */
+  mergedBeforeClose?: { sha: string; url: string };
 }

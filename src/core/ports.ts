@@ -85,7 +85,11 @@ export interface GitOpsPort {
   preflight(release: Release, stableImage: string | null): Promise<GitOpsReport>;
   /** Writes the release's image into Git (one commit, or a merge request that must be merged); idempotent. */
   promote(release: Release): Promise<GitOpsAnswer>;
-  /** One revert commit back to the pre-flight values; `report.refused` when a human changed a value since. */
+  /**
+   * One revert commit back to the pre-flight values; `report.refused` when a human changed a value since.
+   * A merge request not merged yet is closed instead (`closedMergeRequest`; idempotent); one that merged
+   * meanwhile is reverted as a commit (`mergedBeforeClose`).
+   */
   revert(release: Release): Promise<GitOpsReport>;
   /** Asks the controller to apply `revision` and reports whether it has, with `image` on the stable Deployment. */
   sync(release: Release, revision: string, image: string): Promise<GitOpsAnswer>;

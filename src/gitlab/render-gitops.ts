@@ -19,10 +19,11 @@ export function renderGitOpsSection(release: Release): string | null {
   const where = `${code(String(g.repository))}${g.branch ? ` @ ${code(g.branch)}` : ''}`;
   const lines: string[] = [];
   if (g.commit) lines.push(`**GitOps:** ${where} · commit ${commitLink(g.commit)}${g.mergeRequest ? ` via [!${g.mergeRequest.iid}](${g.mergeRequest.url})` : ''}`);
+  else if (g.mergeRequest && g.mergeRequestClosed) lines.push(`**GitOps:** ${where} · merge request [!${g.mergeRequest.iid}](${g.mergeRequest.url}) closed (the release rolled back)`);
   else if (g.mergeRequest) lines.push(`**GitOps:** ${where} · merge request [!${g.mergeRequest.iid}](${g.mergeRequest.url}) (not merged yet)`);
   else if (isLive(release.state)) lines.push(`**GitOps:** ${where} · nothing written yet`);
   else lines.push(`**GitOps:** ${where} · nothing written: the release ended before promotion`);
-  const untouched = !g.commit && !g.mergeRequest && !isLive(release.state);
+  const untouched = !g.commit && (!g.mergeRequest || g.mergeRequestClosed === true) && !isLive(release.state);
   for (const pin of g.pins) lines.push(untouched ? `- ${code(pin.path)} ${pin.where}: stays ${code(pin.before)}` : `- ${code(pin.path)} ${pin.where}: ${code(pin.before)} → ${code(pin.after)}`);
   if (g.revert) lines.push(`- rolled back in Git by ${commitLink(g.revert)}`);
   if (spec.sync && g.commit) {

@@ -7,7 +7,8 @@
 //              jitter, under a lock per repository and branch shared by all replicas; a pin that no
 //              longer holds what pre-flight read (someone else's tag) refuses it, writing nothing.
 //   revert:    one commit back to the pre-flight values, written only when every file still holds
-//              canarybot's value: a human's later change is never overwritten.
+//              canarybot's value: a human's later change is never overwritten. A merge request not
+//              merged yet is closed instead (one that merged meanwhile is reverted as a commit).
 // Every step is idempotent: a re-run after a crash finds the value in place and reports that commit.
 
 import { backoffDelayMs } from '../core/backoff.js';
@@ -268,7 +269,16 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       const spec = specOf(release);
       const branch = await branchOf(release);
       const old = release.gitops?.pins[0]?.before ?? '';
-      return revertCommit(spec.repository, branch, editsFor(release, 'revert'), singleMessage(release, `canarybot: roll back ${release.service} to ${tagOf(old)}`));
+      const known = release.gitops?.mergeRequest ?? null;
+      let merged: { sha: string; url: string } | undefined;
+      // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
+      if ((release.gitops?.commit ?? null) === null && known !== null) {
+        const mr = await repo.closeMergeRequest(spec.repository, known.iid);
+        if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };
+        if (mr.mergeCommitSha) merged = { sha: mr.mergeCommitSha, url: repo.commitUrl(spec.repository, mr.mergeCommitSha) };
+      }
+      const report = await revertCommit(spec.repository, branch, editsFor(release, 'revert'), singleMessage(release, `canarybot: roll back ${release.service} to ${tagOf(old)}`));
+      return merged ? { ...report, mergedBeforeClose: merged } : report;
     },
 
     async checkTrain(write): Promise<void> {

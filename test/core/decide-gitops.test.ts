@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GitOpsSpec } from '../../src/core/gitops-spec.js';
 import type { EffectOutcome, GitOpsReport } from '../../src/core/input.js';
+import { renderGitOpsSection } from '../../src/gitlab/render-gitops.js';
 import { Driver } from './driver.js';
 import { T0, check, definition, release } from './fixtures.js';
 
@@ -178,14 +179,72 @@ describe('via: merge-request', () => {
     expect(end.wait ?? null).toBeNull();
   });
 
-  it('rolls back when the MR is not merged within the timeout, with nothing to revert', () => {
-    const driver = driverFor(gitops({ via: 'merge-request', mergeTimeoutMs: 60_000 }), { gitops: (effect, n) => (effect === 'gitops-commit' ? waitingMr : committed(effect, n)) });
+  it('rolls back when the MR is not merged within the timeout, closing the MR (nothing to revert)', () => {
+    const driver = driverFor(gitops({ via: 'merge-request', mergeTimeoutMs: 60_000 }), { gitops: (effect, n) => (effect === 'gitops-commit' ? waitingMr : effect === 'gitops-revert' ? closed : committed(effect, n)) });
 
     driver.send({ type: 'start' });
     const end = driver.run();
 
     expect(end.state).toBe('rolled-back');
     expect(end.reason).toBe('merge request !7 was not merged within 1m');
-    expect(driver.log).not.toContain('gitops-revert');
+    expect(driver.log.slice(driver.log.lastIndexOf('gitops-commit') + 1)).toEqual(['set-traffic:0', 'gitops-revert', 'scale-canary']);
+    expect(end.gitops).toMatchObject({ mergeRequestClosed: true, commit: null, revert: null });
+  });
+});
+
+const MR7 = { iid: 7, url: 'http://gitlab.test/platform/k8s-config/-/merge_requests/7' };
+const closed = { outcome: 'ok' as const, gitops: { mergeRequest: MR7, closedMergeRequest: MR7 } };
+
+describe('via: merge-request, rolled back while the MR waits (the MR is closed, never left to merge later)', () => {
+  const waitingMr = { outcome: 'progressing' as const, message: 'merge request !7 is open', gitops: { mergeRequest: MR7, waiting: { kind: 'merge-request' as const, sentence: 'Waiting for merge request !7 to be merged', link: MR7.url } } };
+  const mergedMeanwhile = { outcome: 'ok' as const, gitops: { mergedBeforeClose: { sha: COMMIT, url: 'm' }, commit: { sha: REVERT, url: 'u' } } };
+  const transient = { outcome: 'transient' as const, code: 'GITLAB_UNAVAILABLE', message: 'GitLab answered 502' };
+  const refused = { outcome: 'terminal' as const, code: 'GITLAB_REFUSED', message: 'GitLab answered 403' };
+  type Revert = (n: number) => EffectOutcome & { gitops?: GitOpsReport };
+  const V1 = 'registry.example.com/bookinfo/reviews:v1';
+
+  it.each<[string, GitOpsSpec, Revert, string, string[], Record<string, unknown>]>([
+    ['closed', gitops({ via: 'merge-request' }), () => closed, 'aborted', ['set-traffic:0', 'gitops-revert', 'scale-canary'], { mergeRequestClosed: true, commit: null, revert: null, revertRefused: null }],
+    ['closed, with sync: no controller wait', gitops({ via: 'merge-request', sync: SYNC }), () => closed, 'aborted', ['set-traffic:0', 'gitops-revert', 'scale-canary'], { mergeRequestClosed: true, commit: null }],
+    ['a transient GitLab error is retried until closed', gitops({ via: 'merge-request' }), (n) => (n < 2 ? transient : closed), 'aborted', ['set-traffic:0', 'gitops-revert', 'gitops-revert', 'gitops-revert', 'scale-canary'], { mergeRequestClosed: true }],
+    ['merged meanwhile: reverted as a commit, the old image back on stable', gitops({ via: 'merge-request' }), () => mergedMeanwhile, 'aborted', ['set-traffic:0', 'gitops-revert', `ensure-stable:${V1}`, 'scale-canary'], { commit: { sha: COMMIT, url: 'm' }, revert: { sha: REVERT, url: 'u' } }],
+    ['merged meanwhile, with sync: reverted, then the controller applies the revert', gitops({ via: 'merge-request', sync: SYNC }), () => mergedMeanwhile, 'aborted', ['set-traffic:0', 'gitops-revert', 'gitops-sync', 'scale-canary'], { commit: { sha: COMMIT, url: 'm' }, revert: { sha: REVERT, url: 'u' } }],
+    ['refused for good: the release fails naming the open MR', gitops({ via: 'merge-request' }), () => refused, 'failed', ['set-traffic:0', 'gitops-revert', 'scale-canary'], { commit: null, revert: null, revertRefused: expect.stringMatching(/^merge request !7 \(http:\/\/gitlab.test\/.*\) could NOT be closed and may still merge .* close it by hand: GitLab answered 403/) }],
+  ])('%s', (_name, spec, revert, state, order, gitopsState) => {
+    const driver = driverFor(spec, { gitops: (effect, n) => (effect === 'gitops-commit' ? waitingMr : effect === 'gitops-revert' ? revert(n) : { outcome: 'ok' }) });
+    driver.send({ type: 'start' });
+    const waiting = driver.run(10_000, (r) => r.wait?.kind === 'merge-request');
+
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: waiting.id, stepIndex: waiting.stepIndex });
+    const end = driver.run();
+
+    expect(end.state).toBe(state);
+    expect(driver.log.slice(driver.log.lastIndexOf('gitops-commit') + 1)).toEqual(order);
+    expect(end.gitops).toMatchObject(gitopsState);
+    expect(end.wait?.kind ?? null).not.toBe('merge-request');
+  });
+
+  it('audits and tells the note "merge request !7 closed (the release rolled back)"', () => {
+    const driver = driverFor(gitops({ via: 'merge-request' }), { gitops: (effect) => (effect === 'gitops-commit' ? waitingMr : closed) });
+    driver.send({ type: 'start' });
+    const waiting = driver.run(10_000, (r) => r.wait?.kind === 'merge-request');
+
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: waiting.id, stepIndex: waiting.stepIndex });
+    const end = driver.run();
+
+    expect(end.audit.find((entry) => entry.action === 'gitops-merge-request-closed')?.detail).toBe('merge request !7 closed (the release rolled back)');
+    expect(renderGitOpsSection(end)).toContain('merge request [!7](http://gitlab.test/platform/k8s-config/-/merge_requests/7) closed (the release rolled back)');
+  });
+
+  it('a refused close says so loudly in the reason and the note', () => {
+    const driver = driverFor(gitops({ via: 'merge-request' }), { gitops: (effect) => (effect === 'gitops-commit' ? waitingMr : refused) });
+    driver.send({ type: 'start' });
+    const waiting = driver.run(10_000, (r) => r.wait?.kind === 'merge-request');
+
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: waiting.id, stepIndex: waiting.stepIndex });
+    const end = driver.run();
+
+    expect(end.reason).toMatch(/Git was NOT rolled back: merge request !7 .* could NOT be closed/);
+    expect(renderGitOpsSection(end)).toMatch(/❗ Git was not rolled back: merge request !7 .* close it by hand/);
   });
 });

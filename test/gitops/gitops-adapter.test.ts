@@ -311,6 +311,66 @@ describe('via: merge-request', () => {
     expect(failure.message).toBe('merge request !1 of platform/k8s-config was closed without being merged');
     expect(file('apps/reviews/values.yaml')).toBe(VALUES);
   });
+
+  /** The MR's state as GitLab's API answers it. */
+  async function mergeRequestState(iid: number): Promise<string> {
+    const response = await fetch(`${gitlab.url}/api/v4/projects/42/merge_requests/${iid}`, { headers: { 'PRIVATE-TOKEN': gitlab.token } });
+    return ((await response.json()) as { state: string }).state;
+  }
+
+  /** A release whose promotion opened its MR (set to merge when its pipeline succeeds), as the core records it. */
+  async function waitingForMerge(): Promise<Release> {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+    const opened = await adapter().promote(release);
+    return { ...release, gitops: { ...release.gitops!, mergeRequest: opened.report.mergeRequest! } };
+  }
+
+  it('rolled back before the merge: the MR is closed (its auto-merge with it), a re-run finds it closed, and a pipeline succeeding later merges nothing', async () => {
+    const release = await waitingForMerge();
+    const mr = release.gitops!.mergeRequest!;
+    const mainBefore = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const closed = await adapter().revert(release);
+    const again = await adapter().revert(release);
+    gitlab.repositories.finishPipeline(42, mr.iid, 'success');
+
+    expect(closed).toEqual({ mergeRequest: mr, closedMergeRequest: mr });
+    expect(again).toEqual(closed);
+    expect(gitlab.callsTo('PUT /projects/:id/merge_requests/:iid').map((call) => call.body)).toEqual([{ state_event: 'close' }, { state_event: 'close' }]);
+    expect((await mergeRequestState(mr.iid))).toBe('closed');
+    expect(gitlab.repositories.repository(42).resolve('main')!.id).toBe(mainBefore);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+  });
+
+  it('merged before the rollback could close it: reported as the merge commit and reverted in one commit', async () => {
+    const release = await waitingForMerge();
+    const mr = release.gitops!.mergeRequest!;
+    gitlab.repositories.finishPipeline(42, mr.iid, 'success');
+    const mergeCommit = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const report = await adapter().revert(release);
+
+    const head = gitlab.repositories.repository(42).resolve('main')!;
+    expect(report).toEqual({ mergedBeforeClose: { sha: mergeCommit, url: `${gitlab.url}/${PROJECT}/-/commit/${mergeCommit}` }, commit: { sha: head.id, url: `http://gitlab.test/${PROJECT}/-/commit/${head.id}` } });
+    expect(head.message).toMatch(/^canarybot: roll back reviews to v1\n/);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
+  });
+
+  it('GitLab failing the close: a 500 is transient (retried by the core), a 403 is a refusal; the MR stays open either way', async () => {
+    const release = await waitingForMerge();
+    const mr = release.gitops!.mergeRequest!;
+
+    gitlab.fail({ status: 500, match: /^PUT .*\/merge_requests\/\d+$/, times: 1 });
+    const outage = (await adapter().revert(release).catch((error: unknown) => error)) as CanarybotError;
+    gitlab.fail({ status: 403, match: /^PUT .*\/merge_requests\/\d+$/, times: 1 });
+    const refusal = (await adapter().revert(release).catch((error: unknown) => error)) as CanarybotError;
+
+    expect(outage.code).toBe('GITLAB_UNAVAILABLE');
+    expect(refusal.code).toBe('GITLAB_REFUSED');
+    expect((await mergeRequestState(mr.iid))).toBe('opened');
+  });
 });
 
 describe('a release train\'s write (the members sharing one config repository and branch)', () => {

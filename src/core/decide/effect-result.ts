@@ -10,7 +10,7 @@ import type { Decision, Draft } from './draft.js';
 import { audit, draft, finish, unchanged, wakeAt } from './draft.js';
 import { classifyEffectResult, effectAnswered, failureText, retryEffect } from './effect-retry.js';
 import { POLL_MS, promotionDone, promotionStableReady, promotionTrafficDone } from './promote.js';
-import { gitCommitResult, gitRevertResult, gitSyncResult, recordGitOpsPreflight } from './gitops.js';
+import { gitCommitResult, gitRevertResult, gitSyncResult, mergeRequestToClose, recordGitOpsPreflight } from './gitops.js';
 import { recordStableImage, restoreStableOrSettle, rollbackTrafficWritten, stableRestoreResult } from './restore-stable.js';
 import { endRelease, failBeforeChanges, rollbackDone, startRollback } from './rollback.js';
 import { advance, plannedStep, stepTrafficDone } from './steps.js';
@@ -63,8 +63,12 @@ function blockedBy(release: Release, effect: EffectResult['effect']): string {
     case 'promoting/gitops-sync':
     case 'rolling-back/gitops-sync':
       return 'the GitOps controller could not be asked or read';
-    case 'rolling-back/gitops-revert':
-      return 'the revert could not be written to the config repository (traffic is on stable)';
+    case 'rolling-back/gitops-revert': {
+      const open = mergeRequestToClose(release);
+      return open === null
+        ? 'the revert could not be written to the config repository (traffic is on stable)'
+        : `merge request !${open.iid} could not be closed, so it may still merge (traffic is on stable)`;
+    }
     default:
       return `${effect} did not answer`;
   }

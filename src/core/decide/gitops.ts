@@ -142,13 +142,25 @@ export function gitSyncResult(d: Draft, result: EffectResult): void {
 
 // ---- rollback -------------------------------------------------------------------------------
 
-/** A rollback after the promotion's commit needs a revert commit (once). */
+/**
+ * A rollback after the promotion's commit needs a revert commit (once); one while its merge request
+ * waits needs the MR closed, or GitLab merges it later and the controller puts the image on stable.
+ */
 export function needsGitRevert(release: Release): boolean {
   const g = release.gitops;
-  return g != null && g.commit !== null && g.revert === null && g.revertRefused === null;
+  if (g == null || g.revert !== null || g.revertRefused !== null) return false;
+  return g.commit !== null || mergeRequestToClose(release) !== null;
+}
+
+/** The promotion's merge request when it is recorded, not merged and not closed yet. */
+export function mergeRequestToClose(release: Release): { iid: number; url: string } | null {
+  const g = release.gitops;
+  if (g == null || g.commit !== null || g.mergeRequestClosed === true) return null;
+  return g.mergeRequest;
 }
 
 export function startGitRevert(d: Draft): void {
+  clearWait(d, 'merge-request');
   d.next.phase = 'git-revert';
   d.next.deadlineAt = null;
   emit(d, { type: 'gitops-revert' });
@@ -161,6 +173,19 @@ export function startGitRevert(d: Draft): void {
 export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Draft) => void): void {
   const r = d.next;
   const report = result.gitops;
+  const open = mergeRequestToClose(r);
+  if (result.outcome === 'ok' && report?.closedMergeRequest && open && r.gitops) {
+    r.gitops.mergeRequestClosed = true;
+    audit(d, 'gitops-merge-request-closed', `merge request !${open.iid} closed (the release rolled back)`);
+    announce(d, 'progress', false);
+    restore(d);
+    return;
+  }
+  if (result.outcome === 'ok' && report?.mergedBeforeClose && r.gitops) {
+    // It merged before it could be closed: a landed commit like any other, reverted below.
+    r.gitops.commit = report.mergedBeforeClose;
+    audit(d, 'gitops-merged-before-close', `merge request !${open?.iid ?? '?'} merged as ${short(report.mergedBeforeClose.sha)} before the rollback could close it: reverting it`);
+  }
   if (result.outcome === 'ok' && report?.commit && r.gitops) {
     r.gitops.revert = report.commit;
     audit(d, 'gitops-reverted', `${short(report.commit.sha)} ${r.gitops.pins.map((pin) => `${pin.path}: ${pin.after} → ${pin.before}`).join('; ')}`);
@@ -170,7 +195,10 @@ export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Dra
     else restore(d);
     return;
   }
-  const refused = report?.refused ?? (result.outcome === 'ok' ? 'the revert wrote nothing' : failureText(result));
+  const why = report?.refused ?? (result.outcome === 'ok' ? 'the revert wrote nothing' : failureText(result));
+  const stillOpen = mergeRequestToClose(r);
+  const refused = stillOpen === null ? why
+    : `merge request !${stillOpen.iid} (${stillOpen.url}) could NOT be closed and may still merge and put ${r.image} on stable — close it by hand: ${why}`;
   if (r.gitops) r.gitops.revertRefused = refused;
   r.reason = `${r.reason ?? 'rollback'}; Git was NOT rolled back: ${refused}`;
   audit(d, 'gitops-revert-refused', refused);
