@@ -15,7 +15,9 @@
 //        the human's value stays, the release fails loudly and says so.
 //   reviews-b (via: merge-request, a config project running MR pipelines)
 //     5. the bot opens the MR from canarybot/reviews-b-<tag>, sets it to merge when its pipeline
-//        succeeds, waits (wait kind merge-request, linked), and after the merge Argo CD syncs it.
+//        succeeds, waits (wait kind merge-request, linked), and after the merge Argo CD syncs it;
+//     6. `/canary abort` while the bot waits for its MR: the MR is closed (its auto-merge with it), so
+//        its pipeline succeeding later merges nothing; Git and the stable Deployment keep the old tag.
 // Invariant checked after each: canarybot never wrote an image on a stable Deployment (Argo CD owns
 // it), and the stable image equals the tag in Git once the release has settled.
 
@@ -27,7 +29,7 @@ import { SimulatedArgoCd } from '../../src/sim/gitops-controller.js';
 import { deployment, destinationRule, namespace, service, virtualService } from '../mesh/fixtures.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
-import { IMAGE, PROJECT_PATH, pipelineHook, progressNotes, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { ALICE, commentHook, IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
 
 const SECRET = 'gitops-webhook-secret';
 const ALERT_SECRET = 'gitops-alert-secret';
@@ -39,6 +41,7 @@ const SHA = {
   drift: 'cd34ef56a60718293a4b5c6d7e8f901234567890',
   human: 'de45fa67b60718293a4b5c6d7e8f901234567890',
   mr: 'ef56ab78c60718293a4b5c6d7e8f901234567890',
+  mrAbort: 'fa67bc89d60718293a4b5c6d7e8f901234567890',
 };
 const tag = (sha: string) => sha.slice(0, 8);
 const IGNORE = [
@@ -426,6 +429,38 @@ describe('spec.gitops through canarybot serve and the queue', () => {
     expect(argoB.applied).toContain(mr.merge_commit_sha);
     expect(stableImage('bookinfo-b')).toBe(image);
     expect(canarybotStableImageWrites()).toEqual([]);
+  }, 120_000);
+
+  it('via: merge-request — /canary abort while the MR waits closes the MR: never merged, even after its pipeline succeeds, and stable keeps its image', async () => {
+    const image = `${IMAGE}:${tag(SHA.mrAbort)}`;
+    const stable = stableImage('bookinfo-b');
+    const start = head().id;
+    const before = fileAt('apps/reviews-b/kustomization.yaml')!;
+    world.gitlab.seed({ mergeRequests: [{ projectId: PROJECT, iid: 6, authorId: ALICE.id, title: 'Reviews change 6', targetBranch: 'release-b' }] });
+
+    await deliver(SHA.mrAbort, 6, 'release-b');
+    const waiting = await waitingFor(image, 'merge-request');
+    const iid = Number(/merge_requests\/(\d+)$/.exec(waiting.wait!.link ?? '')?.[1]);
+    const whileWaiting = await mergeRequest(iid);
+    const abort = await fetch(`${serve.url}/webhooks/gitlab`, { method: 'POST', headers: webhookHeaders(SECRET, 'Note Hook'), body: JSON.stringify(commentHook(world, 6, '/canary abort', ROOT)) });
+    const done = await ended(image);
+    const afterRollback = await mergeRequest(iid);
+    world.gitlab.repositories.finishPipeline(CONFIG.id, iid, 'success');
+    await sleep(600); // Argo CD reconciles again (interval 200 ms)
+    const afterPipeline = await mergeRequest(iid);
+
+    expect(abort.status).toBe(202);
+    expect(whileWaiting).toMatchObject({ state: 'opened', merge_when_pipeline_succeeds: true });
+    expect(done.state, done.reason ?? '').toBe('aborted');
+    expect(afterRollback).toMatchObject({ state: 'closed', merge_when_pipeline_succeeds: false, merge_commit_sha: null });
+    expect(afterPipeline).toMatchObject({ state: 'closed', merge_commit_sha: null });
+    expect(head().id).toBe(start);
+    expect(fileAt('apps/reviews-b/kustomization.yaml')).toBe(before);
+    expect(stableImage('bookinfo-b')).toBe(stable);
+    expect(stable).not.toBe(image);
+    expect(canarybotStableImageWrites()).toEqual([]);
+    const note = await waitUntil('the progress note to say the MR was closed', () => progressNotes(world, 6).find((candidate) => candidate.body.includes(`!${iid}`) && candidate.body.includes('closed (the release rolled back)')));
+    expect(note.body).toContain(`merge request [!${iid}](http://gitlab.test/${CONFIG.path}/-/merge_requests/${iid}) closed (the release rolled back)`);
   }, 120_000);
 });
 
