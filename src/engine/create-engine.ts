@@ -313,9 +313,13 @@ export function createEngine(options: EngineOptions): Engine {
     if (recoverOptions.full) {
       for (const job of await queue.getJobs([...PENDING_STATES], 0, -1)) if (job?.data) busy.add(job.data.releaseId);
     }
+    // A queued record is re-checked by a full admission pass: one lost before it was put in line is in
+    // neither of the queue's sets, so the quick pass would never see it while this engine runs.
+    let queued = false;
     for (const id of await store.liveIds()) {
       const stored = await store.load(id);
       if (!stored || !isLive(stored.release.state)) continue;
+      if (isQueued(stored.release)) queued = true;
       const ticks = Object.entries(stored.ticks);
       for (const [tickKey, tick] of ticks) {
         if (!(await queue.getJob(tick.jobId))) await enqueueTick(stored.release, { type: 'schedule-tick', at: tick.at, key: tickKey }, tick.jobId);
@@ -330,7 +334,7 @@ export function createEngine(options: EngineOptions): Engine {
     for (const slot of await store.pendingSlots()) {
       if (!(await store.liveInSlot(slot))) await startPending(slot);
     }
-    await admissionPass(recoverOptions.full === true);
+    await admissionPass(recoverOptions.full === true || queued);
     if (metrics) {
       const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: QUEUE_NAME, state }, count);
