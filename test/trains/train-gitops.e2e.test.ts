@@ -255,7 +255,7 @@ describe('a release train with spec.gitops members', () => {
     const run = await startTrain('v5');
     const ended = await bot.trains.whenEnded(run.id);
 
-    expect(ended.state).toBe('rolled-back');
+    expect(ended.state).toBe('failed');
     expect(ended.reason).toContain(
       `Git and the cluster disagree (onDrift: refuse, nothing was written): apps/ratings/kustomization.yaml images[name=registry.example.com/bookinfo/ratings].newTag is v0 in ${RATINGS.path}@main, but Deployment ratings-primary on default runs ${trainImage('ratings', 'v2')}`,
     );

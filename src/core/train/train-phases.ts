@@ -317,8 +317,9 @@ export function startRollback(d: TrainDraft, outcome: 'rolled-back' | 'aborted',
   r.reason = reason;
   r.analysis = null;
   r.deadlineAt = null;
+  // Nothing was written yet (pre-flight): a refusal ends the train failed, as a single release's pre-flight does.
   if (r.state === 'pending') {
-    endTrain(d, outcome);
+    endTrain(d, outcome === 'aborted' ? 'aborted' : 'failed');
     return;
   }
   const reports = d.effects.filter((effect) => effect.type === 'report');
