@@ -277,6 +277,15 @@ describe('decideTrain: failure rolls the whole train back', () => {
     expect(run.reason).toBe('productpage: request-success-rate no data (wanted >= 99); reviews: request-success-rate no data (wanted >= 99); ratings: request-success-rate no data (wanted >= 99) (4 inconclusive checks, limit 3)');
   });
 
+  it('a member refused at pre-flight ends the train failed with nothing written, as a single release; an abort while pending ends it aborted', () => {
+    const refused = drive(bookinfo, IMAGES, { answer: (member, effect) => (member === 'reviews' && effect.type === 'preflight' ? 'terminal' : 'ok') });
+    const aborted = decideTrain(createTrainRun(bookinfo, definitions, IMAGES, 'train-2', 1_000, RM), { type: 'command', verb: 'abort', actor: RM }, 2_000).next;
+
+    expect(refused.run.state).toBe('failed');
+    expect(refused.log.filter((line) => !line.endsWith(' preflight') && !line.startsWith('report'))).toEqual([]);
+    expect(aborted.state).toBe('aborted');
+  });
+
   it('a canary that fails to deploy rolls back before any lane route is written', () => {
     const { run, log } = drive(bookinfo, IMAGES, { answer: (member, effect) => (member === 'reviews' && effect.type === 'ensure-canary' ? 'terminal' : 'ok') });
 
