@@ -247,6 +247,19 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions = {})
     status: 200,
     body: store.mergeRequestJson(store.mergeRequest(projectId(req), int(req.params.iid))),
   }));
+  // https://docs.gitlab.com/api/merge_requests/#list-project-merge-requests — state (opened, closed,
+  // locked, merged, all), source_branch and target_branch filters, newest first (created_at desc).
+  route('GET', '/projects/:id/merge_requests', (req) => {
+    const pid = projectId(req);
+    const state = req.query.state ?? 'all';
+    if (!['opened', 'closed', 'locked', 'merged', 'all'].includes(state)) throw new GitLabError(400, 'state does not have a valid value');
+    const mrs = [...store.mergeRequests.values()]
+      .filter((mr) => mr.projectId === pid && (state === 'all' || (mr.state ?? 'opened') === state))
+      .filter((mr) => req.query.source_branch === undefined || (mr.sourceBranch ?? 'feature') === req.query.source_branch)
+      .filter((mr) => req.query.target_branch === undefined || (mr.targetBranch ?? 'main') === req.query.target_branch)
+      .sort((a, b) => b.iid - a.iid);
+    return paginate(req, mrs.map((mr) => store.mergeRequestJson(mr)));
+  });
   route('GET', '/projects/:id/repository/commits/:sha/merge_requests', (req) => {
     const pid = projectId(req);
     const mrs = [...store.mergeRequests.values()]

@@ -1,7 +1,8 @@
 // The repository endpoints of the GitLab API test server, answered as GitLab's REST API documents
 // them: repository files (JSON with base64 content and last_commit_id, and raw), the Commits API
 // with actions, branches, and merge requests created, set to merge when the pipeline succeeds, or
-// merged (405 when not open, 406 "Branch cannot be merged" on a conflict, 409 on a stale `sha`).
+// merged (405 when not open, 406 "Branch cannot be merged" on a conflict, 409 on a stale `sha`); a
+// second open MR from the same source into the same target is refused with 409.
 // https://docs.gitlab.com/api/repository_files/ · https://docs.gitlab.com/api/commits/ ·
 // https://docs.gitlab.com/api/merge_requests/#merge-a-merge-request
 
@@ -222,7 +223,9 @@ export class GitLabRepositories {
       const head = repository.branches.get(source);
       if (head === undefined || !repository.branches.has(target)) throw new GitLabError(400, 'Invalid source or target branch');
       const open = [...this.store.mergeRequests.values()].find((mr) => mr.projectId === p.id && mr.state === 'opened' && mr.sourceBranch === source && mr.targetBranch === target);
-      if (open) throw new GitLabError(409, `Another open merge request already exists for this source branch: !${open.iid}`);
+      // GitLab's validate_branches error, answered by conflict!(errors[:validate_branches]): 409 with the
+      // messages as an array. https://docs.gitlab.com/api/merge_requests/#create-mr
+      if (open) return { status: 409, body: { message: [`Another open merge request already exists for this source branch: !${open.iid}`] } };
       const iid = Math.max(0, ...[...this.store.mergeRequests.values()].filter((mr) => mr.projectId === p.id).map((mr) => mr.iid)) + 1;
       const mr: SeedMergeRequest = {
         projectId: p.id,
