@@ -33,6 +33,8 @@ export interface ConfigMergeRequest {
   /** The MR has a pipeline that is still running (merge when it succeeds). */
   pipeline: 'none' | 'running' | 'success' | 'failed';
   mergeWhenPipelineSucceeds: boolean;
+  /** The MR's description (canarybot's carry its Canarybot-Release / Canarybot-Train trailer). */
+  description: string;
 }
 
 export interface ConfigRepository {
@@ -43,8 +45,11 @@ export interface ConfigRepository {
   branchHead(project: string | number, branch: string): Promise<string | null>;
   /** One commit of `changes` on `branch` (created from `startBranch` when it does not exist yet). */
   commit(project: string | number, request: { branch: string; startBranch?: string; message: string; changes: FileChange[] }): Promise<CommitResult>;
+  /** Opens the merge request; when one is open from `sourceBranch` into `targetBranch` already, that one. */
   createMergeRequest(project: string | number, request: { sourceBranch: string; targetBranch: string; title: string; description: string }): Promise<ConfigMergeRequest>;
   mergeRequest(project: string | number, iid: number): Promise<ConfigMergeRequest>;
+  /** The newest merge request of `sourceBranch` into `targetBranch` in `state`, or null when there is none. */
+  findMergeRequest(project: string | number, request: { sourceBranch: string; targetBranch: string; state: 'open' | 'merged' }): Promise<ConfigMergeRequest | null>;
   /** Merge when the pipeline succeeds (when it is running), else merge now. */
   merge(project: string | number, iid: number, options: { whenPipelineSucceeds: boolean; sha?: string }): Promise<ConfigMergeRequest>;
   /** Closes an open merge request (its auto-merge goes with it); a merged one stays merged. */

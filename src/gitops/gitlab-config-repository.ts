@@ -45,6 +45,7 @@ function toMergeRequest(raw: unknown): ConfigMergeRequest {
     mergeCommitSha: typeof mr.merge_commit_sha === 'string' ? mr.merge_commit_sha : null,
     pipeline: pipeline === undefined || pipeline === null ? 'none' : pipeline === 'success' ? 'success' : pipeline === 'failed' || pipeline === 'canceled' ? 'failed' : 'running',
     mergeWhenPipelineSucceeds: mr.merge_when_pipeline_succeeds === true,
+    description: typeof mr.description === 'string' ? mr.description : '',
   };
 }
 
@@ -76,6 +77,12 @@ export function createGitLabConfigRepository(options: { url: string; token: stri
     paths.set(key, path);
     return path;
   };
+  const findMergeRequest: ConfigRepository['findMergeRequest'] = async (project, request) => {
+    const found = (await call('GET /projects/:id/merge_requests', () =>
+      api.MergeRequests.all({ projectId: project, sourceBranch: request.sourceBranch, targetBranch: request.targetBranch, state: request.state === 'open' ? 'opened' : 'merged', orderBy: 'created_at', sort: 'desc', perPage: 20, maxPages: 1 }),
+    )) as unknown[];
+    return found.length > 0 ? toMergeRequest(found[0]) : null;
+  };
 
   return {
     async defaultBranch(project) {
@@ -102,13 +109,21 @@ export function createGitLabConfigRepository(options: { url: string; token: stri
       return { sha, webUrl: typeof raw.web_url === 'string' ? raw.web_url : `${host}/${await projectPath(project)}/-/commit/${sha}` };
     },
     async createMergeRequest(project, request) {
-      return toMergeRequest(await call('POST /projects/:id/merge_requests', () =>
-        api.MergeRequests.create(project, request.sourceBranch, request.targetBranch, request.title, { description: request.description, removeSourceBranch: true }),
-      ));
+      try {
+        return toMergeRequest(await api.MergeRequests.create(project, request.sourceBranch, request.targetBranch, request.title, { description: request.description, removeSourceBranch: true }));
+      } catch (error) {
+        // 409: "Another open merge request already exists for this source branch" (one per source and
+        // target): another replica, or an earlier try whose answer was lost, opened it. That one is it.
+        if (statusOf(error) !== 409) throw translate('POST /projects/:id/merge_requests', error);
+        const open = await findMergeRequest(project, { sourceBranch: request.sourceBranch, targetBranch: request.targetBranch, state: 'open' });
+        if (!open) throw translate('POST /projects/:id/merge_requests', error);
+        return open;
+      }
     },
     async mergeRequest(project, iid) {
       return toMergeRequest(await call('GET /projects/:id/merge_requests/:iid', () => api.MergeRequests.show(project, iid)));
     },
+    findMergeRequest,
     async merge(project, iid, options) {
       return toMergeRequest(await call('PUT /projects/:id/merge_requests/:iid/merge', () =>
         api.MergeRequests.merge(project, iid, { ...(options.whenPipelineSucceeds ? { mergeWhenPipelineSucceeds: true } : {}), ...(options.sha ? { sha: options.sha } : {}), shouldRemoveSourceBranch: true }),

@@ -19,7 +19,7 @@ import type { GitOpsReport } from '../core/input.js';
 import type { GitOpsAnswer, GitOpsPort, TrainGitOpsRequest } from '../core/ports.js';
 import type { Release } from '../core/release.js';
 import { commitMessage, planCommit, trainCommitMessage, type PinEdit } from './commit-builder.js';
-import type { ConfigRepository, RepositoryFile } from './config-repository.js';
+import type { ConfigMergeRequest, ConfigRepository, RepositoryFile } from './config-repository.js';
 import { imageTag, PinError, readPin } from './edit-pin.js';
 import type { RepositoryLock } from './repository-lock.js';
 
@@ -171,13 +171,35 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     }
   }
 
+  /**
+   * The promotion's merge request when none is recorded: a re-run after GitLab created it but before
+   * the record was saved. An open MR from canarybot's branch is taken as it is (GitLab allows one
+   * per source and target); a merged one only when it carries this release's or run's trailer
+   * (`marker`): the branch name repeats when the same image is released again later. A closed MR is
+   * never taken.
+   */
+  async function unrecordedMergeRequest(project: string | number, branch: string, source: string, marker: string): Promise<ConfigMergeRequest | null> {
+    const open = await repo.findMergeRequest(project, { sourceBranch: source, targetBranch: branch, state: 'open' });
+    if (open) return open;
+    const merged = await repo.findMergeRequest(project, { sourceBranch: source, targetBranch: branch, state: 'merged' });
+    return merged !== null && merged.description.split('\n').includes(marker) ? merged : null;
+  }
+
   /** Opens (once) and follows the merge request of `source` into `branch`; merged → done with its merge commit. */
-  async function mergeRequestFlow(project: string | number, branch: string, known: { iid: number; url: string } | null, request: { source: string; title: string; description: string; commit: (target: { branch: string; startBranch: string }) => Promise<unknown> }): Promise<GitOpsAnswer> {
+  async function mergeRequestFlow(project: string | number, branch: string, known: { iid: number; url: string } | null, request: { source: string; marker: string; title: string; description: string; commit: (target: { branch: string; startBranch: string }) => Promise<unknown> }): Promise<GitOpsAnswer> {
     const waiting = (mr: { iid: number; webUrl: string }, state: string): GitOpsAnswer => ({
       done: false,
       message: `merge request !${mr.iid} ${state}`,
       report: { mergeRequest: { iid: mr.iid, url: mr.webUrl }, waiting: { kind: 'merge-request', sentence: `Waiting for merge request !${mr.iid} of ${String(project)} to be merged (${state}).`, link: mr.webUrl } },
     });
+    const mergedAnswer = (mr: ConfigMergeRequest, sha: string): GitOpsAnswer => ({ done: true, report: { mergeRequest: { iid: mr.iid, url: mr.webUrl }, commit: { sha, url: repo.commitUrl(project, sha) } } });
+    /** Merge when the pipeline succeeds (merge now without one), unless GitLab is set to already. */
+    const follow = async (mr: ConfigMergeRequest): Promise<GitOpsAnswer> => {
+      if (mr.pipeline === 'failed') throw new CanarybotError('GITOPS_REFUSED', `the pipeline of merge request !${mr.iid} of ${String(project)} failed`);
+      const merged = mr.mergeWhenPipelineSucceeds ? mr : await repo.merge(project, mr.iid, { whenPipelineSucceeds: mr.pipeline === 'running' });
+      if (merged.state === 'merged' && merged.mergeCommitSha) return mergedAnswer(mr, merged.mergeCommitSha);
+      return waiting(mr, merged.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
+    };
     if (known) {
       const mr = await repo.mergeRequest(project, known.iid);
       if (mr.state === 'merged' && mr.mergeCommitSha) return { done: true, report: { mergeRequest: known, commit: { sha: mr.mergeCommitSha, url: repo.commitUrl(project, mr.mergeCommitSha) } } };
@@ -185,13 +207,24 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       if (mr.pipeline === 'failed') throw new CanarybotError('GITOPS_REFUSED', `the pipeline of merge request !${mr.iid} of ${String(project)} failed`);
       return waiting(mr, mr.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
     }
+    // Looked up before the commit: a merged MR's source branch is gone, and the commit would start it again.
+    const merged = await unrecordedMergeRequest(project, branch, request.source, request.marker);
+    if (merged?.state === 'merged' && merged.mergeCommitSha) return mergedAnswer(merged, merged.mergeCommitSha);
     await request.commit({ branch: request.source, startBranch: branch });
-    const created = await repo.createMergeRequest(project, { sourceBranch: request.source, targetBranch: branch, title: request.title, description: request.description });
-    const merged = await repo.merge(project, created.iid, { whenPipelineSucceeds: created.pipeline === 'running' });
-    if (merged.state === 'merged' && merged.mergeCommitSha) {
-      return { done: true, report: { mergeRequest: { iid: created.iid, url: created.webUrl }, commit: { sha: merged.mergeCommitSha, url: repo.commitUrl(project, merged.mergeCommitSha) } } };
-    }
-    return waiting(created, merged.mergeWhenPipelineSucceeds ? 'is set to merge when its pipeline succeeds' : 'is open');
+    const existing = merged ?? (await repo.findMergeRequest(project, { sourceBranch: request.source, targetBranch: branch, state: 'open' }));
+    return follow(existing ?? (await repo.createMergeRequest(project, { sourceBranch: request.source, targetBranch: branch, title: request.title, description: request.description })));
+  }
+
+  /** The branch a single release's merge request comes from. */
+  function singleSource(release: Release): string {
+    return `canarybot/${release.service}-${tagOf(release.image)}`;
+  }
+
+  /** The MR recorded, else (via: merge-request, nothing committed) one GitLab holds unrecorded. */
+  async function mergeRequestToClose(project: string | number, branch: string, recorded: { iid: number; url: string } | null, unrecorded: { source: string; marker: string } | null): Promise<{ iid: number; url: string } | null> {
+    if (recorded !== null || unrecorded === null) return recorded;
+    const found = await unrecordedMergeRequest(project, branch, unrecorded.source, unrecorded.marker);
+    return found ? { iid: found.iid, url: found.webUrl } : null;
   }
 
   function singleMessage(release: Release, title: string): string {
@@ -255,7 +288,8 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       if (spec.via === 'merge-request') {
         const pinsText = (release.gitops?.pins ?? []).map((pin) => `- \`${pin.path}\` ${pin.where}: \`${pin.before}\` → \`${pin.after}\``).join('\n');
         return mergeRequestFlow(spec.repository, branch, release.gitops?.mergeRequest ?? null, {
-          source: `canarybot/${release.service}-${tagOf(release.image)}`,
+          source: singleSource(release),
+          marker: `Canarybot-Release: ${release.id}`,
           title,
           description: `canarybot release \`${release.id}\` passed its canary and promotes ${release.image}.\n\n${pinsText}\n\nCanarybot-Release: ${release.id}`,
           commit: (target) => commitPromotion(spec.repository, edits, singleMessage(release, title), target),
@@ -269,10 +303,12 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       const spec = specOf(release);
       const branch = await branchOf(release);
       const old = release.gitops?.pins[0]?.before ?? '';
-      const known = release.gitops?.mergeRequest ?? null;
+      const uncommitted = (release.gitops?.commit ?? null) === null;
+      const unrecorded = uncommitted && spec.via === 'merge-request' ? { source: singleSource(release), marker: `Canarybot-Release: ${release.id}` } : null;
+      const known = uncommitted ? await mergeRequestToClose(spec.repository, branch, release.gitops?.mergeRequest ?? null, unrecorded) : (release.gitops?.mergeRequest ?? null);
       let merged: { sha: string; url: string } | undefined;
       // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
-      if ((release.gitops?.commit ?? null) === null && known !== null) {
+      if (uncommitted && known !== null) {
         const mr = await repo.closeMergeRequest(spec.repository, known.iid);
         if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };
         if (mr.mergeCommitSha) merged = { sha: mr.mergeCommitSha, url: repo.commitUrl(spec.repository, mr.mergeCommitSha) };
@@ -300,6 +336,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       if (write.via === 'merge-request') {
         return mergeRequestFlow(write.repository, branch, write.mergeRequest, {
           source: `canarybot/${write.runId}`,
+          marker: `Canarybot-Train: ${write.runId}`,
           title: trainTitle(write, 'promote'),
           description: `canarybot release train \`${write.train}\` (run \`${write.runId}\`) passed its lane and promotes ${write.members.map((member) => member.image).join(', ')}.\n\n${trainPinsText(write)}\n\nCanarybot-Train: ${write.runId}`,
           commit: (target) => commitPromotion(write.repository, edits, message, target),
@@ -311,9 +348,11 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
     async revertTrain(write): Promise<GitOpsReport> {
       const branch = await trainBranch(write);
       // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
-      if (write.commit === null && write.mergeRequest !== null) {
-        const mr = await repo.closeMergeRequest(write.repository, write.mergeRequest.iid);
-        if (mr.state !== 'merged') return { closedMergeRequest: write.mergeRequest };
+      const unrecorded = write.commit === null && write.via === 'merge-request' ? { source: `canarybot/${write.runId}`, marker: `Canarybot-Train: ${write.runId}` } : null;
+      const known = write.commit === null ? await mergeRequestToClose(write.repository, branch, write.mergeRequest, unrecorded) : null;
+      if (known !== null) {
+        const mr = await repo.closeMergeRequest(write.repository, known.iid);
+        if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };
       }
       return revertCommit(write.repository, branch, write.members.flatMap((member) => editsFor(member, 'revert')), trainMessage(write, 'roll back'));
     },

@@ -152,6 +152,44 @@ describe('merge requests', () => {
     expect(await repo.branchHead(PROJECT, 'main')).toBe(done.mergeCommitSha);
   });
 
+  it('refuses a second open MR from the same source into the same target with GitLab\'s 409 and its message array; one into another target is fine', async () => {
+    await branchWithChange();
+    const body = JSON.stringify({ source_branch: 'canarybot/reviews-v2', target_branch: 'main', title: 't' });
+    const post = () => fetch(`${gitlab.url}/api/v4/projects/42/merge_requests`, { method: 'POST', headers: { 'PRIVATE-TOKEN': gitlab.token, 'content-type': 'application/json' }, body });
+
+    const first = await post();
+    const second = await post();
+    gitlab.repositories.repository(42).createBranch('release', 'main');
+    const otherTarget = await repo.createMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'release', title: 't', description: 'd' });
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(409);
+    expect(await second.json()).toEqual({ message: ['Another open merge request already exists for this source branch: !1'] });
+    expect(otherTarget.iid).toBe(2);
+  });
+
+  it('createMergeRequest answers the open MR when GitLab refuses a second one (409); findMergeRequest finds it, a merged one, never a closed one', async () => {
+    await branchWithChange();
+    const created = await repo.createMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', title: 't', description: 'd\n\nCanarybot-Release: rel-1' });
+
+    const again = await repo.createMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', title: 't', description: 'd' });
+    const open = await repo.findMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', state: 'open' });
+    const intoOther = await repo.findMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'release', state: 'open' });
+    gitlab.repositories.closeMergeRequest(42, created.iid);
+    const afterClose = await repo.findMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', state: 'open' });
+    const reopened = await repo.createMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', title: 't', description: 'd' });
+    await repo.merge(PROJECT, reopened.iid, { whenPipelineSucceeds: false });
+    const merged = await repo.findMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', state: 'merged' });
+
+    expect(again).toEqual(created);
+    expect(gitlab.callsTo('POST /projects/:id/merge_requests').map((call) => call.status)).toEqual([201, 409, 201]);
+    expect(open).toMatchObject({ iid: created.iid, state: 'open', description: 'd\n\nCanarybot-Release: rel-1' });
+    expect(intoOther).toBeNull();
+    expect(afterClose).toBeNull();
+    expect(reopened.iid).toBe(2);
+    expect(merged).toMatchObject({ iid: 2, state: 'merged', mergeCommitSha: await repo.branchHead(PROJECT, 'main') });
+  });
+
   it('answers 406 when the target changed the same file, 405 for a closed MR', async () => {
     await branchWithChange();
     const mr = await repo.createMergeRequest(PROJECT, { sourceBranch: 'canarybot/reviews-v2', targetBranch: 'main', title: 't', description: 'd' });

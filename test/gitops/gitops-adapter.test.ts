@@ -358,6 +358,73 @@ describe('via: merge-request', () => {
     expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
   });
 
+  /** The project's merge requests as GitLab's API lists them (every state), newest first. */
+  async function mergeRequests(): Promise<{ iid: number; state: string; source_branch: string; merge_when_pipeline_succeeds: boolean }[]> {
+    const response = await fetch(`${gitlab.url}/api/v4/projects/42/merge_requests?state=all`, { headers: { 'PRIVATE-TOKEN': gitlab.token } });
+    return (await response.json()) as { iid: number; state: string; source_branch: string; merge_when_pipeline_succeeds: boolean }[];
+  }
+
+  it('a re-run after GitLab opened the MR but before it was recorded (the merge call lost) takes that MR and sets it to merge when its pipeline succeeds: exactly one MR', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+    gitlab.fail({ status: 500, match: /^PUT .*\/merge_requests\/\d+\/merge$/, times: 1 });
+    const crashed = (await adapter().promote(release).catch((error: unknown) => error)) as CanarybotError;
+
+    const rerun = await adapter().promote(release);
+    gitlab.repositories.finishPipeline(42, 1, 'success');
+    const merged = await adapter().promote(release);
+
+    expect(crashed.code).toBe('GITLAB_UNAVAILABLE');
+    expect(rerun).toMatchObject({ done: false, report: { mergeRequest: { iid: 1 }, waiting: { sentence: 'Waiting for merge request !1 of platform/k8s-config to be merged (is set to merge when its pipeline succeeds).' } } });
+    expect(merged).toMatchObject({ done: true, report: { mergeRequest: { iid: 1 }, commit: { sha: gitlab.repositories.repository(42).resolve('main')!.id } } });
+    expect((await mergeRequests()).map((mr) => [mr.iid, mr.state, mr.source_branch])).toEqual([[1, 'merged', 'canarybot/reviews-0a1b2c3d']]);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES.replace('"v1"', '"0a1b2c3d"'));
+  });
+
+  it('a re-run with the MR unrecorded that GitLab already merged reports its merge commit and opens none', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+    await adapter().promote(release);
+    gitlab.repositories.finishPipeline(42, 1, 'success');
+    const mergeCommit = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const rerun = await adapter().promote(release);
+    const listed = await mergeRequests();
+    // A later release of the same image (same branch name) does not take rel-7's merge as its own.
+    const laterRelease = (await adapter().promote({ ...release, id: 'rel-8' }).catch(() => null)) as { done: boolean } | null;
+
+    expect(rerun).toEqual({ done: true, report: { mergeRequest: { iid: 1, url: `http://gitlab.test/${PROJECT}/-/merge_requests/1` }, commit: { sha: mergeCommit, url: `${gitlab.url}/${PROJECT}/-/commit/${mergeCommit}` } } });
+    expect(listed.map((mr) => [mr.iid, mr.state])).toEqual([[1, 'merged']]);
+    expect(laterRelease?.done).not.toBe(true);
+  });
+
+  it('a re-run never takes a closed MR from its branch: it opens a new one', async () => {
+    gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
+    const release = await preflighted({ via: 'merge-request' });
+    await adapter().promote(release);
+    gitlab.repositories.closeMergeRequest(42, 1);
+
+    const rerun = await adapter().promote(release);
+
+    expect(rerun).toMatchObject({ done: false, report: { mergeRequest: { iid: 2 } } });
+    expect((await mergeRequests()).map((mr) => [mr.iid, mr.state, mr.merge_when_pipeline_succeeds])).toEqual([[2, 'opened', true], [1, 'closed', false]]);
+  });
+
+  it('rolled back with the MR opened but unrecorded: the rollback finds it from canarybot\'s branch and closes it; a pipeline succeeding later merges nothing', async () => {
+    const release = await waitingForMerge();
+    const unrecorded = { ...release, gitops: { ...release.gitops!, mergeRequest: null } };
+    const mainBefore = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const closed = await adapter().revert(unrecorded);
+    gitlab.repositories.finishPipeline(42, 1, 'success');
+
+    const mr = { iid: 1, url: `http://gitlab.test/${PROJECT}/-/merge_requests/1` };
+    expect(closed).toEqual({ mergeRequest: mr, closedMergeRequest: mr });
+    expect((await mergeRequestState(1))).toBe('closed');
+    expect(gitlab.repositories.repository(42).resolve('main')!.id).toBe(mainBefore);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+  });
+
   it('GitLab failing the close: a 500 is transient (retried by the core), a 403 is a refusal; the MR stays open either way', async () => {
     const release = await waitingForMerge();
     const mr = release.gitops!.mergeRequest!;
@@ -462,6 +529,36 @@ describe('a release train\'s write (the members sharing one config repository an
     expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
   });
 
+  it('via: merge-request, a re-run after GitLab opened the MR but before it was recorded takes that MR: exactly one MR for the run', async () => {
+    const write = await trainWrite('merge-request');
+    gitlab.fail({ status: 500, match: /^PUT .*\/merge_requests\/\d+\/merge$/, times: 1 });
+    const crashed = (await adapter().promoteTrain(write).catch((error: unknown) => error)) as CanarybotError;
+
+    const rerun = await adapter().promoteTrain(write);
+    gitlab.repositories.finishPipeline(42, 1, 'success');
+    const merged = await adapter().promoteTrain(write);
+
+    expect(crashed.code).toBe('GITLAB_UNAVAILABLE');
+    expect(rerun).toMatchObject({ done: false, report: { mergeRequest: { iid: 1 }, waiting: { kind: 'merge-request' } } });
+    expect(merged).toMatchObject({ done: true, report: { mergeRequest: { iid: 1 }, commit: { sha: gitlab.repositories.repository(42).resolve('main')!.id } } });
+    expect(gitlab.callsTo('POST /projects/:id/merge_requests').map((call) => call.status)).toEqual([201]);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
+  });
+
+  it('via: merge-request, rolled back with the MR opened but unrecorded: the rollback finds it from canarybot/<run> and closes it', async () => {
+    const write = await trainWrite('merge-request');
+    const opened = await adapter().promoteTrain(write);
+    const mainBefore = gitlab.repositories.repository(42).resolve('main')!.id;
+
+    const closed = await adapter().revertTrain(write);
+    gitlab.repositories.finishPipeline(42, opened.report.mergeRequest!.iid, 'success');
+
+    expect(closed).toEqual({ mergeRequest: opened.report.mergeRequest, closedMergeRequest: opened.report.mergeRequest });
+    expect(gitlab.callsTo('PUT /projects/:id/merge_requests/:iid').map((call) => call.body)).toEqual([{ state_event: 'close' }]);
+    expect(gitlab.repositories.repository(42).resolve('main')!.id).toBe(mainBefore);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES);
+  });
+
   it('via: merge-request, rolled back before the merge: the MR is closed unmerged (its auto-merge with it), nothing committed to main; merged meanwhile: reverted', async () => {
     const write = await trainWrite('merge-request');
     const opened = await adapter().promoteTrain(write);
@@ -470,7 +567,7 @@ describe('a release train\'s write (the members sharing one config repository an
     const closed = await adapter().revertTrain({ ...write, mergeRequest: opened.report.mergeRequest! });
     gitlab.repositories.finishPipeline(42, opened.report.mergeRequest!.iid, 'success');
 
-    expect(closed).toEqual({ closedMergeRequest: opened.report.mergeRequest });
+    expect(closed).toEqual({ mergeRequest: opened.report.mergeRequest, closedMergeRequest: opened.report.mergeRequest });
     expect(gitlab.callsTo('PUT /projects/:id/merge_requests/:iid')[0]!.body).toMatchObject({ state_event: 'close' });
     expect(gitlab.repositories.repository(42).resolve('main')!.id).toBe(mainBefore);
     expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES);

@@ -79,6 +79,7 @@ function inProcess(repo: Repository): ConfigRepository {
     },
     createMergeRequest: unsupported,
     mergeRequest: unsupported,
+    findMergeRequest: unsupported,
     merge: unsupported,
     closeMergeRequest: unsupported,
     commitUrl: (_project, sha) => `http://gitlab.test/c/${sha}`,
