@@ -21,6 +21,11 @@ export interface GitOpsState {
   mergeRequest: { iid: number; url: string } | null;
   /** Rolled back before the merge request merged: the MR was closed unmerged (nothing to revert). */
   mergeRequestClosed?: boolean;
+  /**
+   * via: merge-request — the promotion's Git write was asked for, so GitLab may hold its MR before
+   * it is recorded here (a crash or a lost answer in between): a rollback looks for it and closes it.
+   */
+  mergeRequestAsked?: boolean;
   /** The rollback's revert commit, once written. */
   revert: { sha: string; url: string } | null;
   /** A revert refused because the file no longer holds canarybot's value: the release fails loudly. */

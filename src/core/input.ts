@@ -82,4 +82,6 @@ export interface GitOpsReport {
   closedMergeRequest?: { iid: number; url: string };
   /** A rollback found the promotion's merge request merged before it could close it: its merge commit (`commit` is the revert). */
   mergedBeforeClose?: { sha: string; url: string };
+  /** A rollback (via: merge-request, nothing recorded) found no merge request of the promotion open or merged: nothing to close or revert. */
+  nothingToRevert?: boolean;
 }

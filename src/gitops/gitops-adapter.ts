@@ -306,6 +306,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       const uncommitted = (release.gitops?.commit ?? null) === null;
       const unrecorded = uncommitted && spec.via === 'merge-request' ? { source: singleSource(release), marker: `Canarybot-Release: ${release.id}` } : null;
       const known = uncommitted ? await mergeRequestToClose(spec.repository, branch, release.gitops?.mergeRequest ?? null, unrecorded) : (release.gitops?.mergeRequest ?? null);
+      if (unrecorded !== null && known === null) return { nothingToRevert: true };
       let merged: { sha: string; url: string } | undefined;
       // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
       if (uncommitted && known !== null) {
@@ -350,6 +351,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
       // Rolled back while the MR waited: close it, or GitLab would merge it (and the controller apply it) later.
       const unrecorded = write.commit === null && write.via === 'merge-request' ? { source: `canarybot/${write.runId}`, marker: `Canarybot-Train: ${write.runId}` } : null;
       const known = write.commit === null ? await mergeRequestToClose(write.repository, branch, write.mergeRequest, unrecorded) : null;
+      if (unrecorded !== null && known === null) return { nothingToRevert: true };
       if (known !== null) {
         const mr = await repo.closeMergeRequest(write.repository, known.iid);
         if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };

@@ -236,6 +236,36 @@ describe('via: merge-request, rolled back while the MR waits (the MR is closed, 
     expect(renderGitOpsSection(end)).toContain('merge request [!7](http://gitlab.test/platform/k8s-config/-/merge_requests/7) closed (the release rolled back)');
   });
 
+  const lost = { outcome: 'transient' as const, code: 'GITLAB_UNAVAILABLE', message: 'GitLab answered 502' };
+  it.each<[string, EffectOutcome & { gitops?: GitOpsReport }, string | null, Record<string, unknown>]>([
+    ['found open: recorded and closed', closed, 'gitops-merge-request-closed', { mergeRequest: MR7, mergeRequestClosed: true, commit: null, revert: null, revertRefused: null }],
+    ['none open or merged: nothing to close or revert', { outcome: 'ok', gitops: { nothingToRevert: true } }, 'gitops-nothing-to-revert', { mergeRequest: null, commit: null, revert: null, revertRefused: null }],
+  ])('rolled back while the MR write has no answer recorded (GitLab may have opened it): the rollback asks for it to be closed — %s', (_name, revert, audited, gitopsState) => {
+    const driver = driverFor(gitops({ via: 'merge-request' }), { gitops: (effect) => (effect === 'gitops-commit' ? lost : effect === 'gitops-revert' ? revert : { outcome: 'ok' }) });
+    driver.send({ type: 'start' });
+    const writing = driver.run(10_000, (r) => r.phase === 'git');
+
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: writing.id, stepIndex: writing.stepIndex });
+    const end = driver.run();
+
+    expect(end.state).toBe('aborted');
+    expect(driver.log.slice(driver.log.lastIndexOf('gitops-commit') + 1)).toEqual(['set-traffic:0', 'gitops-revert', 'scale-canary']);
+    expect(end.gitops).toMatchObject(gitopsState);
+    expect(end.audit.some((entry) => entry.action === audited)).toBe(true);
+  });
+
+  it('via: commit, a Git write that failed asks for no revert (no merge request can be open)', () => {
+    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? lost : { outcome: 'ok' }) });
+    driver.send({ type: 'start' });
+    const writing = driver.run(10_000, (r) => r.phase === 'git');
+
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: writing.id, stepIndex: writing.stepIndex });
+    const end = driver.run();
+
+    expect(end.state).toBe('aborted');
+    expect(driver.log).not.toContain('gitops-revert');
+  });
+
   it('a refused close says so loudly in the reason and the note', () => {
     const driver = driverFor(gitops({ via: 'merge-request' }), { gitops: (effect) => (effect === 'gitops-commit' ? waitingMr : refused) });
     driver.send({ type: 'start' });

@@ -425,6 +425,17 @@ describe('via: merge-request', () => {
     expect(file('apps/reviews/values.yaml')).toBe(VALUES);
   });
 
+  it('rolled back with no MR recorded and none open or merged from canarybot\'s branch: nothing to close or revert, nothing written', async () => {
+    const release = await preflighted({ via: 'merge-request' });
+    gitlab.clearCalls();
+
+    const report = await adapter().revert(release);
+
+    expect(report).toEqual({ nothingToRevert: true });
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+  });
+
   it('GitLab failing the close: a 500 is transient (retried by the core), a 403 is a refusal; the MR stays open either way', async () => {
     const release = await waitingForMerge();
     const mr = release.gitops!.mergeRequest!;

@@ -59,6 +59,7 @@ export function startGitPromotion(d: Draft): void {
   const r = d.next;
   r.phase = 'git';
   r.deadlineAt = d.now + (r.definition.gitops?.mergeTimeoutMs ?? r.definition.target.readinessDeadlineMs);
+  if (r.gitops && r.definition.gitops?.via === 'merge-request') r.gitops.mergeRequestAsked = true;
   emit(d, { type: 'gitops-commit' });
 }
 
@@ -149,7 +150,13 @@ export function gitSyncResult(d: Draft, result: EffectResult): void {
 export function needsGitRevert(release: Release): boolean {
   const g = release.gitops;
   if (g == null || g.revert !== null || g.revertRefused !== null) return false;
-  return g.commit !== null || mergeRequestToClose(release) !== null;
+  return g.commit !== null || mergeRequestToClose(release) !== null || mayHoldUnrecordedMergeRequest(release);
+}
+
+/** The promotion asked GitLab for its merge request, and none is recorded: one may be open all the same. */
+function mayHoldUnrecordedMergeRequest(release: Release): boolean {
+  const g = release.gitops;
+  return g != null && g.mergeRequestAsked === true && g.commit === null && g.mergeRequest === null && g.mergeRequestClosed !== true;
 }
 
 /** The promotion's merge request when it is recorded, not merged and not closed yet. */
@@ -173,7 +180,14 @@ export function startGitRevert(d: Draft): void {
 export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Draft) => void): void {
   const r = d.next;
   const report = result.gitops;
+  // A merge request GitLab opened but the release never recorded, found by the rollback.
+  if (result.outcome === 'ok' && report?.mergeRequest && r.gitops && r.gitops.mergeRequest === null && r.gitops.commit === null) r.gitops.mergeRequest = report.mergeRequest;
   const open = mergeRequestToClose(r);
+  if (result.outcome === 'ok' && report?.nothingToRevert === true && r.gitops?.mergeRequest === null) {
+    audit(d, 'gitops-nothing-to-revert', 'no merge request of the promotion was open or merged: nothing to close or revert');
+    restore(d);
+    return;
+  }
   if (result.outcome === 'ok' && report?.closedMergeRequest && open && r.gitops) {
     r.gitops.mergeRequestClosed = true;
     audit(d, 'gitops-merge-request-closed', `merge request !${open.iid} closed (the release rolled back)`);
