@@ -3,6 +3,7 @@ import { loadDefinitions } from '../../pipelines/load-definitions.js';
 import type { Definition } from '../definition.js';
 import type { CheckResult } from '../gate.js';
 import type { Actor } from '../release.js';
+import type { GitOpsReport } from '../input.js';
 import { decideTrain } from './decide-train.js';
 import type { TrainDefinition } from './train-definition.js';
 import type { GitOpsSpec } from '../gitops-spec.js';
@@ -631,6 +632,26 @@ describe('decideTrain: spec.gitops members (one write per config repository for 
     expect(log.filter((line) => line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
     expect(run.gitops?.[0]).toMatchObject({ mergeRequestClosed: true, revert: null, commit: null });
     expect(run.audit.map((entry) => entry.action)).toContain('gitops-merge-request-closed');
+  });
+
+  it.each<[string, GitOpsReport, string, Record<string, unknown>]>([
+    ['found open: recorded and closed', { mergeRequest: { iid: 7, url: 'https://gitlab.example.com/platform/config/-/merge_requests/7' }, closedMergeRequest: { iid: 7, url: 'https://gitlab.example.com/platform/config/-/merge_requests/7' } }, 'gitops-merge-request-closed', { mergeRequest: { iid: 7 }, mergeRequestClosed: true, revert: null, commit: null }],
+    ['none open or merged: nothing to close or revert', { nothingToRevert: true }, 'gitops-nothing-to-revert', { mergeRequest: null, revert: null, commit: null, revertRefused: null }],
+  ])('aborted while the train\'s merge request write has no answer recorded (GitLab may have opened it): the rollback asks for it to be closed — %s', (_name, reverted, audited, writeState) => {
+    const world: World = {
+      definitions: gitopsDefinitions(true, ['productpage', 'reviews']).map((definition) => (definition.gitops ? { ...definition, gitops: { ...definition.gitops, via: 'merge-request' as const } } : definition)),
+      preflight: true,
+      gitops: (action) => (action === 'check' ? { outcome: 'ok' } : action === 'commit' ? { outcome: 'transient', code: 'GITLAB_UNAVAILABLE', message: 'GitLab answered 502' } : { outcome: 'ok', gitops: reverted }),
+    };
+    const writing = drive(bookinfo, IMAGES, { ...world, until: (run) => run.phase === 'git' && run.gitops?.[0]?.mergeRequestAsked === true }).run;
+
+    const { run, log } = drive(bookinfo, IMAGES, world, 500, { run: writing, input: { type: 'command', verb: 'abort', actor: RM } });
+
+    expect(run.state).toBe('aborted');
+    expect(log.filter((line) => line.startsWith('gitops'))).toEqual([`gitops revert ${SHARED}`]);
+    expect(log.filter((line) => line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(run.gitops?.[0]).toMatchObject(writeState);
+    expect(run.audit.map((entry) => entry.action)).toContain(audited);
   });
 
   it('after a restart in the git phase, asks again for the writes still outstanding (each idempotent) and goes on', () => {

@@ -34,6 +34,8 @@ export function gitOpsResult(d: TrainDraft, input: Extract<TrainInput, { type: '
       } else if (input.action === 'revert' && found?.closedMergeRequest) {
         write.mergeRequestClosed = true;
         trainAudit(d, 'gitops-merge-request-closed', `${write.key} !${found.closedMergeRequest.iid}: not merged, closed (nothing to revert)`);
+      } else if (input.action === 'revert' && found?.nothingToRevert === true) {
+        trainAudit(d, 'gitops-nothing-to-revert', `${write.key}: no merge request of the promotion was open or merged: nothing to close or revert`);
       } else if (input.action === 'revert' && found?.commit) {
         write.revert = found.commit;
         trainAudit(d, 'gitops-reverted', describeWrite(r, write, 'revert'));

@@ -93,7 +93,11 @@ export function redrive(d: TrainDraft): void {
   }
   if (isGitPhase(r.phase)) {
     const action = r.phase === 'git-check' ? 'check' : r.phase === 'git' ? 'commit' : 'revert';
-    for (const key of r.waitingOn) d.effects.push({ type: 'gitops', action, write: key });
+    for (const key of r.waitingOn) {
+      const write = (r.gitops ?? []).find((candidate) => candidate.key === key);
+      if (action === 'commit' && write?.via === 'merge-request') write.mergeRequestAsked = true;
+      d.effects.push({ type: 'gitops', action, write: key });
+    }
   }
   if (r.phase === 'checking') {
     d.effects.push({ type: 'evaluate-lane', stepIndex: r.stepIndex, check: r.analysis?.checks ?? 0, members: withCanary(r).map((member) => member.name) });

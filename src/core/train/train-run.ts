@@ -68,6 +68,11 @@ export interface TrainGitOpsWrite {
   revertRefused: string | null;
   /** Rolled back before its merge request merged: the MR was closed unmerged. */
   mergeRequestClosed?: boolean;
+  /**
+   * via: merge-request — the write was asked for, so GitLab may hold its MR before it is recorded
+   * here (a crash or a lost answer in between): a rollback looks for it and closes it.
+   */
+  mergeRequestAsked?: boolean;
 }
 
 export interface TrainAnalysisProgress {
