@@ -34,6 +34,12 @@ describe('judge properties', () => {
         const backward = classifyMetric(experiment, control, spec);
         // Brent stops anywhere within 1e-4 of a root: only a verdict that close to the band's edge may differ.
         fc.pre(margin(forward, spec.tolerance) > 1e-3 && margin(backward, spec.tolerance) > 1e-3);
+        // Where the corrected statistic is zero over a whole interval of shifts (its continuity
+        // correction is sign(dz) · 0.5, and sign(0) is 0), R's and Kayenta's estimate is wherever the
+        // root finder lands in it, so it is not antisymmetric and nor is the tolerance band built on it:
+        // control [5,1,5,18,26,5,5,26,50,5,18,18] against [1,1,1,1] estimates −16.0 one way and 12.25 the
+        // other (found by this property in CI). The property holds where the estimate is unique.
+        if (forward.estimate !== null && backward.estimate !== null) fc.pre(Math.abs(forward.estimate + backward.estimate) < 1e-3);
 
         seen.add(forward.classification);
         expect(backward.classification).toBe(FLIPPED[forward.classification]);
@@ -42,7 +48,7 @@ describe('judge properties', () => {
           expect(backward.interval[1]).toBeCloseTo(-forward.interval[0], 3);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 300, examples: [[{ control: [5, 1, 5, 18, 26, 5, 5, 26, 50, 5, 18, 18], experiment: [1, 1, 1, 1] }]] },
     );
     expect([...seen].sort()).toEqual(['high', 'low', 'pass']);
   });
