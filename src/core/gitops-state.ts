@@ -26,6 +26,11 @@ export interface GitOpsState {
    * it is recorded here (a crash or a lost answer in between): a rollback looks for it and closes it.
    */
   mergeRequestAsked?: boolean;
+  /**
+   * via: commit — the promotion's commit was asked for, so it may be in Git before it is recorded
+   * here (a crash or a lost answer in between): a rollback reads the pins and reverts what landed.
+   */
+  commitAsked?: boolean;
   /** The rollback's revert commit, once written. */
   revert: { sha: string; url: string } | null;
   /** A revert refused because the file no longer holds canarybot's value: the release fails loudly. */

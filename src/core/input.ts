@@ -82,6 +82,9 @@ export interface GitOpsReport {
   closedMergeRequest?: { iid: number; url: string };
   /** A rollback found the promotion's merge request merged before it could close it: its merge commit (`commit` is the revert). */
   mergedBeforeClose?: { sha: string; url: string };
-  /** A rollback (via: merge-request, nothing recorded) found no merge request of the promotion open or merged: nothing to close or revert. */
+  /**
+   * A rollback found nothing of the promotion's to undo, and wrote nothing: via: merge-request with
+   * nothing recorded, no MR open or merged; a commit (recorded or not), no pin holding canarybot's value.
+   */
   nothingToRevert?: boolean;
 }

@@ -17,6 +17,8 @@ const REVERT = 'e'.repeat(40);
 function gitops(overrides: Partial<GitOpsSpec> = {}): GitOpsSpec {
   return { repository: 'platform/k8s-config', files: [{ path: 'apps/reviews/values.yaml', pin: { kind: 'helmValues', path: ['image', 'tag'] } }], via: 'commit', onDrift: 'refuse', mergeTimeoutMs: 600_000, ...overrides };
 }
+/** The revert found no pin holding canarybot's value: nothing written. */
+const NOTHING = { outcome: 'ok' as const, gitops: { nothingToRevert: true } };
 const SYNC = { controller: 'argocd' as const, application: 'reviews', namespace: 'argocd', timeoutMs: 120_000 };
 
 type GitWorld = (effect: 'gitops-commit' | 'gitops-revert' | 'gitops-sync', call: number) => EffectOutcome & { gitops?: GitOpsReport };
@@ -67,27 +69,28 @@ describe('promotion with spec.gitops', () => {
     expect(driver.log.slice(driver.log.indexOf('gitops-commit'))).toEqual(['gitops-commit', 'gitops-sync', 'gitops-sync', 'gitops-sync', 'set-traffic:0', 'scale-canary']);
   });
 
-  it('a failed Git write rolls back with nothing in Git to revert', () => {
-    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? { outcome: 'terminal', code: 'GITLAB_REFUSED', message: 'GitLab answered 403' } : { outcome: 'ok' }) });
+  it('a failed Git write rolls back; the revert reads Git and finds nothing of canarybot\'s to revert', () => {
+    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? { outcome: 'terminal', code: 'GITLAB_REFUSED', message: 'GitLab answered 403' } : effect === 'gitops-revert' ? NOTHING : { outcome: 'ok' }) });
 
     driver.send({ type: 'start' });
     const end = driver.run();
 
     expect(end.state).toBe('rolled-back');
     expect(end.reason).toMatch(/the Git write of the promotion failed, nothing was promoted: GitLab answered 403/);
-    expect(driver.log).not.toContain('gitops-revert');
+    expect(end.gitops).toMatchObject({ commit: null, revert: null, revertRefused: null });
+    expect(end.audit.map((a) => a.action)).toContain('gitops-nothing-to-revert');
     expect(driver.log.filter((entry) => entry.startsWith('ensure-stable:') && entry !== `ensure-stable:${end.stableImageBefore}`)).toEqual([]);
   });
 
   it.each([['without sync', gitops()], ['with sync', gitops({ sync: SYNC })]])('%s: a refused Git write puts no image on stable — canarybot never touched it (Git may hold a human\'s tag)', (_name, spec) => {
-    const driver = driverFor(spec, { gitops: (effect) => (effect === 'gitops-commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'values.yaml image.tag is now hotfix1, not v1 as read at pre-flight' } : { outcome: 'ok' }) });
+    const driver = driverFor(spec, { gitops: (effect) => (effect === 'gitops-commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'values.yaml image.tag is now hotfix1, not v1 as read at pre-flight' } : effect === 'gitops-revert' ? NOTHING : { outcome: 'ok' }) });
 
     driver.send({ type: 'start' });
     const end = driver.run();
 
     expect(end.state).toBe('rolled-back');
     expect(driver.log.filter((entry) => entry.startsWith('ensure-stable'))).toEqual([]);
-    expect(driver.log.slice(driver.log.indexOf('gitops-commit'))).toEqual(['gitops-commit', 'set-traffic:0', 'scale-canary']);
+    expect(driver.log.slice(driver.log.indexOf('gitops-commit'))).toEqual(['gitops-commit', 'set-traffic:0', 'gitops-revert', 'scale-canary']);
   });
 
   it('a transient Git outage is retried, never a verdict', () => {
@@ -254,16 +257,39 @@ describe('via: merge-request, rolled back while the MR waits (the MR is closed, 
     expect(end.audit.some((entry) => entry.action === audited)).toBe(true);
   });
 
-  it('via: commit, a Git write that failed asks for no revert (no merge request can be open)', () => {
-    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? lost : { outcome: 'ok' }) });
+  it.each<[string, EffectOutcome & { gitops?: GitOpsReport }, string, Record<string, unknown>]>([
+    ['it landed: one revert commit', { outcome: 'ok', gitops: { commit: { sha: REVERT, url: 'u' } } }, 'gitops-reverted', { commit: null, revert: { sha: REVERT, url: 'u' }, revertRefused: null }],
+    ['it never landed: nothing to revert, nothing written', NOTHING, 'gitops-nothing-to-revert', { commit: null, revert: null, revertRefused: null }],
+  ])('via: commit, aborted before the commit\'s answer is recorded (GitLab may have stored it): the rollback runs gitops-revert — %s', (_name, revert, audited, gitopsState) => {
+    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? lost : effect === 'gitops-revert' ? revert : { outcome: 'ok' }) });
     driver.send({ type: 'start' });
     const writing = driver.run(10_000, (r) => r.phase === 'git');
 
     driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: writing.id, stepIndex: writing.stepIndex });
     const end = driver.run();
 
+    expect(writing.gitops?.commitAsked).toBe(true);
     expect(end.state).toBe('aborted');
-    expect(driver.log).not.toContain('gitops-revert');
+    expect(driver.log.slice(driver.log.lastIndexOf('gitops-commit') + 1)).toEqual(['set-traffic:0', 'gitops-revert', 'scale-canary']);
+    expect(end.gitops).toMatchObject(gitopsState);
+    expect(end.audit.some((entry) => entry.action === audited)).toBe(true);
+  });
+
+  it('via: commit, a record from before commitAsked re-driven in phase git (a restart) is marked as it asks again, so an abort then reverts', () => {
+    const driver = driverFor(gitops(), { gitops: (effect) => (effect === 'gitops-commit' ? lost : effect === 'gitops-revert' ? NOTHING : { outcome: 'ok' }) });
+    driver.send({ type: 'start' });
+    const writing = driver.run(10_000, (r) => r.phase === 'git');
+    const { commitAsked: _asked, ...older } = writing.gitops!;
+    driver.release = { ...writing, gitops: older };
+    driver.now = Math.max(driver.now, writing.wakeAt ?? 0);
+
+    driver.send({ type: 'tick' });
+    expect(driver.release.gitops?.commitAsked).toBe(true);
+    driver.send({ type: 'command', verb: 'abort', actor: { username: 'mia', channel: 'gitlab' }, releaseId: writing.id, stepIndex: writing.stepIndex });
+    const end = driver.run();
+
+    expect(end.state).toBe('aborted');
+    expect(driver.log.slice(driver.log.lastIndexOf('gitops-commit') + 1)).toEqual(['set-traffic:0', 'gitops-revert', 'scale-canary']);
   });
 
   it('a refused close says so loudly in the reason and the note', () => {

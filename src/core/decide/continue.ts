@@ -8,6 +8,7 @@ import type { Draft } from './draft.js';
 import { emit, wakeAt, writeTraffic } from './draft.js';
 import { promotionScaleDown } from './promote.js';
 import { redriveStableRestore } from './restore-stable.js';
+import { askGitPromotion } from './gitops.js';
 import { GATED_CHECKING_PHASE, GATED_PHASE, runGatedCheck } from './gated-analysis.js';
 import { releaseWindowVerdict, windowClosed } from './window-gate.js';
 import { rollbackScaleDown, startRollback } from './rollback.js';
@@ -49,7 +50,7 @@ export function continuePhase(d: Draft): void {
       if (r.phase === 'stable' || r.phase === 'poll') {
         r.phase = 'stable';
         emit(d, { type: 'ensure-stable', image: r.image });
-      } else if (r.phase === 'git') emit(d, { type: 'gitops-commit' });
+      } else if (r.phase === 'git') askGitPromotion(d);
       else if (r.phase === 'sync') emit(d, { type: 'gitops-sync', revision: r.gitops?.commit?.sha ?? '', image: r.image });
       else if (r.phase === 'traffic') writeTraffic(d, ALL_STABLE);
       else promotionScaleDown(d);

@@ -59,7 +59,14 @@ export function startGitPromotion(d: Draft): void {
   const r = d.next;
   r.phase = 'git';
   r.deadlineAt = d.now + (r.definition.gitops?.mergeTimeoutMs ?? r.definition.target.readinessDeadlineMs);
+  askGitPromotion(d);
+}
+
+/** Asks (again) for the promotion's Git write, marked first: from here Git may hold it before the release records it. */
+export function askGitPromotion(d: Draft): void {
+  const r = d.next;
   if (r.gitops && r.definition.gitops?.via === 'merge-request') r.gitops.mergeRequestAsked = true;
+  else if (r.gitops) r.gitops.commitAsked = true;
   emit(d, { type: 'gitops-commit' });
 }
 
@@ -150,7 +157,13 @@ export function gitSyncResult(d: Draft, result: EffectResult): void {
 export function needsGitRevert(release: Release): boolean {
   const g = release.gitops;
   if (g == null || g.revert !== null || g.revertRefused !== null) return false;
-  return g.commit !== null || mergeRequestToClose(release) !== null || mayHoldUnrecordedMergeRequest(release);
+  return g.commit !== null || mergeRequestToClose(release) !== null || mayHoldUnrecordedMergeRequest(release) || mayHoldUnrecordedCommit(release);
+}
+
+/** The promotion asked GitLab for its commit, and none is recorded: it may be in Git all the same. */
+function mayHoldUnrecordedCommit(release: Release): boolean {
+  const g = release.gitops;
+  return g != null && g.commitAsked === true && g.commit === null && g.mergeRequest === null;
 }
 
 /** The promotion asked GitLab for its merge request, and none is recorded: one may be open all the same. */
@@ -183,11 +196,6 @@ export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Dra
   // A merge request GitLab opened but the release never recorded, found by the rollback.
   if (result.outcome === 'ok' && report?.mergeRequest && r.gitops && r.gitops.mergeRequest === null && r.gitops.commit === null) r.gitops.mergeRequest = report.mergeRequest;
   const open = mergeRequestToClose(r);
-  if (result.outcome === 'ok' && report?.nothingToRevert === true && r.gitops?.mergeRequest === null) {
-    audit(d, 'gitops-nothing-to-revert', 'no merge request of the promotion was open or merged: nothing to close or revert');
-    restore(d);
-    return;
-  }
   if (result.outcome === 'ok' && report?.closedMergeRequest && open && r.gitops) {
     r.gitops.mergeRequestClosed = true;
     audit(d, 'gitops-merge-request-closed', `merge request !${open.iid} closed (the release rolled back)`);
@@ -199,6 +207,11 @@ export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Dra
     // It merged before it could be closed: a landed commit like any other, reverted below.
     r.gitops.commit = report.mergedBeforeClose;
     audit(d, 'gitops-merged-before-close', `merge request !${open?.iid ?? '?'} merged as ${short(report.mergedBeforeClose.sha)} before the rollback could close it: reverting it`);
+  }
+  if (result.outcome === 'ok' && report?.nothingToRevert === true && r.gitops && mergeRequestToClose(r) === null) {
+    audit(d, 'gitops-nothing-to-revert', nothingToRevertText(r.gitops));
+    restore(d);
+    return;
   }
   if (result.outcome === 'ok' && report?.commit && r.gitops) {
     r.gitops.revert = report.commit;
@@ -218,6 +231,12 @@ export function gitRevertResult(d: Draft, result: EffectResult, restore: (d: Dra
   audit(d, 'gitops-revert-refused', refused);
   // Never put an image on stable that Git does not hold: the stable image stays as it is.
   rollbackSettle(d);
+}
+
+function nothingToRevertText(g: NonNullable<Release['gitops']>): string {
+  if (g.commit === null && g.mergeRequestAsked === true) return 'no merge request of the promotion was open or merged: nothing to close or revert';
+  const pins = g.pins.map((pin) => `${pin.path} ${pin.where}`).join('; ');
+  return `no pin holds canarybot's value (${pins})${g.commit === null ? ': the promotion\'s commit never landed' : ''}: nothing to revert, nothing written`;
 }
 
 /** A rollback whose Git revert was refused or whose controller failed ends failed, not rolled back. */
