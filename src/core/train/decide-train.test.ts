@@ -544,16 +544,18 @@ describe('decideTrain: spec.gitops members (one write per config repository for 
     expect(run.gitops?.map((write) => write.revert?.sha)).toEqual([`r-${SHARED}`, `r-${RATINGS}`]);
   });
 
-  it('a rollback before any commit landed writes no revert and puts no image on stable', () => {
+  it('a rollback before any commit landed asks each asked-for write\'s revert to read Git (nothing of canarybot\'s there): nothing written, no image put on stable', () => {
     const { run, log } = drive(bookinfo, IMAGES, {
       definitions: gitopsDefinitions(true),
       preflight: true,
-      gitops: (action) => (action === 'commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'the pipeline of merge request !3 of platform/config failed' } : { outcome: 'ok' }),
+      gitops: (action) => (action === 'commit' ? { outcome: 'terminal', code: 'GITOPS_REFUSED', message: 'the pipeline of merge request !3 of platform/config failed' } : action === 'revert' ? { outcome: 'ok', gitops: { nothingToRevert: true } } : { outcome: 'ok' }),
     });
 
     expect(run.state).toBe('rolled-back');
     expect(run.reason).toBe('the Git write of the promotion was refused: the pipeline of merge request !3 of platform/config failed');
-    expect(log.filter((line) => line.startsWith('gitops revert') || line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(log.filter((line) => line.startsWith('gitops revert'))).toEqual([`gitops revert ${SHARED}`, `gitops revert ${RATINGS}`]);
+    expect(log.filter((line) => line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(run.gitops?.every((write) => write.revert === null && write.revertRefused === null)).toBe(true);
   });
 
   it('a revert refused (a human changed a pin after the commit) leaves Git and that write\'s stable images as they are, reverts the other write, and the train fails saying so', () => {
@@ -650,6 +652,25 @@ describe('decideTrain: spec.gitops members (one write per config repository for 
     expect(run.state).toBe('aborted');
     expect(log.filter((line) => line.startsWith('gitops'))).toEqual([`gitops revert ${SHARED}`]);
     expect(log.filter((line) => line.includes('gitops-sync') || line.includes('ensure-stable'))).toEqual([]);
+    expect(run.gitops?.[0]).toMatchObject(writeState);
+    expect(run.audit.map((entry) => entry.action)).toContain(audited);
+  });
+
+  it.each<[string, GitOpsReport, string, Record<string, unknown>]>([
+    ['it landed: one revert commit', { commit: { sha: 'r-shared', url: '' } }, 'gitops-reverted', { commit: null, revert: { sha: 'r-shared' }, revertRefused: null }],
+    ['it never landed: nothing to revert, nothing written', { nothingToRevert: true }, 'gitops-nothing-to-revert', { commit: null, revert: null, revertRefused: null }],
+  ])('via: commit, aborted before the write\'s commit answer is recorded (GitLab may have stored it): the rollback asks for its revert — %s', (_name, reverted, audited, writeState) => {
+    const world: World = {
+      definitions: gitopsDefinitions(true, ['productpage', 'reviews']),
+      preflight: true,
+      gitops: (action) => (action === 'check' ? { outcome: 'ok' } : action === 'commit' ? { outcome: 'transient', code: 'GITLAB_UNAVAILABLE', message: 'GitLab answered 502' } : { outcome: 'ok', gitops: reverted }),
+    };
+    const writing = drive(bookinfo, IMAGES, { ...world, until: (run) => run.phase === 'git' && run.gitops?.[0]?.commitAsked === true }).run;
+
+    const { run, log } = drive(bookinfo, IMAGES, world, 500, { run: writing, input: { type: 'command', verb: 'abort', actor: RM } });
+
+    expect(run.state).toBe('aborted');
+    expect(log.filter((line) => line.startsWith('gitops'))).toEqual([`gitops revert ${SHARED}`]);
     expect(run.gitops?.[0]).toMatchObject(writeState);
     expect(run.audit.map((entry) => entry.action)).toContain(audited);
   });

@@ -35,7 +35,9 @@ export function gitOpsResult(d: TrainDraft, input: Extract<TrainInput, { type: '
         write.mergeRequestClosed = true;
         trainAudit(d, 'gitops-merge-request-closed', `${write.key} !${found.closedMergeRequest.iid}: not merged, closed (nothing to revert)`);
       } else if (input.action === 'revert' && found?.nothingToRevert === true) {
-        trainAudit(d, 'gitops-nothing-to-revert', `${write.key}: no merge request of the promotion was open or merged: nothing to close or revert`);
+        const why = write.commit === null && write.mergeRequestAsked === true ? 'no merge request of the promotion was open or merged: nothing to close or revert'
+          : `no pin holds canarybot's value${write.commit === null ? ' (the promotion\'s commit never landed)' : ''}: nothing to revert, nothing written`;
+        trainAudit(d, 'gitops-nothing-to-revert', `${write.key}: ${why}`);
       } else if (input.action === 'revert' && found?.commit) {
         write.revert = found.commit;
         trainAudit(d, 'gitops-reverted', describeWrite(r, write, 'revert'));

@@ -65,9 +65,9 @@ export function memberWrite(run: TrainRun, name: string): TrainGitOpsWrite | nul
   return (run.gitops ?? []).find((write) => write.members.includes(name)) ?? null;
 }
 
-/** Writes whose commit landed (or whose merge request may still merge, recorded or not) and are not reverted (or refused) yet. */
+/** Writes whose commit landed (or may have, unrecorded; or whose merge request may still merge, recorded or not) and are not reverted (or refused) yet. */
 export function writesToRevert(run: TrainRun): string[] {
-  return (run.gitops ?? []).filter((write) => (write.commit !== null || write.mergeRequest !== null || write.mergeRequestAsked === true) && write.revert === null && write.revertRefused === null && !write.mergeRequestClosed).map((write) => write.key);
+  return (run.gitops ?? []).filter((write) => (write.commit !== null || write.mergeRequest !== null || write.mergeRequestAsked === true || write.commitAsked === true) && write.revert === null && write.revertRefused === null && !write.mergeRequestClosed).map((write) => write.key);
 }
 
 /** How long the git phases may take: a merge request waits up to its members' merge timeout. */

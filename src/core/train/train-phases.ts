@@ -96,6 +96,7 @@ export function redrive(d: TrainDraft): void {
     for (const key of r.waitingOn) {
       const write = (r.gitops ?? []).find((candidate) => candidate.key === key);
       if (action === 'commit' && write?.via === 'merge-request') write.mergeRequestAsked = true;
+      else if (action === 'commit' && write) write.commitAsked = true;
       d.effects.push({ type: 'gitops', action, write: key });
     }
   }

@@ -73,6 +73,11 @@ export interface TrainGitOpsWrite {
    * here (a crash or a lost answer in between): a rollback looks for it and closes it.
    */
   mergeRequestAsked?: boolean;
+  /**
+   * via: commit — the write's commit was asked for, so it may be in Git before it is recorded here
+   * (a crash or a lost answer in between): a rollback reads the pins and reverts what landed.
+   */
+  commitAsked?: boolean;
 }
 
 export interface TrainAnalysisProgress {
