@@ -8,7 +8,9 @@
 //              longer holds what pre-flight read (someone else's tag) refuses it, writing nothing.
 //   revert:    one commit back to the pre-flight values, written only when every file still holds
 //              canarybot's value: a human's later change is never overwritten. A merge request not
-//              merged yet is closed instead (one that merged meanwhile is reverted as a commit).
+//              merged yet is closed instead (one that merged meanwhile is reverted as a commit). A
+//              commit asked for but not recorded is reverted where its value landed; none landed (or
+//              every pin back already): nothingToRevert, nothing written.
 // Every step is idempotent: a re-run after a crash finds the value in place and reports that commit.
 
 import { backoffDelayMs } from '../core/backoff.js';
@@ -74,6 +76,23 @@ function revertOwned(edits: readonly TrackedEdit[]): Owned {
   };
 }
 
+/** Whether a pin read now holds canarybot's value (pre-flight `after`): its commit landed. */
+type Landed = (edit: PinEdit, now: string) => boolean;
+
+function holdsOurs(edits: readonly TrackedEdit[]): Landed {
+  return (edit, now) => {
+    const ours = edits.find((candidate) => candidate === edit)?.record?.after;
+    return ours !== undefined && now === ours;
+  };
+}
+
+/** A commit loop's end: a commit it wrote, or (wrote: false) the head, everything already in place. */
+interface Written {
+  sha: string;
+  url: string;
+  wrote: boolean;
+}
+
 /** The release's pins as edits: to the promoted values, or back to pre-flight's. */
 function editsFor(release: Release, direction: 'promote' | 'revert'): TrackedEdit[] {
   const pins = release.gitops?.pins ?? [];
@@ -127,24 +146,27 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
    * checked by `owned`: a pin holding a value the release did not read or write was changed by
    * someone else, and is left as it is (HumanChange, naming it).
    */
-  async function commitLoop(project: string | number, edits: PinEdit[], message: string, target: { branch: string; startBranch?: string }, owned: Owned): Promise<{ sha: string; url: string }> {
+  async function commitLoop(project: string | number, edits: PinEdit[], message: string, target: { branch: string; startBranch?: string }, owned: Owned, landed?: Landed): Promise<Written> {
     for (let attempt = 1; ; attempt += 1) {
       const ref = target.startBranch !== undefined && (await repo.branchHead(project, target.branch)) === null ? target.startBranch : target.branch;
       const files = await readAll(project, edits.map((edit) => edit.path), ref);
-      const changed = edits.flatMap((edit) => {
-        const problem = owned(edit, readPin(files.get(edit.path)!.content, edit.pin, edit.path));
+      const values = edits.map((edit) => readPin(files.get(edit.path)!.content, edit.pin, edit.path));
+      const head = files.get(edits[0]!.path)!.lastCommitId;
+      // An unrecorded promotion with its value in no pin never landed (or was replaced whole): nothing of canarybot's to change.
+      if (landed !== undefined && !edits.some((edit, i) => landed(edit, values[i]!))) return { sha: head, url: repo.commitUrl(project, head), wrote: false };
+      const changed = edits.flatMap((edit, i) => {
+        const problem = owned(edit, values[i]!);
         return problem === null ? [] : [problem];
       });
       if (changed.length > 0) throw new HumanChange(changed.join('; '));
       const plan = planCommit(files, edits);
       if (plan.changes.length === 0) {
-        // Already in place (a re-run after a crash, or a second cluster of the same release).
-        const sha = files.get(edits[0]!.path)!.lastCommitId;
-        return { sha, url: repo.commitUrl(project, sha) };
+        // Already in place (a re-run after a crash, or a second cluster of the same release): the head, not a commit of ours.
+        return { sha: head, url: repo.commitUrl(project, head), wrote: false };
       }
       try {
         const result = await repo.commit(project, { branch: target.branch, ...(ref !== target.branch ? { startBranch: ref } : {}), message, changes: plan.changes });
-        return { sha: result.sha, url: result.webUrl };
+        return { sha: result.sha, url: result.webUrl, wrote: true };
       } catch (error) {
         if (!(error instanceof CanarybotError && error.code === 'GITOPS_RACE') || attempt >= attempts) throw error;
         await sleep(backoffDelayMs(attempt, backoff, random));
@@ -155,16 +177,22 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
   /** The promotion's commit: each pin must still hold what pre-flight read (or, on a re-run, the release's own value). */
   async function commitPromotion(project: string | number, edits: TrackedEdit[], message: string, target: { branch: string; startBranch?: string }): Promise<{ sha: string; url: string }> {
     try {
-      return await lock.withLock(project, target.branch, () => commitLoop(project, edits, message, target, promotionOwned(edits, `${String(project)}@${target.branch}`)));
+      const { sha, url } = await lock.withLock(project, target.branch, () => commitLoop(project, edits, message, target, promotionOwned(edits, `${String(project)}@${target.branch}`)));
+      return { sha, url };
     } catch (error) {
       if (error instanceof HumanChange) throw new CanarybotError('GITOPS_REFUSED', `${error.message} (nothing was promoted)`);
       throw error;
     }
   }
 
-  async function revertCommit(project: string | number, branch: string, edits: TrackedEdit[], message: string): Promise<GitOpsReport> {
+  /**
+   * One revert commit, or nothingToRevert when no pin needs it (every pin holds its pre-flight value
+   * already; for an unrecorded commit, no pin holds canarybot's): the head is never reported as a revert.
+   */
+  async function revertCommit(project: string | number, branch: string, edits: TrackedEdit[], message: string, unrecorded: boolean): Promise<GitOpsReport> {
     try {
-      return { commit: await lock.withLock(project, branch, () => commitLoop(project, edits, message, { branch }, revertOwned(edits))) };
+      const written = await lock.withLock(project, branch, () => commitLoop(project, edits, message, { branch }, revertOwned(edits), unrecorded ? holdsOurs(edits) : undefined));
+      return written.wrote ? { commit: { sha: written.sha, url: written.url } } : { nothingToRevert: true };
     } catch (error) {
       if (error instanceof HumanChange) return { refused: error.message };
       throw error;
@@ -314,7 +342,9 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
         if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };
         if (mr.mergeCommitSha) merged = { sha: mr.mergeCommitSha, url: repo.commitUrl(spec.repository, mr.mergeCommitSha) };
       }
-      const report = await revertCommit(spec.repository, branch, editsFor(release, 'revert'), singleMessage(release, `canarybot: roll back ${release.service} to ${tagOf(old)}`));
+      // via: commit with none recorded: the commit may have landed unrecorded (a crash or a lost answer), or never.
+      const unrecordedCommit = uncommitted && spec.via !== 'merge-request';
+      const report = await revertCommit(spec.repository, branch, editsFor(release, 'revert'), singleMessage(release, `canarybot: roll back ${release.service} to ${tagOf(old)}`), unrecordedCommit);
       return merged ? { ...report, mergedBeforeClose: merged } : report;
     },
 
@@ -356,7 +386,7 @@ export function createGitOpsAdapter(options: GitOpsAdapterOptions): GitOpsPort {
         const mr = await repo.closeMergeRequest(write.repository, known.iid);
         if (mr.state !== 'merged') return { mergeRequest: known, closedMergeRequest: known };
       }
-      return revertCommit(write.repository, branch, write.members.flatMap((member) => editsFor(member, 'revert')), trainMessage(write, 'roll back'));
+      return revertCommit(write.repository, branch, write.members.flatMap((member) => editsFor(member, 'revert')), trainMessage(write, 'roll back'), write.commit === null && write.via !== 'merge-request');
     },
 
     async sync(release, revision, image): Promise<GitOpsAnswer> {

@@ -280,6 +280,53 @@ describe('rollback after the commit', () => {
   });
 });
 
+describe('rollback with the promotion\'s commit asked for but not recorded (via: commit; a crash or a lost answer)', () => {
+  it('it landed: one revert commit, files byte for byte as before', async () => {
+    const release = await preflighted();
+    await adapter().promote(release);
+    gitlab.clearCalls();
+
+    const report = await adapter().revert({ ...release, gitops: { ...release.gitops!, commitAsked: true } });
+
+    const head = gitlab.repositories.repository(42).resolve('main')!;
+    expect(report).toEqual({ commit: { sha: head.id, url: `http://gitlab.test/${PROJECT}/-/commit/${head.id}` } });
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits')).toHaveLength(1);
+    expect(commitsOnMain().slice(0, 2)).toEqual(['canarybot: roll back reviews to v1', 'canarybot: promote reviews to 0a1b2c3d']);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
+  });
+
+  it.each([
+    ['every pin still holds its pre-flight value', () => undefined, VALUES],
+    ['a human changed a pin meanwhile (never overwritten, never refused: nothing of canarybot\'s there)', () => human('apps/reviews/values.yaml', VALUES.replace('"v1"', '"v9-hotfix"')), VALUES.replace('"v1"', '"v9-hotfix"')],
+  ])('it never landed (%s): nothingToRevert, no write at all', async (_name, meanwhile, values) => {
+    const release = await preflighted();
+    meanwhile();
+    gitlab.clearCalls();
+
+    const report = await adapter().revert({ ...release, gitops: { ...release.gitops!, commitAsked: true } });
+
+    expect(report).toEqual({ nothingToRevert: true });
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(file('apps/reviews/values.yaml')).toBe(values);
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
+  });
+
+  it('a recorded commit whose pins already hold their pre-flight values (a re-run after the revert landed): nothingToRevert, never the head reported as a revert', async () => {
+    const release = await preflighted();
+    const promoted = await adapter().promote(release);
+    const rolledBack = { ...release, gitops: { ...release.gitops!, commit: promoted.report.commit! } };
+    await adapter().revert(rolledBack);
+    gitlab.clearCalls();
+
+    const again = await adapter().revert(rolledBack);
+
+    expect(again).toEqual({ nothingToRevert: true });
+    expect(gitlab.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(commitsOnMain().filter((title) => title.startsWith('canarybot: roll back'))).toHaveLength(1);
+  });
+});
+
 describe('via: merge-request', () => {
   it('opens an MR from canarybot/<service>-<tag>, sets it to merge when the pipeline succeeds, and reports the merge commit once merged', async () => {
     gitlab.seed({ projects: [{ id: 42, path: PROJECT, files: { 'apps/reviews/values.yaml': VALUES, 'apps/reviews/kustomization.yaml': KUSTOMIZATION }, pipelines: true }] });
@@ -523,6 +570,27 @@ describe('a release train\'s write (the members sharing one config repository an
     expect(commitsOnMain().slice(0, 4)).toEqual(['hand edit', 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b', 'canarybot: roll back train bookinfo-lane: reviews to v1, ratings to v1', 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b']);
     expect(refused.refused).toBe(`apps/reviews/kustomization.yaml images[name=registry.example.com/bookinfo/reviews].newTag is now hotfix1, not canarybot's 0a1b2c3d: changed after canarybot's commit, left as it is`);
     expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES.replace('"v1"', '"5e6f7a8b"'));
+  });
+
+  it('its commit asked for but not recorded (a crash or a lost answer): landed → one revert commit, files byte for byte as before; never landed → nothingToRevert, no write at all', async () => {
+    const write = await trainWrite();
+    gitlab.clearCalls();
+    const unlanded = await adapter().revertTrain(write);
+    const writesBefore = gitlab.calls.filter((call) => call.method !== 'GET');
+    await adapter().promoteTrain(write);
+    gitlab.clearCalls();
+
+    const landed = await adapter().revertTrain(write);
+
+    expect(unlanded).toEqual({ nothingToRevert: true });
+    expect(writesBefore).toEqual([]);
+    const head = gitlab.repositories.repository(42).resolve('main')!;
+    expect(landed).toEqual({ commit: { sha: head.id, url: `http://gitlab.test/${PROJECT}/-/commit/${head.id}` } });
+    expect(gitlab.callsTo('POST /projects/:id/repository/commits')).toHaveLength(1);
+    expect(commitsOnMain().slice(0, 2)).toEqual(['canarybot: roll back train bookinfo-lane: reviews to v1, ratings to v1', 'canarybot: promote train bookinfo-lane: reviews to 0a1b2c3d, ratings to 5e6f7a8b']);
+    expect(file('apps/reviews/values.yaml')).toBe(VALUES);
+    expect(file('apps/reviews/kustomization.yaml')).toBe(KUSTOMIZATION);
+    expect(file('apps/ratings/values.yaml')).toBe(RATINGS_VALUES);
   });
 
   it('via: merge-request: one MR for the train from canarybot/<run>, followed until merged', async () => {
