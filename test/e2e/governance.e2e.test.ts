@@ -11,42 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { NS } from '../mesh/fixtures.js';
-import { IMAGE, PROJECT, PROJECT_PATH, ROOT, pipelineHook, routeWeights, seedNamespace, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
+import { PROJECT, ROOT, pipelineHook, routeWeights, seedNamespace, startWorld, waitUntil, webhookHeaders, type World, reviewsDefinition } from './world.js';
 
 const SECRET = 'governance-webhook-secret';
 const API_TOKEN = 'glpat-governance-root';
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
 function definitionYaml(name: string, ns: string, extra = ''): string {
-  return `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: ${name}
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: master
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${ns}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
-  strategy:
-    canary:
-      steps:
-        - setWeight: 20
-        - approval: {}
-        - setWeight: 60
-        - setWeight: 100
-  approvals:
-    minAccessLevel: maintainer
-${extra}`;
+  return reviewsDefinition({
+    name,
+    namespace: ns,
+    steps: ['setWeight: 20', 'approval: {}', 'setWeight: 60', 'setWeight: 100'],
+    spec: `  approvals:\n    minAccessLevel: maintainer\n${extra}`,
+  });
 }
 
 interface ApiRelease { id: string; service: string; state: string; phase: string; weights: { canary: number }; wait: { kind: string; sentence: string } | null; step: number }

@@ -16,7 +16,7 @@ import { startIstioExporter, type IstioExporter } from '../support/istio-exporte
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
-import { IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes, routeWeights, seedNamespace, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
+import { PROJECT, pipelineHook, progressNotes, routeWeights, seedNamespace, startWorld, waitUntil, webhookHeaders, type World, fastAnalysis, reviewsDefinition } from './world.js';
 
 const SECRET = 'prometheus-outage-webhook-secret';
 const SHA = 'e5f60718293a4b5c6d7e8f9012345678a1b2c3d4';
@@ -32,44 +32,12 @@ const NEEDED_CHECKS = 8;
 
 function definitionYaml(name: Case): string {
   const { ns, limit, onFailure } = CASES[name];
-  return `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: reviews-${name}
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: master
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${ns}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
-  onFailure: ${onFailure}
-  strategy:
-    canary:
-      steps:
-        - setWeight: 20
-        - analysis: {}
-        - setWeight: 100
-  analysis:
-    interval: 1s
-    window: 5s
-    count: ${NEEDED_CHECKS}
-    failureLimit: 0
-    inconclusiveLimit: 20
-    consecutiveErrorLimit: ${limit}
-    minRequests: 5
-    metrics:
-      - name: request-success-rate
-        min: 95
-`;
+  return reviewsDefinition({
+    name: `reviews-${name}`,
+    namespace: ns,
+    steps: ['setWeight: 20', 'analysis: {}', 'setWeight: 100'],
+    spec: `  onFailure: ${onFailure}\n${fastAnalysis({ count: NEEDED_CHECKS, inconclusiveLimit: 20, consecutiveErrorLimit: limit })}`,
+  });
 }
 
 interface Detail {

@@ -14,42 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { canaryWeightOf, collapse, statusPosts } from './traffic-writes.js';
-import { commentHook, IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes, ROOT, routeWeights, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
-import { NS } from '../mesh/fixtures.js';
+import { commentHook, PROJECT, pipelineHook, progressNotes, ROOT, routeWeights, startWorld, waitUntil, webhookHeaders, type World, reviewsDefinition } from './world.js';
 
 const SECRET = 'redis-restart-webhook-secret';
 const SLACK_SECRET = 'redis-restart-slack-signing-secret';
 const SHA = 'f60718293a4b5c6d7e8f9012345678a1b2c3d4e5';
 const OUTAGE_MS = Number(process.env.CANARYBOT_REDIS_OUTAGE_MS ?? 6_000);
 
-const DEFINITION = `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: reviews
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: master
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${NS}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
-  strategy:
-    canary:
-      steps:
-        - setWeight: 20
-        - pause: { duration: 4s }
-        - setWeight: 60
-        - pause: { duration: 2s }
-        - setWeight: 100
-`;
+const DEFINITION = reviewsDefinition({ steps: ['setWeight: 20', 'pause: { duration: 4s }', 'setWeight: 60', 'pause: { duration: 2s }', 'setWeight: 100'] });
 
 let redis: RedisServer;
 let world: World;

@@ -19,7 +19,7 @@ import { startPrometheus, type PrometheusServer } from '../support/prometheus.js
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
 import { canaryWeightOf, collapse, longestRun, statusPosts } from './traffic-writes.js';
-import { PROJECT, PROJECT_PATH, IMAGE, pipelineHook, seedNamespace, startWorld, waitUntil, webhookHeaders, type World } from './world.js';
+import { PROJECT, pipelineHook, seedNamespace, startWorld, waitUntil, webhookHeaders, type World, fastAnalysis, reviewsDefinition } from './world.js';
 
 const KILLS = Number(process.env.CANARYBOT_SOAK_KILLS ?? 10);
 const TOLERANCE = 2;
@@ -28,47 +28,12 @@ const SECRET = 'kills-webhook-secret';
 const SHA = 'd4e5f60718293a4b5c6d7e8f9012345678a1b2c3';
 
 function definitionYaml(ns: string, webhookUrl: string): string {
-  return `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: reviews-${ns}
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: master
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${ns}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
-  strategy:
-    canary:
-      steps:
-        - setWeight: 20
-        - pause: { duration: 8s }
-        - webhook: { name: smoke, url: ${webhookUrl}/${ns}, timeout: 5s }
-        - setWeight: 60
-        - analysis: {}
-        - pause: { duration: 4s }
-        - setWeight: 100
-  analysis:
-    interval: 1s
-    window: 5s
-    count: 3
-    failureLimit: 0
-    inconclusiveLimit: 20
-    consecutiveErrorLimit: 20
-    minRequests: 5
-    metrics:
-      - name: request-success-rate
-        min: 95
-`;
+  return reviewsDefinition({
+    name: `reviews-${ns}`,
+    namespace: ns,
+    steps: ['setWeight: 20', 'pause: { duration: 8s }', `webhook: { name: smoke, url: ${webhookUrl}/${ns}, timeout: 5s }`, 'setWeight: 60', 'analysis: {}', 'pause: { duration: 4s }', 'setWeight: 100'],
+    spec: fastAnalysis({ count: 3, inconclusiveLimit: 20, consecutiveErrorLimit: 20 }),
+  });
 }
 
 let redis: RedisServer;

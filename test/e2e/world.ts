@@ -18,49 +18,69 @@ export const ALICE = { id: 8, username: 'alice', name: 'Alice' };
 export const BOT_USER = { id: 99, username: 'canarybot', name: 'canarybot' };
 export const IMAGE = 'registry.example.com/bookinfo/reviews';
 
-/** A fast `reviews` definition: settle 1s, checks every 1s over a 5s window, 2 passes needed, then an approval. */
-export const REVIEWS_YAML = `apiVersion: canarybot/v1
+export interface ReviewsDefinitionOptions {
+  name?: string;
+  namespace?: string;
+  branch?: string;
+  settle?: string;
+  /** The canary steps, one YAML flow item each, e.g. `setWeight: 20`, `pause: { duration: 4s }`. */
+  steps: string[];
+  /** More of `spec` after the strategy, indented two spaces (analysis, alerts, approvals, gitops, …). */
+  spec?: string;
+}
+
+/** Bookinfo's `reviews` as a ReleasePipeline on the world's project and image: the target every end-to-end test shares. */
+export function reviewsDefinition(options: ReviewsDefinitionOptions): string {
+  return `apiVersion: canarybot/v1
 kind: ReleasePipeline
 metadata:
-  name: reviews
+  name: ${options.name ?? 'reviews'}
 spec:
   trigger:
     project: ${PROJECT_PATH}
-    branch: master
+    branch: ${options.branch ?? 'master'}
     image: ${IMAGE}
     tag: short-sha
   target:
     cluster: default
-    namespace: ${NS}
+    namespace: ${options.namespace ?? NS}
     virtualService: reviews
     route: primary
     host: reviews
     stable: { subset: stable, deployment: reviews-primary }
     canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
+    settle: ${options.settle ?? '1s'}
   strategy:
     canary:
       steps:
-        - setWeight: 20
-        - analysis: {}
-        - approval: {}
-        - setWeight: 100
-  analysis:
+${options.steps.map((step) => `        - ${step}\n`).join('')}${options.spec ?? ''}`;
+}
+
+/** Checks every 1 s over a 5 s window of at least 5 requests, success rate ≥ 95 %: `count` passes end the step. */
+export function fastAnalysis(options: { count: number; inconclusiveLimit: number; consecutiveErrorLimit?: number }): string {
+  return `  analysis:
     interval: 1s
     window: 5s
-    count: 2
+    count: ${options.count}
     failureLimit: 0
-    inconclusiveLimit: 10
-    minRequests: 5
+    inconclusiveLimit: ${options.inconclusiveLimit}
+${options.consecutiveErrorLimit !== undefined ? `    consecutiveErrorLimit: ${options.consecutiveErrorLimit}\n` : ''}    minRequests: 5
     metrics:
       - name: request-success-rate
         min: 95
-  alerts:
+`;
+}
+
+/** A fast `reviews` definition: settle 1s, checks every 1s over a 5s window, 2 passes needed, then an approval. */
+export const REVIEWS_YAML = reviewsDefinition({
+  steps: ['setWeight: 20', 'analysis: {}', 'approval: {}', 'setWeight: 100'],
+  spec: `${fastAnalysis({ count: 2, inconclusiveLimit: 10 })}  alerts:
     - alertmanager: { matchers: ['service="reviews"', 'severity="critical"'] }
   approvals:
     minAccessLevel: maintainer
     allowAuthor: false
-`;
+`,
+});
 
 export interface World {
   kube: KubeApiServer;

@@ -29,7 +29,7 @@ import { SimulatedArgoCd } from '../../src/sim/gitops-controller.js';
 import { deployment, destinationRule, namespace, service, virtualService } from '../mesh/fixtures.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServeHarness, type ServeHarness } from '../support/serve-harness.js';
-import { ALICE, commentHook, IMAGE, PROJECT, PROJECT_PATH, pipelineHook, progressNotes, ROOT, startWorld, waitUntil, webhookHeaders, type World } from '../e2e/world.js';
+import { ALICE, commentHook, IMAGE, PROJECT, pipelineHook, progressNotes, ROOT, startWorld, waitUntil, webhookHeaders, type World, reviewsDefinition } from '../e2e/world.js';
 
 const SECRET = 'gitops-webhook-secret';
 const ALERT_SECRET = 'gitops-alert-secret';
@@ -128,37 +128,19 @@ const FILES: Record<string, string> = {
 };
 
 function definitionYaml(options: { name: string; ns: string; branch: string; gitops: string }): string {
-  return `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: ${options.name}
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: ${options.branch}
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${options.ns}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 0s
-  strategy:
-    canary:
-      steps:
-        - setWeight: 40
-        - pause: { duration: 1s }
-        - setWeight: 100
-  alerts:
+  return reviewsDefinition({
+    name: options.name,
+    namespace: options.ns,
+    branch: options.branch,
+    settle: '0s',
+    steps: ['setWeight: 40', 'pause: { duration: 1s }', 'setWeight: 100'],
+    spec: `  alerts:
     - alertmanager: { matchers: ['service="${options.name}"'] }
   gitops:
     repository: ${CONFIG.path}
     branch: main
-${options.gitops}`;
+${options.gitops}`,
+  });
 }
 
 const REVIEWS_GITOPS = `    files:

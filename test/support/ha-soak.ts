@@ -15,7 +15,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deployment, destinationRule, namespace, service, virtualService } from '../mesh/fixtures.js';
-import { IMAGE, pipelineHook, PROJECT, PROJECT_PATH, startWorld, webhookHeaders, type World } from '../e2e/world.js';
+import { pipelineHook, PROJECT, startWorld, webhookHeaders, type World, reviewsDefinition } from '../e2e/world.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { startServeHarness, type ServeHarness } from './serve-harness.js';
 
@@ -81,35 +81,12 @@ const shaOf = (i: number): string => `1${String(i).padStart(6, '0')}${'012345678
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function definitionYaml(ns: string, gateUrl: string, pauseMs: number): string {
-  return `apiVersion: canarybot/v1
-kind: ReleasePipeline
-metadata:
-  name: ${ns}
-spec:
-  trigger:
-    project: ${PROJECT_PATH}
-    branch: ${ns}
-    image: ${IMAGE}
-    tag: short-sha
-  target:
-    cluster: default
-    namespace: ${ns}
-    virtualService: reviews
-    route: primary
-    host: reviews
-    stable: { subset: stable, deployment: reviews-primary }
-    canary: { subset: canary, deployment: reviews-canary, container: reviews }
-    settle: 1s
-  strategy:
-    canary:
-      steps:
-        - setWeight: 20
-        - pause: { duration: ${pauseMs}ms }
-        - webhook: { name: smoke, url: ${gateUrl}/${ns}, timeout: 5s }
-        - setWeight: 60
-        - pause: { duration: ${pauseMs}ms }
-        - setWeight: 100
-`;
+  return reviewsDefinition({
+    name: ns,
+    namespace: ns,
+    branch: ns,
+    steps: ['setWeight: 20', `pause: { duration: ${pauseMs}ms }`, `webhook: { name: smoke, url: ${gateUrl}/${ns}, timeout: 5s }`, 'setWeight: 60', `pause: { duration: ${pauseMs}ms }`, 'setWeight: 100'],
+  });
 }
 
 function seedNamespace(world: World, ns: string): void {
