@@ -460,7 +460,14 @@ export class TrainRunner {
     let reply: TrainRun | undefined;
     const previous = this.chains.get(id) ?? Promise.resolve();
     const next = previous.then(async () => {
-      reply = await this.apply(id, input);
+      try {
+        reply = await this.apply(id, input);
+      } catch (error) {
+        // Most callers fire and forget: a run that cannot be decided (a record this version cannot
+        // read) is said in the log and left as it is, never an unhandled rejection that ends the process.
+        this.options.logger?.error({ trainRun: id, input: input.type, err: error instanceof Error ? error.message : String(error) }, 'train run input could not be decided');
+        reply = this.runs.get(id);
+      }
     });
     this.chains.set(id, next.catch(() => undefined));
     return next.then(() => reply);

@@ -119,7 +119,8 @@ beforeAll(async () => {
   await queue.close();
   // A train run's record, lease, inbox, alert dedupe and command answer (no train in this flow).
   const trainStore = createRedisTrainStore(client, PREFIX);
-  await trainStore.save({ id: 'slots-train-1', createdAt: 1, state: 'pending' } as TrainRun);
+  // Ended, so the bot's own train runner does not take this stub of a record over.
+  await trainStore.save({ id: 'slots-train-1', createdAt: 1, state: 'aborted' } as TrainRun);
   await trainStore.claim('slots-train-1', 'owner', 1_000);
   await trainStore.pushInbox('slots-train-1', { id: 'm1', input: { type: 'alert', member: 'reviews', name: 'ReviewsErrors' } });
   await trainStore.peekInbox('slots-train-1', 10);
