@@ -233,8 +233,10 @@ describe('the judge, end to end', () => {
     expect((world.kube.object('Deployment', NS, 'reviews-primary')?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(image);
   }, 90_000);
 
-  it('gave the baseline exactly the canary\'s weight on every VirtualService write', () => {
+  it('gave the baseline exactly the canary\'s weight on every VirtualService write', async () => {
     const states = routeAfterEachWrite();
+    // The commit status follows the release's end through the write-back outbox, a moment later.
+    const status = await waitUntil('the final commit status', () => world.gitlab.statuses(PROJECT, SHA.healthy).at(-1)?.status === 'success' || null, 20_000);
 
     expect(states.length).toBeGreaterThanOrEqual(4);
     for (const state of states) {
@@ -244,6 +246,6 @@ describe('the judge, end to end', () => {
     expect(states).toContainEqual({ stable: 60, canary: 20, baseline: 20 });
     expect(states).toContainEqual({ stable: 0, canary: 50, baseline: 50 });
     expect(states.at(-1)).toEqual({ stable: 100 });
-    expect(world.gitlab.statuses(PROJECT, SHA.healthy).at(-1)?.status).toBe('success');
+    expect(status).toBe(true);
   });
 });
